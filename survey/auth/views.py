@@ -1,0 +1,101 @@
+"""Staff login and logout, throttled, with one message for every failed attempt."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import client_key, db, limiter, login_manager
+from ..models import User
+from ..services import accounts, audit
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Return the logged-in account, or None when it is gone or disabled."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.active else None
+
+
+def _login_limit() -> str:
+    return str(current_app.config["RATELIMIT_LOGIN"])
+
+
+def _user_limit() -> str:
+    return str(current_app.config["RATELIMIT_LOGIN_USER"])
+
+
+def _username_key() -> str:
+    """Throttle guesses at one account from one client, without storing either in clear."""
+    name = accounts.normalise_username(request.form.get("username", ""))[:64]
+    return hashlib.sha256(f"{client_key()}|{name}".encode()).hexdigest()[:32]
+
+
+def _failed(response: object) -> bool:
+    return getattr(response, "status_code", 200) != 302
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.netloc and not parts.scheme:
+            return target
+    return url_for("staff.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_user_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
+def login() -> ResponseReturnValue:
+    """Log a staff member in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("staff.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.username.data or "", form.password.data or "")
+        if user is not None:
+            session.clear()
+            login_user(user)
+            audit.record(user, "auth.login", user.username)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors = [_("Tên đăng nhập hoặc mật khẩu không đúng.")]
+        return render_template("auth/login.html", form=form), 401
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Log out (a POST, so that a link on another site cannot do it)."""
+    if current_user.is_authenticated:
+        audit.record(current_user._get_current_object(), "auth.logout", current_user.username)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("Bạn đã đăng xuất."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.errorhandler(RateLimitExceeded)
+def throttled(error: RateLimitExceeded) -> ResponseReturnValue:
+    """Too many failed logins: the same page, with a wait message."""
+    form = LoginForm()
+    form.password.errors = [_("Đăng nhập sai quá nhiều lần. Xin đợi vài phút rồi thử lại.")]
+    return render_template("auth/login.html", form=form), 429
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = None  # the login page itself says what to do

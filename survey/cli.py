@@ -1,0 +1,220 @@
+"""Command line: ``flask --app wsgi COMMAND``.
+
+Each command wraps service functions and commits once. A user's mistake ends with a one-line
+reason and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from questionnaires import QuestionnaireError, load_all
+
+from .extensions import db
+from .models import ROLES, UNIT_KINDS, Unit, User
+from .services import accounts, demo, qrcodes, units
+from .services.questionnaires import sync_questionnaires
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(command: F) -> F:
+    """Turn the errors a user can cause into one-line messages and exit status 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (units.UnitError, accounts.AccountError, QuestionnaireError, ValueError) as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        except sa.exc.OperationalError as exc:
+            db.session.rollback()
+            raise click.ClickException(
+                f"database error: {exc.orig or exc}. Has 'flask --app wsgi init-db' run?"
+            ) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _migrate_up() -> None:
+    from flask_migrate import upgrade
+
+    upgrade(directory=str(Path(current_app.extensions["migrate"].directory)))
+
+
+@click.command("init-db")
+@click.option("--demo", "with_demo", is_flag=True,
+              help="Seed the demo ward (Phường Trần Liễu) when the database is new.")
+@with_appcontext
+@friendly_errors
+def init_db(with_demo: bool) -> None:
+    """Create or upgrade the schema and load the questionnaires; idempotent."""
+    _migrate_up()
+    directory = Path(current_app.config["QUESTIONNAIRE_DIR"])
+    for line in sync_questionnaires(directory):
+        click.echo(f"questionnaire {line}")
+    db.session.commit()
+    click.echo("database ready: " + db.engine.url.render_as_string(hide_password=True))
+    if with_demo:
+        if not demo.is_new_database():
+            click.echo("demo data: not seeded, the database already holds units or accounts")
+            return
+        password = demo.seed_demo()
+        db.session.commit()
+        base = current_app.config["BASE_URL"]
+        click.echo("demo data: Phường Trần Liễu with 7 units (counters, an office, residential groups) and their survey links")
+        click.echo(f"  staff login: {base}/login")
+        click.echo(f"  username:    {demo.ADMIN_USERNAME}")
+        click.echo(f"  password:    {password}")
+        click.echo("  (shown only this once; change it under 'Tài khoản' after logging in)")
+
+
+units_cli = AppGroup("units", help="Manage units (counters, offices, residential groups).")
+
+
+@units_cli.command("create")
+@click.argument("code")
+@click.option("--name", required=True, help="Display name, in Vietnamese.")
+@click.option("--kind", required=True, type=click.Choice(UNIT_KINDS))
+@click.option("--parent", "parent_code", help="Code of the ward this unit belongs to.")
+@friendly_errors
+def units_create(code: str, name: str, kind: str, parent_code: str | None) -> None:
+    """Create a unit."""
+    parent = None
+    if parent_code:
+        parent = units.get_unit(parent_code)
+        if parent is None:
+            raise click.ClickException(f"unknown parent unit {parent_code!r}")
+    unit = units.create_unit(code, name, kind, parent=parent, actor="cli")
+    db.session.commit()
+    click.echo(f"unit {unit.code} created")
+
+
+@units_cli.command("list")
+@friendly_errors
+def units_list() -> None:
+    """List units with their survey links."""
+    base = current_app.config["BASE_URL"]
+    for unit in db.session.scalars(sa.select(Unit).order_by(Unit.code)):
+        state = "" if unit.active else " (inactive)"
+        click.echo(f"{unit.code}\t{unit.kind}\t{unit.name}{state}")
+        for link in unit.links:
+            click.echo(f"\t{link.questionnaire_id}\t{units.link_url(base, link)}")
+
+
+users_cli = AppGroup("users", help="Manage staff accounts.")
+
+
+def _read_password() -> str:
+    """First line of standard input when it is not a terminal; asked twice on a terminal."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        line = sys.stdin.readline() if sys.stdin else ""
+        password = line.rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+        return password
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--unit", "unit_codes", multiple=True, help="A unit a leader is limited to.")
+@friendly_errors
+def users_create(username: str, role: str, unit_codes: tuple[str, ...]) -> None:
+    """Create an account; the password comes from standard input."""
+    scope: list[Unit] = []
+    for code in unit_codes:
+        unit = units.get_unit(code)
+        if unit is None:
+            raise click.ClickException(f"unknown unit {code!r}")
+        scope.append(unit)
+    if accounts.get_user(username) is not None:
+        raise click.ClickException(f"user {accounts.normalise_username(username)} already exists")
+    password = _read_password()
+    user = accounts.create_user(username, password, role, scope, actor="cli")
+    db.session.commit()
+    click.echo(f"user {user.username} created ({user.role})")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@friendly_errors
+def users_set_password(username: str) -> None:
+    """Set a new password; it comes from standard input."""
+    user = accounts.get_user(username)
+    if user is None:
+        raise click.ClickException(f"unknown user {username!r}")
+    accounts.set_password(user, _read_password(), actor="cli")
+    db.session.commit()
+    click.echo(f"password of {user.username} changed")
+
+
+@users_cli.command("list")
+@friendly_errors
+def users_list() -> None:
+    """List accounts."""
+    for user in db.session.scalars(sa.select(User).order_by(User.username)):
+        scope = ",".join(u.code for u in user.units) or "-"
+        state = "active" if user.active else "disabled"
+        click.echo(f"{user.username}\t{user.role}\t{scope}\t{state}")
+
+
+@click.command("qr")
+@click.argument("questionnaire_id")
+@click.option("--unit", "unit_code", required=True, help="Code of the unit.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.png or FILE.svg")
+@with_appcontext
+@friendly_errors
+def qr(questionnaire_id: str, unit_code: str, out: Path) -> None:
+    """Write the QR code of a unit's survey link; print the link on the last line."""
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise click.ClickException("--out must end in .png or .svg")
+    if current_app.extensions["questionnaires"].get(questionnaire_id) is None:
+        raise click.ClickException(f"unknown questionnaire {questionnaire_id!r}")
+    unit = units.get_unit(unit_code)
+    if unit is None:
+        raise click.ClickException(f"unknown unit {unit_code!r}")
+    link = units.ensure_link(unit, questionnaire_id, actor="cli")
+    db.session.commit()
+    url = units.link_url(current_app.config["BASE_URL"], link)
+    data = qrcodes.qr_png(url) if suffix == ".png" else qrcodes.qr_svg(url)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from exc
+    if not link.active:
+        click.echo("warning: this link is closed; citizens will see a notice", err=True)
+    click.echo(url)
+
+
+questionnaires_cli = AppGroup("questionnaires", help="Check and list questionnaire files.")
+
+
+@questionnaires_cli.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@friendly_errors
+def questionnaires_check(directory: Path | None) -> None:
+    """Load and check every definition file; name the file and question of any error."""
+    found = load_all(directory or Path(current_app.config["QUESTIONNAIRE_DIR"]))
+    for (qid, version), q in sorted(found.items()):
+        click.echo(f"{qid} v{version}: {len(q.questions)} questions, "
+                   f"{len(q.scored_questions)} scored, index {q.index}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (init_db, qr, units_cli, users_cli, questionnaires_cli):
+        app.cli.add_command(command)

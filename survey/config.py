@@ -1,0 +1,102 @@
+"""Configuration: safe defaults, ``SURVEY_*`` environment variables, and checks at boot."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DefaultConfig:
+    """Defaults; there is deliberately no secret here."""
+
+    BASE_URL = "http://127.0.0.1:5000"
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # A phone may lie on the counter with the form open for a long time; the form re-shows the
+    # answers with a gentle message when the token has nevertheless expired.
+    WTF_CSRF_TIME_LIMIT = 24 * 3600
+    # The public form checks its token itself (see public/views.py) so that an expired token
+    # re-shows the answers instead of losing them.
+    WTF_CSRF_CHECK_DEFAULT = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_SUBMIT = "30 per minute;600 per hour"
+    RATELIMIT_LOGIN = "10 per minute;60 per hour"
+    RATELIMIT_LOGIN_USER = "5 per 5 minutes"
+    PROXY_COUNT = 0
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "application/json", "image/svg+xml",
+                          "application/javascript", "text/csv"]
+    COMPRESS_MIN_SIZE = 300
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
+    ORGANISATION_NAME = "UBND phường"
+
+
+def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Load defaults, then ``SURVEY_*`` variables, then test overrides."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env("SURVEY")
+    if "DATABASE_URL" in app.config:
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if overrides:
+        app.config.update(overrides)
+    for name in ("SECRET_KEY", "BASE_URL"):
+        # from_prefixed_env parses values as JSON, so a key of digits arrives as a number.
+        if isinstance(app.config.get(name), int | float):
+            app.config[name] = os.environ.get(f"SURVEY_{name}", str(app.config[name]))
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(app.instance_path) / 'survey.db'}")
+    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    # Cookies marked Secure are never sent back over plain http, which would make staff login
+    # impossible on http://127.0.0.1:5000; so the flag follows the public URL unless set.
+    https = app.config["BASE_URL"].startswith("https://")
+    app.config.setdefault("SESSION_COOKIE_SECURE", https)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", https)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    check_config(app.config)
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the key kept in ``instance/secret_key``, creating it (mode 0600) the first time."""
+    path = instance / "secret_key"
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        key = secrets.token_hex(32)
+        f.write(key + "\n")
+    return key
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which setting."""
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Fail at boot, not at the first request, when a setting cannot work."""
+    key = config.get("SECRET_KEY")
+    if not isinstance(key, str) or len(key) < 16:
+        raise ConfigError("SURVEY_SECRET_KEY must be at least 16 characters")
+    base = config["BASE_URL"]
+    if not base.startswith(("http://", "https://")):
+        raise ConfigError(f"SURVEY_BASE_URL must start with http:// or https://, got {base!r}")
+    if not isinstance(config.get("PROXY_COUNT"), int) or config["PROXY_COUNT"] < 0:
+        raise ConfigError("SURVEY_PROXY_COUNT must be a whole number >= 0")

@@ -1,0 +1,47 @@
+"""Error pages in plain Vietnamese (or English); JSON for the API. Never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Yêu cầu không hợp lệ"), _("Trang nhận được dữ liệu không đúng. Xin thử lại.")),
+        401: (_("Cần đăng nhập"), _("Xin đăng nhập để xem trang này.")),
+        403: (_("Không có quyền truy cập"), _("Tài khoản của bạn không được xem trang này.")),
+        404: (_("Không tìm thấy trang"),
+              _("Đường dẫn không đúng hoặc đã bị gỡ. Xin kiểm tra lại mã QR hoặc địa chỉ.")),
+        405: (_("Không hỗ trợ thao tác này"), _("Xin quay lại trang trước.")),
+        409: (_("Phiếu đã được gửi"), _("Phiếu này đã được gửi trước đó với câu trả lời khác.")),
+        410: (_("Khảo sát đã đóng"), _("Khảo sát này hiện không nhận ý kiến. Xin cảm ơn.")),
+        413: (_("Dữ liệu quá lớn"), _("Nội dung gửi lên quá lớn.")),
+        429: (_("Quá nhiều yêu cầu"), _("Xin đợi một lát rồi thử lại.")),
+        500: (_("Đã có lỗi"), _("Hệ thống gặp sự cố. Câu trả lời chưa được lưu; xin thử lại sau.")),
+    }
+
+
+def handle_http_error(error: HTTPException) -> ResponseReturnValue:
+    """Render any HTTP error as a page (or JSON under /api and /healthz)."""
+    code = error.code or 500
+    title, message = _messages().get(code, (error.name, error.description or ""))
+    if request.path.startswith(("/api/", "/healthz")):
+        return jsonify({"error": title, "message": message, "status": code}), code
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def handle_unexpected(error: Exception) -> ResponseReturnValue:
+    """Log an unexpected exception and answer with the generic 500 page."""
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_error(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,236 @@
+"""Database models. Invariants live in the schema: UNIQUE, CHECK and foreign keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+UNIT_KINDS = ("ward", "counter", "office", "group")
+CHANNELS = ("qr", "kiosk", "paper", "import")
+ROLES = ("admin", "staff", "leader")
+
+
+def utcnow() -> datetime:
+    """Return the current time, aware, in UTC (used as a column default)."""
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Unit(db.Model):  # type: ignore[name-defined,misc]
+    """A place responses come from: a counter, an office, a residential group, or a ward."""
+
+    __tablename__ = "unit"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", UNIT_KINDS), name="kind_known"),
+        sa.CheckConstraint("length(code) BETWEEN 1 AND 32", name="code_length"),
+        sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+    links: Mapped[list[SurveyLink]] = relationship(back_populates="unit",
+                                                   order_by="SurveyLink.questionnaire_id")
+
+    @property
+    def ward(self) -> Unit | None:
+        """Return the ward this unit belongs to (itself when it is a ward)."""
+        unit: Unit | None = self
+        while unit is not None and unit.kind != "ward":
+            unit = unit.parent
+        return unit
+
+
+class Questionnaire(db.Model):  # type: ignore[name-defined,misc]
+    """A questionnaire id; its versions hold the definitions."""
+
+    __tablename__ = "questionnaire"
+    __table_args__ = (sa.CheckConstraint("index_kind IN ('sipas', 'papi')", name="index_known"),)
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    index_kind: Mapped[str] = mapped_column(sa.String(8))
+    latest_version: Mapped[int]
+
+    versions: Mapped[list[QuestionnaireVersion]] = relationship(back_populates="questionnaire")
+
+
+class QuestionnaireVersion(db.Model):  # type: ignore[name-defined,misc]
+    """One version of a questionnaire, with its definition kept beside the data it collected."""
+
+    __tablename__ = "questionnaire_version"
+    __table_args__ = (sa.CheckConstraint("version >= 1", name="version_positive"),)
+
+    questionnaire_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("questionnaire.id", ondelete="RESTRICT"), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    definition: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    questionnaire: Mapped[Questionnaire] = relationship(back_populates="versions")
+
+
+class SurveyLink(db.Model):  # type: ignore[name-defined,misc]
+    """The public link (and QR code) of one questionnaire at one unit."""
+
+    __tablename__ = "survey_link"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "questionnaire_id", name="uq_survey_link_unit_questionnaire"),
+        sa.CheckConstraint("length(code) BETWEEN 4 AND 16", name="code_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id", ondelete="RESTRICT"))
+    questionnaire_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("questionnaire.id", ondelete="RESTRICT"))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship(back_populates="links")
+    questionnaire: Mapped[Questionnaire] = relationship()
+
+
+class Response(db.Model):  # type: ignore[name-defined,misc]
+    """One submitted questionnaire. ``response_id`` is the client's UUID: stored exactly once."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["questionnaire_id", "questionnaire_version"],
+            ["questionnaire_version.questionnaire_id", "questionnaire_version.version"],
+            name="fk_response_questionnaire_version", ondelete="RESTRICT"),
+        sa.CheckConstraint(_in("channel", CHANNELS), name="channel_known"),
+        sa.CheckConstraint("length(digest) = 64", name="digest_length"),
+        sa.Index("ix_response_questionnaire_submitted", "questionnaire_id", "submitted_at"),
+        sa.Index("ix_response_unit_submitted", "unit_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True)
+    questionnaire_id: Mapped[str] = mapped_column(sa.String(64))
+    questionnaire_version: Mapped[int]
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id", ondelete="RESTRICT"))
+    channel: Mapped[str] = mapped_column(sa.String(8))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    receipt: Mapped[str] = mapped_column(sa.String(12), index=True)
+    # SHA-256 of the canonical answers, to tell a retried POST from a conflicting one.
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    link_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("survey_link.id", ondelete="SET NULL"))
+    entered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    unit: Mapped[Unit] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Answer.question_id")
+
+
+class Answer(db.Model):  # type: ignore[name-defined,misc]
+    """One answer: an option code for a choice question, or a text."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        sa.CheckConstraint("(option_code IS NULL) <> (text_value IS NULL)", name="one_value"),
+        sa.CheckConstraint("option_code IS NULL OR option_code BETWEEN 0 AND 999",
+                           name="option_code_range"),
+        sa.Index("ix_answer_question_option", "question_id", "option_code"),
+    )
+
+    response_pk: Mapped[int] = mapped_column(
+        sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    option_code: Mapped[int | None]
+    text_value: Mapped[str | None] = mapped_column(sa.Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+    @property
+    def value(self) -> int | str | None:
+        """Return the option code or the text."""
+        return self.option_code if self.option_code is not None else self.text_value
+
+
+user_unit = sa.Table(
+    "user_unit",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("unit_id", sa.ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A staff account: admin, staff (Phòng Văn hóa - Xã hội) or group leader."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        sa.CheckConstraint(_in("role", ROLES), name="role_known"),
+        sa.CheckConstraint("length(username) BETWEEN 2 AND 64", name="username_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(8))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    units: Mapped[list[Unit]] = relationship(secondary=user_unit, order_by=Unit.code)
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash (scrypt) of ``password``."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Return whether ``password`` matches."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the account may manage accounts."""
+        return self.role == "admin"
+
+    @property
+    def sees_all_units(self) -> bool:
+        """Admins and staff see every unit; a leader only their own."""
+        return self.role in ("admin", "staff")
+
+
+class AuditLog(db.Model):  # type: ignore[name-defined,misc]
+    """Who did what to which object, and when; kept when the account is deleted."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    target: Mapped[str] = mapped_column(sa.String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

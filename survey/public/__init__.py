@@ -1,0 +1,5 @@
+"""Anonymous pages for citizens."""
+
+from .views import bp
+
+__all__ = ["bp"]

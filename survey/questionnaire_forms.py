@@ -1,0 +1,135 @@
+"""Build WTForms classes from questionnaire definitions.
+
+One builder serves the citizen's form and (later) the staff's paper entry, so both share one
+validation path. Fields are named ``q_<question id>`` so that an id such as ``data`` cannot
+hide a form attribute.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from questionnaires import Question, Questionnaire
+
+from .services.submissions import AnswerValue
+
+FIELD_PREFIX = "q_"
+HONEYPOT = "hp_url"
+
+
+def field_name(question: Question) -> str:
+    """Return the form field name of a question."""
+    return FIELD_PREFIX + question.id
+
+
+def clean_text(value: str) -> str:
+    """Return free text in NFC, without control characters, with trimmed ends."""
+    value = unicodedata.normalize("NFC", value)
+    kept = (ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return "".join(kept).replace("\r", "").strip()
+
+
+def option_code(value: object) -> int:
+    """Coerce a posted option code strictly: digits only, as the form sends them."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 3:
+        return int(value)
+    raise ValueError(f"not an option code: {value!r}")
+
+
+def _valid_uuid(form: FlaskForm, field: Field) -> None:
+    try:
+        uuid.UUID(str(field.data), version=4)
+    except ValueError as exc:
+        raise ValidationError(_l("Phiếu không hợp lệ, xin tải lại trang.")) from exc
+
+
+def _empty_honeypot(form: FlaskForm, field: Field) -> None:
+    if field.data:
+        raise ValidationError(_l("Không thể gửi phiếu này."))
+
+
+class QuestionnaireForm(FlaskForm):
+    """Base class: hidden response id and version, plus a honeypot for simple bots."""
+
+    response_id = HiddenField(validators=[InputRequired(), _valid_uuid])
+    version = HiddenField(validators=[InputRequired()])
+    hp_url = StringField(validators=[_empty_honeypot])
+
+    questionnaire: Questionnaire
+    lang: str
+
+    def question_fields(self) -> Iterable[tuple[Question, Field]]:
+        """Yield each question with its field, in form order."""
+        for question in self.questionnaire.questions:
+            yield question, self[field_name(question)]
+
+    def unknown_fields(self, posted: Iterable[str]) -> list[str]:
+        """Return posted field names that this form does not have (a tampered request)."""
+        known = {field.name for field in self}
+        return sorted(name for name in posted if name not in known)
+
+    def answers(self) -> dict[str, AnswerValue]:
+        """Return the answers as plain values: option codes as int, texts in NFC; no blanks."""
+        result: dict[str, AnswerValue] = {}
+        for question, field in self.question_fields():
+            value = field.data
+            if question.type == "choice":
+                if value is not None and value != "":
+                    result[question.id] = int(value)
+            elif value:
+                text = clean_text(str(value))
+                if text:
+                    result[question.id] = text
+        return result
+
+
+def _choice_field(question: Question, lang: str) -> Field:
+    validators: list[Any] = [
+        InputRequired(message=_l("Xin Ông/Bà chọn một câu trả lời.")) if question.required
+        else Optional()]
+    return RadioField(
+        question.text.get(lang),
+        choices=[SelectChoice(o.code, o.label.get(lang)) for o in question.options],
+        coerce=option_code,
+        validators=validators,
+        validate_choice=True,
+        invalid_value_message=_l("Câu trả lời không hợp lệ, xin chọn lại."),
+        invalid_choice_message=_l("Câu trả lời không hợp lệ, xin chọn lại."),
+    )
+
+
+def _text_field(question: Question, lang: str) -> Field:
+    limit = question.max_length or 1000
+    validators: list[Any] = [
+        InputRequired(message=_l("Xin Ông/Bà điền câu trả lời.")) if question.required
+        else Optional(),
+        Length(max=limit, message=_l("Câu trả lời dài quá %(n)d ký tự.", n=limit)),
+    ]
+    field_class = TextAreaField if limit > 200 else StringField
+    return field_class(question.text.get(lang), validators=validators)
+
+
+@functools.cache
+def build_form_class(questionnaire: Questionnaire, lang: str) -> type[QuestionnaireForm]:
+    """Return a form class for one questionnaire version and language (cached)."""
+
+    class Form(QuestionnaireForm):
+        pass
+
+    for question in questionnaire.questions:
+        maker = _choice_field if question.type == "choice" else _text_field
+        setattr(Form, field_name(question), maker(question, lang))
+    Form.questionnaire = questionnaire
+    Form.lang = lang
+    return Form

@@ -1,0 +1,101 @@
+"""Staff accounts: creation, passwords, scopes and authentication."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import ROLES, Unit, User
+from . import audit
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+# Checked when the username is unknown, so that a wrong name takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed; the message says why."""
+
+
+def normalise_username(username: str) -> str:
+    """Return a username in its stored form."""
+    return username.strip().lower()
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse passwords that are too short."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def get_user(username: str) -> User | None:
+    """Return the account, or None."""
+    return db.session.scalar(sa.select(User).where(User.username == normalise_username(username)))
+
+
+def create_user(username: str, password: str, role: str, units: Sequence[Unit] = (), *,
+                actor: User | str | None = None) -> User:
+    """Create an account; a leader must be given at least one unit."""
+    username = normalise_username(username)
+    if not USERNAME.match(username):
+        raise AccountError("a username has 2-64 characters: letters, digits, '.', '_' or '-'")
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if role == "leader" and not units:
+        raise AccountError("a leader needs at least one unit (--unit CODE)")
+    if role != "leader" and units:
+        raise AccountError("only leaders are limited to units; admins and staff see all")
+    check_password_strength(password)
+    if get_user(username) is not None:
+        raise AccountError(f"user {username} already exists")
+    user = User(username=username, role=role, units=list(units))
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", username, role=role, units=[u.code for u in units])
+    return user
+
+
+def set_password(user: User, password: str, *, actor: User | str | None) -> None:
+    """Change a password."""
+    check_password_strength(password)
+    user.set_password(password)
+    audit.record(actor, "user.password", user.username)
+    db.session.flush()
+
+
+def update_user(user: User, *, role: str, units: Sequence[Unit], active: bool,
+                actor: User) -> None:
+    """Change role, units or active flag; an admin cannot lock themselves out."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}")
+    if role == "leader" and not units:
+        raise AccountError("a leader needs at least one unit")
+    if user.id == actor.id and (role != "admin" or not active):
+        raise AccountError("you cannot remove your own admin role or disable yourself")
+    units = list(units) if role == "leader" else []
+    old = {"role": user.role, "active": user.active, "units": [u.code for u in user.units]}
+    user.role, user.active, user.units = role, active, units
+    new = {"role": role, "active": active, "units": [u.code for u in units]}
+    changed = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
+    if changed:
+        audit.record(actor, "user.update", user.username, **changed)
+    db.session.flush()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the active account these credentials open, or None (same time either way)."""
+    user = get_user(username) if len(username) <= 64 else None
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    user.last_login_at = datetime.now(UTC)
+    return user

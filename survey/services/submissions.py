@@ -1,0 +1,118 @@
+"""Store responses exactly once, whatever the network does.
+
+The form carries a client ``response_id`` (UUID). A POST repeated with the same answers finds
+the stored response and returns it; the same id with other answers is a conflict (409), as in
+ODK Central. The UNIQUE constraint on ``response.response_id`` is the guard when two requests
+race; the digest tells a retry from a conflict.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from questionnaires import Questionnaire
+
+from ..extensions import db
+from ..models import Answer, Response, SurveyLink, Unit, User, utcnow
+
+AnswerValue = int | str
+
+
+class ResponseConflict(Exception):
+    """The response id is already stored with different answers."""
+
+    def __init__(self, existing: Response) -> None:
+        super().__init__(f"response {existing.response_id} already stored with other answers")
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The stored response, and whether this call created it."""
+
+    response: Response
+    created: bool
+
+
+def receipt_for(response_id: uuid.UUID) -> str:
+    """Return the short receipt code shown to the citizen, e.g. ``K7QF-3MZD``.
+
+    Derived from the id, so a retried request shows the same code.
+    """
+    digest = hashlib.sha256(response_id.bytes).digest()
+    code = base64.b32encode(digest).decode()[:8]
+    return f"{code[:4]}-{code[4:]}"
+
+
+def digest_of(questionnaire: Questionnaire, unit: Unit, channel: str,
+              answers: Mapping[str, AnswerValue]) -> str:
+    """Return the SHA-256 of the canonical form of a submission."""
+    canonical = json.dumps(
+        {"q": questionnaire.id, "v": questionnaire.version, "unit": unit.code,
+         "channel": channel, "answers": dict(sorted(answers.items()))},
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_response(response_id: uuid.UUID) -> Response | None:
+    """Return the stored response with that client id, or None."""
+    return db.session.scalar(sa.select(Response).where(Response.response_id == response_id))
+
+
+def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
+                  response_id: uuid.UUID, answers: Mapping[str, AnswerValue], *,
+                  link: SurveyLink | None = None, submitted_at: datetime | None = None,
+                  entered_by: User | None = None) -> Stored:
+    """Store a validated response once; return the existing one for an identical retry.
+
+    ``answers`` maps question ids to option codes or texts, already checked against the
+    questionnaire; blanks are simply absent. Raises ResponseConflict for the same id with
+    other answers. Flushes; the caller commits. On a race lost to another request the session
+    is rolled back before the winner is read.
+    """
+    digest = digest_of(questionnaire, unit, channel, answers)
+    existing = find_response(response_id)
+    if existing is not None:
+        return _same_or_conflict(existing, digest)
+    response = Response(
+        response_id=response_id,
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        unit_id=unit.id,
+        channel=channel,
+        submitted_at=submitted_at or utcnow(),
+        receipt=receipt_for(response_id),
+        digest=digest,
+        link_id=link.id if link else None,
+        entered_by_id=entered_by.id if entered_by else None,
+        answers=[
+            Answer(question_id=qid, option_code=value if isinstance(value, int) else None,
+                   text_value=value if isinstance(value, str) else None)
+            for qid, value in answers.items()
+        ],
+    )
+    db.session.add(response)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_response(response_id)
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, digest)
+    return Stored(response, created=True)
+
+
+def _same_or_conflict(existing: Response, digest: str) -> Stored:
+    if existing.digest != digest:
+        raise ResponseConflict(existing)
+    return Stored(existing, created=False)

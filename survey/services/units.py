@@ -1,0 +1,140 @@
+"""Units (counters, offices, residential groups, wards) and their survey links."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import UNIT_KINDS, Questionnaire, SurveyLink, Unit, User
+from . import audit
+
+UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+# Link codes are typed from a poster by people with poor eyesight: no 0/o, 1/l/i.
+LINK_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+LINK_CODE_LENGTH = 6
+
+
+class UnitError(ValueError):
+    """A unit or link cannot be created or changed; the message says why."""
+
+
+def normalise_code(code: str) -> str:
+    """Return a unit code in its stored form (upper case, trimmed)."""
+    return code.strip().upper()
+
+
+def clean_name(name: str) -> str:
+    """Return a display name in NFC with single spaces."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
+def get_unit(code: str) -> Unit | None:
+    """Return the unit with ``code`` (any case), or None."""
+    return db.session.scalar(sa.select(Unit).where(Unit.code == normalise_code(code)))
+
+
+def create_unit(code: str, name: str, kind: str, *, parent: Unit | None = None,
+                actor: User | str | None = None) -> Unit:
+    """Create a unit; codes are unique, upper case, letters, digits, '-' and '_'."""
+    code = normalise_code(code)
+    name = clean_name(name)
+    if not UNIT_CODE.match(code):
+        raise UnitError(f"invalid unit code {code!r}: use 1-32 letters, digits, '-' or '_'")
+    if not name or len(name) > 200:
+        raise UnitError("a unit needs a name of 1-200 characters")
+    if kind not in UNIT_KINDS:
+        raise UnitError(f"unknown unit kind {kind!r}: use one of {', '.join(UNIT_KINDS)}")
+    if get_unit(code) is not None:
+        raise UnitError(f"unit {code} already exists")
+    if parent is not None and kind == "ward":
+        raise UnitError("a ward has no parent unit")
+    unit = Unit(code=code, name=name, kind=kind, parent=parent)
+    db.session.add(unit)
+    db.session.flush()
+    audit.record(actor, "unit.create", code, name=name, kind=kind,
+                 parent=parent.code if parent else None)
+    return unit
+
+
+def update_unit(unit: Unit, *, name: str, active: bool, parent: Unit | None,
+                actor: User | str | None) -> None:
+    """Change a unit's name, parent or active flag (its code never changes: it is in QR codes)."""
+    name = clean_name(name)
+    if not name or len(name) > 200:
+        raise UnitError("a unit needs a name of 1-200 characters")
+    if parent is not None and (parent.id == unit.id or unit.kind == "ward"):
+        raise UnitError("a unit cannot be placed under itself, and a ward has no parent")
+    old = {"name": unit.name, "active": unit.active,
+           "parent": unit.parent.code if unit.parent else None}
+    unit.name, unit.active, unit.parent = name, active, parent
+    new = {"name": name, "active": active, "parent": parent.code if parent else None}
+    changed = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
+    if changed:
+        audit.record(actor, "unit.update", unit.code, **changed)
+    db.session.flush()
+
+
+def visible_units(user: User, *, include_inactive: bool = True) -> Sequence[Unit]:
+    """Return the units ``user`` may see: all for admins and staff, their own for a leader."""
+    query = sa.select(Unit).order_by(Unit.kind != "ward", Unit.code)
+    if not include_inactive:
+        query = query.where(Unit.active)
+    if not user.sees_all_units:
+        query = query.where(Unit.id.in_([u.id for u in user.units]))
+    return db.session.scalars(query).all()
+
+
+def can_see(user: User, unit: Unit) -> bool:
+    """Return whether ``user`` may see ``unit`` and its data."""
+    return user.sees_all_units or any(u.id == unit.id for u in user.units)
+
+
+def get_link(code: str) -> SurveyLink | None:
+    """Return the survey link with ``code``, or None."""
+    if not code or len(code) > 16:
+        return None
+    return db.session.scalar(sa.select(SurveyLink).where(SurveyLink.code == code.lower()))
+
+
+def link_for(unit: Unit, questionnaire_id: str) -> SurveyLink | None:
+    """Return the unit's link for that questionnaire, or None."""
+    return db.session.scalar(sa.select(SurveyLink).where(
+        SurveyLink.unit_id == unit.id, SurveyLink.questionnaire_id == questionnaire_id))
+
+
+def ensure_link(unit: Unit, questionnaire_id: str, *,
+                actor: User | str | None = None) -> SurveyLink:
+    """Return the unit's link for the questionnaire, creating it with a fresh short code."""
+    existing = link_for(unit, questionnaire_id)
+    if existing is not None:
+        return existing
+    if db.session.get(Questionnaire, questionnaire_id) is None:
+        raise UnitError(f"unknown questionnaire {questionnaire_id!r} (run init-db to load it)")
+    while True:
+        code = "".join(secrets.choice(LINK_ALPHABET) for _ in range(LINK_CODE_LENGTH))
+        if get_link(code) is None:
+            break
+    link = SurveyLink(code=code, unit=unit, questionnaire_id=questionnaire_id)
+    db.session.add(link)
+    db.session.flush()
+    audit.record(actor, "link.create", code, unit=unit.code, questionnaire=questionnaire_id)
+    return link
+
+
+def set_link_active(link: SurveyLink, active: bool, *, actor: User | str | None) -> None:
+    """Open or close a link; a closed link shows citizens a polite notice."""
+    if link.active != active:
+        link.active = active
+        audit.record(actor, "link.open" if active else "link.close", link.code,
+                     unit=link.unit.code, questionnaire=link.questionnaire_id)
+        db.session.flush()
+
+
+def link_url(base_url: str, link: SurveyLink) -> str:
+    """Return the absolute public URL of a link (what its QR code holds)."""
+    return f"{base_url.rstrip('/')}/s/{link.code}"

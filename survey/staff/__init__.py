@@ -1,0 +1,5 @@
+"""Pages for logged-in staff and group leaders."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,95 @@
+"""Staff forms: units, links, accounts, password."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+KIND_CHOICES = [
+    SelectChoice("counter", _l("Quầy của Trung tâm Phục vụ hành chính công")),
+    SelectChoice("office", _l("Phòng chuyên môn")),
+    SelectChoice("group", _l("Tổ dân phố")),
+    SelectChoice("ward", _l("Phường")),
+]
+ROLE_CHOICES = [
+    ("staff", _l("Cán bộ (xem và quản lý mọi đơn vị)")),
+    ("leader", _l("Tổ trưởng (chỉ đơn vị được giao)")),
+    ("admin", _l("Quản trị (thêm quản lý tài khoản)")),
+]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several check boxes instead of a multi-select, easier on a phone."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UnitForm(FlaskForm):
+    """Create a unit."""
+
+    code = StringField(_l("Mã đơn vị"), validators=[
+        InputRequired(), Length(max=32),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
+               message=_l("Chỉ dùng chữ không dấu, số, dấu '-' hoặc '_'."))])
+    name = StringField(_l("Tên đơn vị"), validators=[InputRequired(), Length(max=200)])
+    kind = SelectField(_l("Loại"), choices=KIND_CHOICES, validators=[InputRequired()])
+    parent = SelectField(_l("Thuộc"), choices=[], validators=[Optional()])
+
+
+class UnitEditForm(FlaskForm):
+    """Change a unit's name, parent or active flag."""
+
+    name = StringField(_l("Tên đơn vị"), validators=[InputRequired(), Length(max=200)])
+    parent = SelectField(_l("Thuộc"), choices=[], validators=[Optional()])
+    active = BooleanField(_l("Đang hoạt động"))
+
+
+class LinkForm(FlaskForm):
+    """Add a survey link (and QR code) for a questionnaire at a unit."""
+
+    questionnaire = SelectField(_l("Phiếu khảo sát"), choices=[], validators=[InputRequired()])
+
+
+class EmptyForm(FlaskForm):
+    """A button that posts: carries only the CSRF token."""
+
+
+class UserForm(FlaskForm):
+    """Create an account."""
+
+    username = StringField(_l("Tên đăng nhập"), validators=[InputRequired(), Length(2, 64)])
+    role = SelectField(_l("Vai trò"), choices=ROLE_CHOICES, validators=[InputRequired()])
+    units = MultiCheckboxField(_l("Đơn vị (cho tổ trưởng)"), choices=[], validate_choice=True)
+    password = PasswordField(_l("Mật khẩu (ít nhất 10 ký tự)"),
+                             validators=[InputRequired(), Length(10, 256)])
+
+
+class UserEditForm(FlaskForm):
+    """Change an account's role, units, active flag or password."""
+
+    role = SelectField(_l("Vai trò"), choices=ROLE_CHOICES, validators=[InputRequired()])
+    units = MultiCheckboxField(_l("Đơn vị (cho tổ trưởng)"), choices=[], validate_choice=True)
+    active = BooleanField(_l("Đang hoạt động"))
+    password = PasswordField(_l("Mật khẩu mới (để trống nếu không đổi)"),
+                             validators=[Optional(), Length(10, 256)])
+
+
+class PasswordForm(FlaskForm):
+    """Change one's own password."""
+
+    current = PasswordField(_l("Mật khẩu hiện tại"), validators=[InputRequired()])
+    new = PasswordField(_l("Mật khẩu mới (ít nhất 10 ký tự)"),
+                        validators=[InputRequired(), Length(10, 256)])
+    confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
+        InputRequired(), EqualTo("new", message=_l("Hai mật khẩu không khớp."))])

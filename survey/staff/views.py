@@ -1,0 +1,335 @@
+"""Staff pages: units, survey links and QR codes, posters, accounts and the audit log.
+
+Every route here requires login (one ``before_request`` hook); roles and a leader's units are
+checked on the server for every route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from ..extensions import db
+from ..models import AuditLog, Response as SurveyResponse
+from ..models import SurveyLink, Unit, User
+from ..services import accounts, qrcodes, units
+from .forms import EmptyForm, LinkForm, PasswordForm, UnitEditForm, UnitForm, UserEditForm, UserForm
+
+bp = Blueprint("staff", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Every staff page needs a logged-in account."""
+
+
+def roles(*allowed: str) -> Callable[[F], F]:
+    """Allow a view only to the given roles (403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def _me() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+def _unit_or_404(code: str) -> Unit:
+    unit = units.get_unit(code)
+    if unit is None:
+        abort(404)
+    if not units.can_see(_me(), unit):
+        abort(403)
+    return unit
+
+
+def _link_or_404(code: str) -> SurveyLink:
+    link = units.get_link(code)
+    if link is None:
+        abort(404)
+    if not units.can_see(_me(), link.unit):
+        abort(403)
+    return link
+
+
+def _response_counts(unit_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Return, per unit, the number of responses in all and in the last 30 days."""
+    if not unit_ids:
+        return {}
+    since = datetime.now(UTC) - timedelta(days=30)
+    recent = sa.func.sum(sa.case((SurveyResponse.submitted_at >= since, 1), else_=0))
+    rows = db.session.execute(
+        sa.select(SurveyResponse.unit_id, sa.func.count(), recent)
+        .where(SurveyResponse.unit_id.in_(unit_ids))
+        .group_by(SurveyResponse.unit_id))
+    return {unit_id: (total, int(last or 0)) for unit_id, total, last in rows}
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Overview: the units this account sees, with response counts and links."""
+    visible = units.visible_units(_me())
+    counts = _response_counts([u.id for u in visible])
+    return render_template("staff/index.html", units=visible, counts=counts,
+                           registry=current_app.extensions["questionnaires"])
+
+
+def _parent_choices(exclude: Unit | None = None) -> list[tuple[str, str]]:
+    wards = db.session.scalars(sa.select(Unit).where(Unit.kind == "ward").order_by(Unit.code))
+    return [SelectChoice("", _("(không thuộc phường nào)"))] + [
+        SelectChoice(u.code, f"{u.name} ({u.code})") for u in wards if u is not exclude]
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def unit_list() -> ResponseReturnValue:
+    """List units; admins and staff may add one."""
+    form = UnitForm()
+    form.parent.choices = _parent_choices()
+    can_edit = _me().sees_all_units
+    if form.is_submitted():
+        if not can_edit:
+            abort(403)
+        if form.validate():
+            parent = units.get_unit(form.parent.data) if form.parent.data else None
+            try:
+                unit = units.create_unit(form.code.data or "", form.name.data or "",
+                                         form.kind.data or "", parent=parent, actor=_me())
+            except units.UnitError as exc:
+                form.code.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(_("Đã thêm đơn vị %(code)s.", code=unit.code), "success")
+                return redirect(url_for("staff.unit_detail", code=unit.code))
+        status = 400
+    else:
+        status = 200
+    visible = units.visible_units(_me())
+    return render_template("staff/units.html", units=visible, form=form, can_edit=can_edit,
+                           counts=_response_counts([u.id for u in visible])), status
+
+
+@bp.route("/units/<code>", methods=["GET", "POST"])
+def unit_detail(code: str) -> ResponseReturnValue:
+    """A unit: its details (editable by admins and staff) and its survey links."""
+    unit = _unit_or_404(code)
+    can_edit = _me().sees_all_units
+    form = UnitEditForm()
+    form.parent.choices = _parent_choices(exclude=unit)
+    link_form = LinkForm(prefix="link")
+    registry = current_app.extensions["questionnaires"]
+    existing = {link.questionnaire_id for link in unit.links}
+    link_form.questionnaire.choices = [
+        SelectChoice(q.id, f"{q.title.get()} ({q.id})") for q in registry.latest.values()
+        if q.id not in existing]
+    status = 200
+    if form.is_submitted():
+        if not can_edit:
+            abort(403)
+        if form.validate():
+            parent = units.get_unit(form.parent.data) if form.parent.data else None
+            try:
+                units.update_unit(unit, name=form.name.data or "", active=form.active.data,
+                                  parent=parent, actor=_me())
+            except units.UnitError as exc:
+                form.name.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(_("Đã lưu thay đổi."), "success")
+                return redirect(url_for("staff.unit_detail", code=unit.code))
+        status = 400
+    else:
+        form.name.data = unit.name
+        form.parent.data = unit.parent.code if unit.parent else ""
+        form.active.data = unit.active
+    return render_template("staff/unit.html", unit=unit, form=form, link_form=link_form,
+                           can_edit=can_edit, registry=registry,
+                           base_url=current_app.config["BASE_URL"],
+                           counts=_response_counts([unit.id])), status
+
+
+@bp.post("/units/<code>/links")
+@roles("admin", "staff")
+def link_create(code: str) -> ResponseReturnValue:
+    """Add the survey link of a questionnaire at this unit."""
+    unit = _unit_or_404(code)
+    form = LinkForm(prefix="link")
+    form.questionnaire.choices = [
+        SelectChoice(q.id) for q in current_app.extensions["questionnaires"].latest.values()]
+    if not form.validate():
+        flash(_("Chọn một phiếu khảo sát hợp lệ."), "error")
+        return redirect(url_for("staff.unit_detail", code=unit.code))
+    try:
+        link = units.ensure_link(unit, form.questionnaire.data or "", actor=_me())
+    except units.UnitError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("staff.unit_detail", code=unit.code))
+    db.session.commit()
+    flash(_("Đã tạo đường dẫn %(code)s.", code=link.code), "success")
+    return redirect(url_for("staff.unit_detail", code=unit.code))
+
+
+@bp.post("/links/<code>/toggle")
+@roles("admin", "staff")
+def link_toggle(code: str) -> ResponseReturnValue:
+    """Close an open link, or open a closed one."""
+    link = _link_or_404(code)
+    if not EmptyForm().validate():
+        abort(400)
+    units.set_link_active(link, not link.active, actor=_me())
+    db.session.commit()
+    flash(_("Đã mở lại khảo sát.") if link.active else _("Đã đóng khảo sát."), "success")
+    return redirect(url_for("staff.unit_detail", code=link.unit.code))
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/links/<code>/qr.png")
+def link_qr_png(code: str) -> ResponseReturnValue:
+    """The link's QR code as a PNG download."""
+    link = _link_or_404(code)
+    url = units.link_url(current_app.config["BASE_URL"], link)
+    return _download(qrcodes.qr_png(url), "image/png",
+                     f"qr-{link.unit.code}-{link.questionnaire_id}.png")
+
+
+@bp.get("/links/<code>/qr.svg")
+def link_qr_svg(code: str) -> ResponseReturnValue:
+    """The link's QR code as an SVG download (or inline image with ``?inline=1``)."""
+    link = _link_or_404(code)
+    url = units.link_url(current_app.config["BASE_URL"], link)
+    data = qrcodes.qr_svg(url)
+    if request.args.get("inline"):
+        return Response(data, mimetype="image/svg+xml")
+    return _download(data, "image/svg+xml", f"qr-{link.unit.code}-{link.questionnaire_id}.svg")
+
+
+@bp.get("/links/<code>/poster")
+def link_poster(code: str) -> ResponseReturnValue:
+    """A printable A5 poster: ward and unit name, a call to action, the QR code, the link."""
+    link = _link_or_404(code)
+    questionnaire = current_app.extensions["questionnaires"].get(link.questionnaire_id)
+    ward = link.unit.ward
+    return render_template(
+        "staff/poster.html", link=link, unit=link.unit, ward=ward, questionnaire=questionnaire,
+        url=units.link_url(current_app.config["BASE_URL"], link),
+        organisation=(ward.name if ward else current_app.config["ORGANISATION_NAME"]))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles("admin")
+def user_list() -> ResponseReturnValue:
+    """Accounts: list and create (admins only)."""
+    form = UserForm()
+    all_units = units.visible_units(_me())
+    form.units.choices = [SelectChoice(u.code, f"{u.code} - {u.name}") for u in all_units]
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            chosen = [u for u in all_units if u.code in (form.units.data or [])]
+            try:
+                user = accounts.create_user(form.username.data or "", form.password.data or "",
+                                            form.role.data or "", chosen, actor=_me())
+            except accounts.AccountError as exc:
+                form.username.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
+                return redirect(url_for("staff.user_list"))
+        status = 400
+    users = db.session.scalars(sa.select(User).order_by(User.username)).all()
+    return render_template("staff/users.html", users=users, form=form), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles("admin")
+def user_detail(user_id: int) -> ResponseReturnValue:
+    """Change an account's role, units, active flag or password (admins only)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = UserEditForm()
+    all_units = units.visible_units(_me())
+    form.units.choices = [SelectChoice(u.code, f"{u.code} - {u.name}") for u in all_units]
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            chosen = [u for u in all_units if u.code in (form.units.data or [])]
+            try:
+                accounts.update_user(user, role=form.role.data or "", units=chosen,
+                                     active=form.active.data, actor=_me())
+                if form.password.data:
+                    accounts.set_password(user, form.password.data, actor=_me())
+            except accounts.AccountError as exc:
+                db.session.rollback()
+                form.role.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(_("Đã lưu tài khoản %(name)s.", name=user.username), "success")
+                return redirect(url_for("staff.user_list"))
+        status = 400
+    else:
+        form.role.data = user.role
+        form.units.data = [u.code for u in user.units]
+        form.active.data = user.active
+    return render_template("staff/user.html", user=user, form=form), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account() -> ResponseReturnValue:
+    """Change one's own password."""
+    form = PasswordForm()
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            me = _me()
+            if not me.check_password(form.current.data or ""):
+                form.current.errors = [_("Mật khẩu hiện tại không đúng.")]
+            else:
+                accounts.set_password(me, form.new.data or "", actor=me)
+                db.session.commit()
+                flash(_("Đã đổi mật khẩu."), "success")
+                return redirect(url_for("staff.index"))
+        status = 400
+    return render_template("staff/account.html", form=form), status
+
+
+@bp.get("/audit")
+@roles("admin")
+def audit_log() -> ResponseReturnValue:
+    """The latest 500 staff actions (admins only)."""
+    entries = db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id.desc()).limit(500))
+    return render_template("staff/audit.html", entries=entries.all())

@@ -1,0 +1,225 @@
+"""Fixtures: an app per test on a fresh database (SQLite, and PostgreSQL when configured).
+
+Set SURVEY_TEST_DATABASE_URL to a PostgreSQL database whose name contains "test" to run every
+database test on it too. Set SURVEY_TEST_STRICT=1 (CI does) to turn a skip for a missing
+server or program into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from survey import create_app
+from survey.extensions import db
+from survey.models import Unit, User
+from survey.services import accounts, units
+from survey.services.questionnaires import sync_questionnaires
+
+STRICT = os.environ.get("SURVEY_TEST_STRICT") == "1"
+TEST_SECRET = "test-secret-key-not-for-production"
+PASSWORD = "correct horse battery"
+
+
+def require(condition: object, reason: str) -> None:
+    """Skip (or, under SURVEY_TEST_STRICT=1, fail) when something the test needs is absent."""
+    if not condition:
+        if STRICT:
+            pytest.fail(f"SURVEY_TEST_STRICT=1 but {reason}")
+        pytest.skip(reason)
+
+
+def require_program(name: str) -> str:
+    """Return the path of a system program, or skip/fail with the reason."""
+    path = shutil.which(name)
+    require(path, f"the program {name!r} is not installed")
+    assert path is not None
+    return path
+
+
+def postgres_url() -> str:
+    """Return the PostgreSQL test URL, or skip/fail when it is not set."""
+    url = os.environ.get("SURVEY_TEST_DATABASE_URL", "")
+    require(url, "SURVEY_TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    name = make_url(url).database or ""
+    assert "test" in name, f"refusing to empty database {name!r}: its name lacks 'test'"
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for each backend; the PostgreSQL one is emptied by the app fixture."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return postgres_url()
+
+
+def reset_database(url: str) -> None:
+    """Drop every table (PostgreSQL: recreate the public schema)."""
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and Path(path).exists():
+            Path(path).unlink()
+        return
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+class FreshContextClient(FlaskClient):
+    """A test client that gives every request its own app context, as a server does.
+
+    Tests keep an app context open to use the database. Flask would reuse it for requests, so
+    ``g`` (where Flask-Login and Flask-Babel cache the user and the language) would leak from
+    one request into the next. The test's own transaction is committed first, so that the
+    request sees what the test set up and the test then sees what the request stored.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from flask import has_app_context
+
+        if has_app_context():
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    """Create an app for tests: CSRF, rate limits and Secure cookies off unless asked."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "BASE_URL": "http://survey.test",
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = FreshContextClient
+    return app
+
+
+@pytest.fixture
+def app_factory(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Return a function that makes a ready app (schema and questionnaires loaded)."""
+    made: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        reset_database(database_url)
+        app = make_app(database_url, **overrides)
+        with app.app_context():
+            db.create_all()
+            sync_questionnaires(Path(app.config["QUESTIONNAIRE_DIR"]))
+            db.session.commit()
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory: Callable[..., Flask]) -> Iterator[Flask]:
+    """An app inside an app context."""
+    app = app_factory()
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ward(app: Flask) -> Unit:
+    unit = units.create_unit("PHUONG", "Phường Thử Nghiệm", "ward", actor="test")
+    db.session.commit()
+    return unit
+
+
+@pytest.fixture
+def make_unit(app: Flask, ward: Unit) -> Callable[..., Unit]:
+    def make(code: str, name: str | None = None, kind: str = "counter") -> Unit:
+        unit = units.create_unit(code, name or f"Quầy {code}", kind, parent=ward, actor="test")
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def counter(make_unit: Callable[..., Unit]) -> Unit:
+    return make_unit("QUAY-1", "Quầy Tư pháp - Hộ tịch")
+
+
+@pytest.fixture
+def link_code(app: Flask, counter: Unit) -> str:
+    link = units.ensure_link(counter, "sipas-dichvu", actor="test")
+    db.session.commit()
+    return link.code
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    def make(username: str, role: str = "staff", unit_list: list[Unit] | None = None,
+             password: str = PASSWORD) -> User:
+        user = accounts.create_user(username, password, role, unit_list or [], actor="test")
+        db.session.commit()
+        return user
+
+    return make
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
+    """Log in through the real form."""
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient, make_user: Callable[..., User]) -> FlaskClient:
+    make_user("quantri", "admin")
+    assert login(client, "quantri").status_code == 302
+    return client
+
+
+def sipas_answers(**changes: Any) -> dict[str, str]:
+    """A complete valid sipas-dichvu submission (all 19 items answered 4), with changes."""
+    data = {f"q_q{i}": "4" for i in range(15, 34)}
+    data.update({"q_linh_vuc": "1", "q_gioi_tinh": "2", "q_do_tuoi": "3",
+                 "q_y_kien": "Cán bộ nhiệt tình, cần thêm ghế chờ."})
+    data["response_id"] = str(uuid.uuid4())
+    data["version"] = "1"
+    data.update({k: str(v) for k, v in changes.items()})
+    return {k: v for k, v in data.items() if v != "None"}
+
+
+def csrf_token_from(html: str) -> str:
+    """Return the CSRF token of the first form in a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)

@@ -1,0 +1,308 @@
+"""The citizen's form: rendering, storing exactly once, refusing bad input, languages, limits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from survey.extensions import db
+from survey.models import Answer, Response, Unit
+from survey.services import units
+from tests.conftest import csrf_token_from, sipas_answers
+
+
+def count_responses() -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(Response)) or 0)
+
+
+def count_answers() -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) or 0)
+
+
+def receipt_in(html: str) -> str:
+    match = re.search(r"<strong>([A-Z2-7]{4}-[A-Z2-7]{4})</strong>", html)
+    assert match, "no receipt code on the page"
+    return match.group(1)
+
+
+def test_healthz_answers_ok(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_form_shows_nineteen_items_in_vietnamese(client: FlaskClient, link_code: str) -> None:
+    response = client.get(f"/s/{link_code}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert unicodedata.is_normalized("NFC", html)
+    assert '<html lang="vi">' in html
+    assert "Phiếu khảo sát sự hài lòng về việc cung ứng dịch vụ hành chính công" in html
+    assert "Quầy Tư pháp - Hộ tịch" in html
+    for i in range(15, 34):
+        assert f'<fieldset id="f-q{i}"' in html
+        assert len(re.findall(rf'name="q_q{i}" value="[1-5]"', html)) == 5
+    assert html.count("<legend>") == len(re.findall(r"<fieldset", html))
+    assert "Công chức có thái độ giao tiếp lịch sự, tôn trọng đối với người dân." in html
+    assert "Rất không hài lòng" in html
+    assert "Rất hài lòng" in html
+    assert re.search(r'name="response_id" value="[0-9a-f-]{36}"', html)
+    assert "<script" not in html
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_each_visit_gets_a_fresh_response_id(client: FlaskClient, link_code: str) -> None:
+    ids = {re.search(r'name="response_id" value="([^"]+)"',
+                     client.get(f"/s/{link_code}").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+           for _ in range(3)}
+    assert len(ids) == 3
+
+
+def test_submission_is_stored_with_receipt(client: FlaskClient, link_code: str,
+                                           counter: Unit) -> None:
+    data = sipas_answers(q_q15=5, q_q16=1)
+    response = client.post(f"/s/{link_code}", data=data)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Cảm ơn Ông/Bà đã góp ý!" in html
+    receipt = receipt_in(html)
+    stored = db.session.scalars(sa.select(Response)).one()
+    assert stored.response_id == uuid.UUID(data["response_id"])
+    assert stored.receipt == receipt
+    assert (stored.questionnaire_id, stored.questionnaire_version) == ("sipas-dichvu", 1)
+    assert (stored.unit_id, stored.channel) == (counter.id, "qr")
+    assert stored.submitted_at.tzinfo is not None
+    answers = {a.question_id: a.value for a in stored.answers}
+    assert answers["q15"] == 5
+    assert answers["q16"] == 1
+    assert answers["q33"] == 4
+    assert answers["y_kien"] == "Cán bộ nhiệt tình, cần thêm ghế chờ."
+    assert "hoc_van" not in answers  # a blank is not stored
+    assert len(answers) == 19 + 4
+
+
+def test_repeated_post_stores_once_and_shows_same_receipt(client: FlaskClient,
+                                                          link_code: str) -> None:
+    data = sipas_answers()
+    first = client.post(f"/s/{link_code}", data=data)
+    second = client.post(f"/s/{link_code}", data=data)
+    assert first.status_code == second.status_code == 200
+    assert receipt_in(first.get_data(as_text=True)) == receipt_in(second.get_data(as_text=True))
+    assert count_responses() == 1
+    assert count_answers() == 23
+
+
+def test_same_id_with_other_answers_is_409(client: FlaskClient, link_code: str) -> None:
+    data = sipas_answers()
+    assert client.post(f"/s/{link_code}", data=data).status_code == 200
+    changed = dict(data, q_q20="1")
+    response = client.post(f"/s/{link_code}", data=changed)
+    assert response.status_code == 409
+    assert "Phiếu này đã được gửi trước đó" in response.get_data(as_text=True)
+    assert count_responses() == 1
+    stored = db.session.scalars(sa.select(Answer).where(Answer.question_id == "q20")).one()
+    assert stored.option_code == 4
+
+
+def test_same_id_at_another_unit_is_409(client: FlaskClient, link_code: str,
+                                        make_unit: Callable[..., Unit]) -> None:
+    other = units.ensure_link(make_unit("QUAY-2"), "sipas-dichvu", actor="test")
+    db.session.commit()
+    data = sipas_answers()
+    assert client.post(f"/s/{link_code}", data=data).status_code == 200
+    assert client.post(f"/s/{other.code}", data=data).status_code == 409
+    assert count_responses() == 1
+
+
+def _assert_reshown(response: Any, *messages: str) -> str:
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert '<form method="post"' in html
+    for message in messages:
+        assert message in html
+    assert count_responses() == 0
+    return html
+
+
+def test_missing_required_answer_reshows_form_with_answers_kept(client: FlaskClient,
+                                                                link_code: str) -> None:
+    data = sipas_answers(q_q17=None, q_q30=None, q_q16=2)
+    html = _assert_reshown(client.post(f"/s/{link_code}", data=data),
+                           "Xin Ông/Bà chọn một câu trả lời.", "Còn 2 câu cần xem lại:")
+    assert 'href="#f-q17"' in html
+    assert 'href="#f-q30"' in html
+    assert re.search(r'name="q_q16" value="2" checked', html)
+    assert re.search(r'name="q_q15" value="4" checked', html)
+    assert "Cán bộ nhiệt tình, cần thêm ghế chờ." in html
+    assert f'value="{data["response_id"]}"' in html
+
+
+@pytest.mark.parametrize("value", ["7", "0", "abc", "4.0", "", " 4"])
+def test_unknown_option_code_is_refused(client: FlaskClient, link_code: str, value: str) -> None:
+    data = sipas_answers(q_q21=value)
+    html = _assert_reshown(client.post(f"/s/{link_code}", data=data))
+    assert 'href="#f-q21"' in html
+
+
+def test_unknown_question_is_refused(client: FlaskClient, link_code: str) -> None:
+    data = sipas_answers(q_q99="4")
+    _assert_reshown(client.post(f"/s/{link_code}", data=data),
+                    "Phiếu có trường lạ không thuộc bảng hỏi")
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("response_id", "not-a-uuid"),
+    ("response_id", ""),
+    ("version", "99"),
+    ("version", "x"),
+    ("hp_url", "http://spam.example"),
+])
+def test_tampered_hidden_field_is_refused(client: FlaskClient, link_code: str, field: str,
+                                          value: str) -> None:
+    data = sipas_answers(**{field: value})
+    html = _assert_reshown(client.post(f"/s/{link_code}", data=data))
+    assert re.search(r'name="q_q15" value="4" checked', html)
+
+
+def test_text_is_limited_and_normalised(client: FlaskClient, link_code: str) -> None:
+    _assert_reshown(client.post(f"/s/{link_code}", data=sipas_answers(q_y_kien="x" * 1001)),
+                    "Câu trả lời dài quá 1000 ký tự.")
+    decomposed = unicodedata.normalize("NFD", "Thủ tục nhanh\x00 gọn ")
+    assert client.post(f"/s/{link_code}", data=sipas_answers(q_y_kien=decomposed)).status_code \
+        == 200
+    text = db.session.scalars(sa.select(Answer.text_value).where(Answer.question_id == "y_kien"))
+    assert text.one() == "Thủ tục nhanh gọn"
+
+
+def test_a_blank_text_is_not_stored(client: FlaskClient, link_code: str) -> None:
+    assert client.post(f"/s/{link_code}", data=sipas_answers(q_y_kien="   ")).status_code == 200
+    assert db.session.scalar(sa.select(Answer).where(Answer.question_id == "y_kien")) is None
+
+
+def test_unknown_link_is_404_and_closed_link_is_410(client: FlaskClient, link_code: str) -> None:
+    for code in ("nope99", "x" * 300, "%E2%82%AC", "..%2f"):
+        assert client.get(f"/s/{code}").status_code == 404
+    link = units.get_link(link_code)
+    assert link is not None
+    units.set_link_active(link, False, actor="test")
+    db.session.commit()
+    response = client.get(f"/s/{link_code}")
+    assert response.status_code == 410
+    assert "Khảo sát đã đóng" in response.get_data(as_text=True)
+    assert client.post(f"/s/{link_code}", data=sipas_answers()).status_code == 410
+    assert count_responses() == 0
+
+
+def test_inactive_unit_closes_its_links(client: FlaskClient, link_code: str,
+                                        counter: Unit) -> None:
+    units.update_unit(counter, name=counter.name, active=False, parent=counter.parent,
+                      actor="test")
+    db.session.commit()
+    assert client.get(f"/s/{link_code}").status_code == 410
+
+
+def test_english_switch_is_remembered(client: FlaskClient, link_code: str) -> None:
+    response = client.get(f"/s/{link_code}?lang=en")
+    html = response.get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "Survey of satisfaction with public administrative services" in html
+    assert "Very dissatisfied" in html
+    assert "Send" in html
+    assert "lang=en" in response.headers["Set-Cookie"]
+    again = client.get(f"/s/{link_code}").get_data(as_text=True)
+    assert '<html lang="en">' in again
+    missing = client.post(f"/s/{link_code}", data=sipas_answers(q_q15=None))
+    assert "Please choose an answer." in missing.get_data(as_text=True)
+    back = client.get(f"/s/{link_code}?lang=vi").get_data(as_text=True)
+    assert '<html lang="vi">' in back
+    assert client.get(f"/s/{link_code}?lang=xx").status_code == 200
+
+
+def test_english_receipt_page(client: FlaskClient, link_code: str) -> None:
+    client.get(f"/s/{link_code}?lang=en")
+    html = client.post(f"/s/{link_code}", data=sipas_answers()).get_data(as_text=True)
+    assert "Thank you" in html
+    receipt_in(html)
+
+
+def test_mau_02_requires_its_field_question(client: FlaskClient, counter: Unit) -> None:
+    link = units.ensure_link(counter, "mau-02", actor="test")
+    db.session.commit()
+    data = {f"q_q{i}": "5" for i in range(1, 10)}
+    data.update(response_id=str(uuid.uuid4()), version="1")
+    html = _assert_reshown(client.post(f"/s/{link.code}", data=data), "Xin Ông/Bà điền câu trả lời.")
+    assert 'href="#f-linh_vuc"' in html
+    data["q_linh_vuc"] = "Chứng thực bản sao"
+    assert client.post(f"/s/{link.code}", data=data).status_code == 200
+    assert count_responses() == 1
+
+
+def test_nothing_identifies_the_citizen(app: Flask, link_code: str) -> None:
+    client = app.test_client()
+    response = client.post(f"/s/{link_code}", data=sipas_answers(),
+                           environ_base={"REMOTE_ADDR": "203.0.113.77"},
+                           headers={"User-Agent": "Nokia-C21/Test"})
+    assert response.status_code == 200
+    dumped = []
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(sa.select(table)):
+            dumped.append(repr(tuple(row)))
+    text = "\n".join(dumped)
+    assert "203.0.113.77" not in text
+    assert "Nokia" not in text
+    assert {c.name for c in Response.__table__.columns}.isdisjoint(
+        {"ip", "ip_address", "remote_addr", "user_agent", "device_id"})
+
+
+def test_submit_is_rate_limited_without_losing_answers(app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per minute")
+    with app.app_context():
+        ward = units.create_unit("P", "Phường", "ward", actor="test")
+        unit = units.create_unit("Q1", "Quầy 1", "counter", parent=ward, actor="test")
+        code = units.ensure_link(unit, "sipas-dichvu", actor="test").code
+        db.session.commit()
+        client = app.test_client()
+        for _ in range(2):
+            assert client.post(f"/s/{code}", data=sipas_answers()).status_code == 200
+        blocked = client.post(f"/s/{code}", data=sipas_answers(q_q18=2))
+        assert blocked.status_code == 429
+        html = blocked.get_data(as_text=True)
+        assert "xin đợi một phút" in html
+        assert re.search(r'name="q_q18" value="2" checked', html)
+        assert count_responses() == 2
+        assert client.get(f"/s/{code}").status_code == 200  # reading the form is not limited
+        from survey.extensions import limiter
+
+        storage = limiter.storage
+        keys = " ".join(str(k) for k in getattr(storage, "storage", {}))
+        assert keys, "the in-memory limiter should hold keys"
+        assert "127.0.0.1" not in keys
+
+
+_printable = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
+                     max_size=30)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=st.dictionaries(
+    st.sampled_from(["q_q15", "q_q16", "q_q33", "q_linh_vuc", "q_y_kien", "response_id",
+                     "version", "hp_url", "csrf_token", "q_x", "q_q15[]", "__proto__"]),
+    _printable, max_size=8))
+def test_fuzzed_posts_never_fail_or_store_invalid_data(client: FlaskClient, link_code: str,
+                                                       fields: dict[str, str]) -> None:
+    before = count_responses()
+    response = client.post(f"/s/{link_code}", data=fields)
+    assert response.status_code in (200, 400, 409)
+    if response.status_code != 200:
+        assert count_responses() == before
