@@ -65,8 +65,9 @@ def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
     # Cookies marked Secure are never sent back over plain http, which would make staff login
     # impossible on http://127.0.0.1:5000; so the flag follows the public URL unless set.
     https = app.config["BASE_URL"].startswith("https://")
-    app.config.setdefault("SESSION_COOKIE_SECURE", https)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", https)
+    for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if f"SURVEY_{name}" not in os.environ and name not in (overrides or {}):
+            app.config[name] = https
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     check_config(app.config)

@@ -22,9 +22,9 @@ KIND_CHOICES = [
     SelectChoice("ward", _l("Phường")),
 ]
 ROLE_CHOICES = [
-    ("staff", _l("Cán bộ (xem và quản lý mọi đơn vị)")),
-    ("leader", _l("Tổ trưởng (chỉ đơn vị được giao)")),
-    ("admin", _l("Quản trị (thêm quản lý tài khoản)")),
+    SelectChoice("staff", _l("Cán bộ (xem và quản lý mọi đơn vị)")),
+    SelectChoice("leader", _l("Tổ trưởng (chỉ đơn vị được giao)")),
+    SelectChoice("admin", _l("Quản trị (thêm quản lý tài khoản)")),
 ]
 
 

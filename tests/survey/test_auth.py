@@ -1,0 +1,158 @@
+"""Staff login: one message for every failure, throttling, safe redirects, logout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from survey.extensions import db
+from survey.models import AuditLog, User
+from tests.conftest import PASSWORD, login
+
+FAILED = "Tên đăng nhập hoặc mật khẩu không đúng."
+
+
+def test_login_page_renders(client: FlaskClient) -> None:
+    response = client.get("/login")
+    assert response.status_code == 200
+    assert "Đăng nhập cho cán bộ" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_login_succeeds_and_is_audited(client: FlaskClient,
+                                       make_user: Callable[..., User]) -> None:
+    make_user("canbo", "staff")
+    response = login(client, "canbo")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/staff/")
+    assert client.get("/staff/").status_code == 200
+    actions = db.session.scalars(sa.select(AuditLog.action).where(AuditLog.actor == "canbo"))
+    assert "auth.login" in list(actions)
+    user = db.session.scalars(sa.select(User).where(User.username == "canbo")).one()
+    assert user.last_login_at is not None
+
+
+def test_username_is_case_insensitive(client: FlaskClient,
+                                      make_user: Callable[..., User]) -> None:
+    make_user("canbo", "staff")
+    assert login(client, "  CanBo ").status_code == 302
+
+
+@pytest.mark.parametrize(("username", "password"), [
+    ("canbo", "wrong password"),
+    ("nobody", PASSWORD),
+    ("", ""),
+    ("canbo", ""),
+    ("x" * 500, "y" * 500),
+])
+def test_every_failed_login_gets_the_same_answer(client: FlaskClient,
+                                                 make_user: Callable[..., User],
+                                                 username: str, password: str) -> None:
+    make_user("canbo", "staff")
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code in (400, 401)
+    html = response.get_data(as_text=True)
+    if username and password and len(username) <= 64:
+        assert FAILED in html
+    assert client.get("/staff/").status_code == 302
+
+
+def test_wrong_user_and_wrong_password_look_identical(client: FlaskClient,
+                                                      make_user: Callable[..., User]) -> None:
+    make_user("canbo", "staff")
+    a = client.post("/login", data={"username": "canbo", "password": "wrong password"})
+    b = client.post("/login", data={"username": "khongco", "password": "wrong password"})
+    assert a.status_code == b.status_code == 401
+    strip = (lambda r: r.get_data(as_text=True).replace("khongco", "canbo"))
+    assert strip(a) == strip(b)
+
+
+def test_disabled_account_cannot_log_in(client: FlaskClient,
+                                        make_user: Callable[..., User]) -> None:
+    user = make_user("canbo", "staff")
+    user.active = False
+    db.session.commit()
+    response = login(client, "canbo")
+    assert response.status_code == 401
+    assert FAILED in response.get_data(as_text=True)
+
+
+def test_disabling_an_account_ends_its_session(client: FlaskClient,
+                                               make_user: Callable[..., User]) -> None:
+    user = make_user("canbo", "staff")
+    assert login(client, "canbo").status_code == 302
+    user.active = False
+    db.session.commit()
+    assert client.get("/staff/").status_code == 302
+
+
+def test_login_redirects_only_to_local_pages(client: FlaskClient,
+                                             make_user: Callable[..., User]) -> None:
+    make_user("canbo", "staff")
+    data = {"username": "canbo", "password": PASSWORD}
+    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        response = client.post(f"/login?next={target}", data=data)
+        assert response.headers["Location"].endswith("/staff/"), target
+        client.post("/logout")
+    response = client.post("/login?next=/staff/units", data=data)
+    assert response.headers["Location"].endswith("/staff/units")
+
+
+def test_staff_page_sends_to_login_with_next(client: FlaskClient) -> None:
+    response = client.get("/staff/units")
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
+
+
+def test_logout_is_a_post_and_ends_the_session(client: FlaskClient,
+                                               make_user: Callable[..., User]) -> None:
+    make_user("canbo", "staff")
+    login(client, "canbo")
+    assert client.get("/logout").status_code == 405
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 302
+
+
+def test_failed_logins_are_throttled(app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_USER="3 per 5 minutes",
+                      RATELIMIT_LOGIN="100 per minute")
+    with app.app_context():
+        from survey.services import accounts
+
+        accounts.create_user("canbo", PASSWORD, "staff", actor="test")
+        db.session.commit()
+    client = app.test_client()
+    for _ in range(3):
+        response = client.post("/login", data={"username": "canbo", "password": "wrong one!"})
+        assert response.status_code == 401
+    blocked = client.post("/login", data={"username": "canbo", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Đăng nhập sai quá nhiều lần" in blocked.get_data(as_text=True)
+    # Another account from the same client is not locked by these failures.
+    with app.app_context():
+        from survey.services import accounts
+
+        accounts.create_user("canbo2", PASSWORD, "staff", actor="test")
+        db.session.commit()
+    assert client.post("/login", data={"username": "canbo2", "password": PASSWORD}
+                       ).status_code == 302
+
+
+def test_successful_logins_do_not_count_towards_the_limit(
+        app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_USER="2 per 5 minutes")
+    with app.app_context():
+        from survey.services import accounts
+
+        accounts.create_user("canbo", PASSWORD, "staff", actor="test")
+        db.session.commit()
+    client = app.test_client()
+    for _ in range(4):
+        assert client.post("/login", data={"username": "canbo", "password": PASSWORD}
+                           ).status_code == 302
+        client.post("/logout")
