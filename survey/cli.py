@@ -37,11 +37,11 @@ def friendly_errors(command: F) -> F:
         except (units.UnitError, accounts.AccountError, QuestionnaireError, ValueError) as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from exc
-        except sa.exc.OperationalError as exc:
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
             db.session.rollback()
+            reason = str(exc.orig or exc).strip().splitlines()[0]
             raise click.ClickException(
-                f"database error: {exc.orig or exc}. Has 'flask --app wsgi init-db' run?"
-            ) from exc
+                f"database error: {reason}. Has 'flask --app wsgi init-db' run?") from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -72,7 +72,8 @@ def init_db(with_demo: bool) -> None:
         password = demo.seed_demo()
         db.session.commit()
         base = current_app.config["BASE_URL"]
-        click.echo("demo data: Phường Trần Liễu with 7 units (counters, an office, residential groups) and their survey links")
+        click.echo("demo data: Phường Trần Liễu with 7 units (counters, an office, "
+                   "residential groups) and their survey links")
         click.echo(f"  staff login: {base}/login")
         click.echo(f"  username:    {demo.ADMIN_USERNAME}")
         click.echo(f"  password:    {password}")

@@ -14,7 +14,7 @@ def select_locale() -> str:
     """Return ``?lang=`` when valid, else the language cookie, else Vietnamese."""
     languages = current_app.config["LANGUAGES"]
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
-        if candidate in languages:
+        if candidate and candidate in languages:
             return candidate
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
@@ -22,7 +22,7 @@ def select_locale() -> str:
 def remember_language(response: Response) -> Response:
     """Keep a language chosen with ``?lang=`` in a cookie (it identifies no one)."""
     lang = request.args.get("lang")
-    if lang in current_app.config["LANGUAGES"] and request.cookies.get(LANG_COOKIE) != lang:
+    if lang and lang in current_app.config["LANGUAGES"] and request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
                             secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
     return response

@@ -27,7 +27,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Unit(db.Model):  # type: ignore[name-defined,misc]
+class Unit(db.Model):  # type: ignore[name-defined]
     """A place responses come from: a counter, an office, a residential group, or a ward."""
 
     __tablename__ = "unit"
@@ -59,7 +59,7 @@ class Unit(db.Model):  # type: ignore[name-defined,misc]
         return unit
 
 
-class Questionnaire(db.Model):  # type: ignore[name-defined,misc]
+class Questionnaire(db.Model):  # type: ignore[name-defined]
     """A questionnaire id; its versions hold the definitions."""
 
     __tablename__ = "questionnaire"
@@ -72,7 +72,7 @@ class Questionnaire(db.Model):  # type: ignore[name-defined,misc]
     versions: Mapped[list[QuestionnaireVersion]] = relationship(back_populates="questionnaire")
 
 
-class QuestionnaireVersion(db.Model):  # type: ignore[name-defined,misc]
+class QuestionnaireVersion(db.Model):  # type: ignore[name-defined]
     """One version of a questionnaire, with its definition kept beside the data it collected."""
 
     __tablename__ = "questionnaire_version"
@@ -89,12 +89,13 @@ class QuestionnaireVersion(db.Model):  # type: ignore[name-defined,misc]
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="versions")
 
 
-class SurveyLink(db.Model):  # type: ignore[name-defined,misc]
+class SurveyLink(db.Model):  # type: ignore[name-defined]
     """The public link (and QR code) of one questionnaire at one unit."""
 
     __tablename__ = "survey_link"
     __table_args__ = (
-        sa.UniqueConstraint("unit_id", "questionnaire_id", name="uq_survey_link_unit_questionnaire"),
+        sa.UniqueConstraint("unit_id", "questionnaire_id",
+                            name="uq_survey_link_unit_questionnaire"),
         sa.CheckConstraint("length(code) BETWEEN 4 AND 16", name="code_length"),
     )
 
@@ -110,7 +111,7 @@ class SurveyLink(db.Model):  # type: ignore[name-defined,misc]
     questionnaire: Mapped[Questionnaire] = relationship()
 
 
-class Response(db.Model):  # type: ignore[name-defined,misc]
+class Response(db.Model):  # type: ignore[name-defined]
     """One submitted questionnaire. ``response_id`` is the client's UUID: stored exactly once."""
 
     __tablename__ = "response"
@@ -146,7 +147,7 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
         order_by="Answer.question_id")
 
 
-class Answer(db.Model):  # type: ignore[name-defined,misc]
+class Answer(db.Model):  # type: ignore[name-defined]
     """One answer: an option code for a choice question, or a text."""
 
     __tablename__ = "answer"
@@ -179,7 +180,7 @@ user_unit = sa.Table(
 )
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
     """A staff account: admin, staff (Phòng Văn hóa - Xã hội) or group leader."""
 
     __tablename__ = "app_user"
@@ -221,7 +222,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return self.role in ("admin", "staff")
 
 
-class AuditLog(db.Model):  # type: ignore[name-defined,misc]
+class AuditLog(db.Model):  # type: ignore[name-defined]
     """Who did what to which object, and when; kept when the account is deleted."""
 
     __tablename__ = "audit_log"

@@ -43,7 +43,7 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """A short page for people who open the bare address."""
+    """Show a short page to people who open the bare address."""
     return render_template("public/index.html")
 
 

@@ -36,7 +36,10 @@ def check_password_strength(password: str) -> None:
 
 def get_user(username: str) -> User | None:
     """Return the account, or None."""
-    return db.session.scalar(sa.select(User).where(User.username == normalise_username(username)))
+    username = normalise_username(username)
+    if not USERNAME.match(username):
+        return None
+    return db.session.scalar(sa.select(User).where(User.username == username))
 
 
 def create_user(username: str, password: str, role: str, units: Sequence[Unit] = (), *,
@@ -91,7 +94,7 @@ def update_user(user: User, *, role: str, units: Sequence[Unit], active: bool,
 
 def authenticate(username: str, password: str) -> User | None:
     """Return the active account these credentials open, or None (same time either way)."""
-    user = get_user(username) if len(username) <= 64 else None
+    user = get_user(username)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None

@@ -9,7 +9,7 @@ import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
 
-def _qr(url: str) -> qrcode.QRCode:  # type: ignore[type-arg]
+def _qr(url: str) -> qrcode.QRCode:
     if not url.isascii():
         # Decoders disagree on the charset of non-ASCII payloads; links must be plain URLs.
         raise ValueError("a QR payload must be ASCII")

@@ -84,6 +84,6 @@ def sync_questionnaires(directory: Path) -> list[str]:
 
 
 def _meaning(q: Questionnaire) -> object:
-    """What must not change once a version has data: ids, types, codes, scores, grouping."""
+    """Return what must not change once a version has data (ids, codes, scores, groups)."""
     return [(x.id, x.type, x.group, x.subgroup,
              [(o.code, o.score, o.satisfied) for o in x.options]) for x in q.questions]

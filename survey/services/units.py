@@ -17,6 +17,7 @@ UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 # Link codes are typed from a poster by people with poor eyesight: no 0/o, 1/l/i.
 LINK_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 LINK_CODE_LENGTH = 6
+LINK_CODE = re.compile(r"^[a-z0-9]{4,16}$")
 
 
 class UnitError(ValueError):
@@ -29,13 +30,18 @@ def normalise_code(code: str) -> str:
 
 
 def clean_name(name: str) -> str:
-    """Return a display name in NFC with single spaces."""
-    return " ".join(unicodedata.normalize("NFC", name).split())
+    """Return a display name in NFC with single spaces and no control characters."""
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name)
+                   if unicodedata.category(ch)[0] != "C")
+    return " ".join(name.split())
 
 
 def get_unit(code: str) -> Unit | None:
     """Return the unit with ``code`` (any case), or None."""
-    return db.session.scalar(sa.select(Unit).where(Unit.code == normalise_code(code)))
+    code = normalise_code(code)
+    if not UNIT_CODE.match(code):
+        return None  # cannot exist; and PostgreSQL refuses some characters (NUL) outright
+    return db.session.scalar(sa.select(Unit).where(Unit.code == code))
 
 
 def create_unit(code: str, name: str, kind: str, *, parent: Unit | None = None,
@@ -96,9 +102,10 @@ def can_see(user: User, unit: Unit) -> bool:
 
 def get_link(code: str) -> SurveyLink | None:
     """Return the survey link with ``code``, or None."""
-    if not code or len(code) > 16:
+    code = code.lower()
+    if not LINK_CODE.match(code):
         return None
-    return db.session.scalar(sa.select(SurveyLink).where(SurveyLink.code == code.lower()))
+    return db.session.scalar(sa.select(SurveyLink).where(SurveyLink.code == code))
 
 
 def link_for(unit: Unit, questionnaire_id: str) -> SurveyLink | None:

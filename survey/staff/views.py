@@ -29,8 +29,8 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from ..extensions import db
-from ..models import AuditLog, Response as SurveyResponse
-from ..models import SurveyLink, Unit, User
+from ..models import AuditLog, SurveyLink, Unit, User
+from ..models import Response as SurveyResponse
 from ..services import accounts, qrcodes, units
 from .forms import EmptyForm, LinkForm, PasswordForm, UnitEditForm, UnitForm, UserEditForm, UserForm
 
@@ -140,7 +140,7 @@ def unit_list() -> ResponseReturnValue:
 
 @bp.route("/units/<code>", methods=["GET", "POST"])
 def unit_detail(code: str) -> ResponseReturnValue:
-    """A unit: its details (editable by admins and staff) and its survey links."""
+    """Show a unit and its survey links; admins and staff may edit it."""
     unit = _unit_or_404(code)
     can_edit = _me().sees_all_units
     form = UnitEditForm()
@@ -219,7 +219,7 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
 
 @bp.get("/links/<code>/qr.png")
 def link_qr_png(code: str) -> ResponseReturnValue:
-    """The link's QR code as a PNG download."""
+    """Send the link's QR code as a PNG download."""
     link = _link_or_404(code)
     url = units.link_url(current_app.config["BASE_URL"], link)
     return _download(qrcodes.qr_png(url), "image/png",
@@ -228,7 +228,7 @@ def link_qr_png(code: str) -> ResponseReturnValue:
 
 @bp.get("/links/<code>/qr.svg")
 def link_qr_svg(code: str) -> ResponseReturnValue:
-    """The link's QR code as an SVG download (or inline image with ``?inline=1``)."""
+    """Send the link's QR code as SVG: a download, or an image with ``?inline=1``."""
     link = _link_or_404(code)
     url = units.link_url(current_app.config["BASE_URL"], link)
     data = qrcodes.qr_svg(url)
@@ -239,7 +239,7 @@ def link_qr_svg(code: str) -> ResponseReturnValue:
 
 @bp.get("/links/<code>/poster")
 def link_poster(code: str) -> ResponseReturnValue:
-    """A printable A5 poster: ward and unit name, a call to action, the QR code, the link."""
+    """Show a printable A5 poster: ward, unit, a call to action, the QR code, the link."""
     link = _link_or_404(code)
     questionnaire = current_app.extensions["questionnaires"].get(link.questionnaire_id)
     ward = link.unit.ward
@@ -330,6 +330,6 @@ def account() -> ResponseReturnValue:
 @bp.get("/audit")
 @roles("admin")
 def audit_log() -> ResponseReturnValue:
-    """The latest 500 staff actions (admins only)."""
+    """List the latest 500 staff actions (admins only)."""
     entries = db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id.desc()).limit(500))
     return render_template("staff/audit.html", entries=entries.all())

@@ -1,4 +1,4 @@
-"""The shipped questionnaires load, say what the Ministry's form says, and bad files fail clearly."""
+"""Shipped questionnaires load and match the Ministry's form; bad files fail clearly."""
 
 from __future__ import annotations
 

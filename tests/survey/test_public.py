@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from survey.extensions import db
 from survey.models import Answer, Response, Unit
 from survey.services import units
-from tests.conftest import csrf_token_from, sipas_answers
+from tests.conftest import sipas_answers
 
 
 def count_responses() -> int:
@@ -139,7 +139,7 @@ def test_missing_required_answer_reshows_form_with_answers_kept(client: FlaskCli
     data = sipas_answers(q_q17=None, q_q30=None, q_q16=2)
     html = _assert_reshown(client.post(f"/s/{link_code}", data=data),
                            "Xin Ông/Bà chọn một câu trả lời.", "Còn 2 câu cần xem lại:")
-    assert 'href="#f-q17"' in html
+    assert 'href="#f-q17">17</a>' in html
     assert 'href="#f-q30"' in html
     assert re.search(r'name="q_q16" value="2" checked', html)
     assert re.search(r'name="q_q15" value="4" checked', html)
@@ -240,7 +240,8 @@ def test_mau_02_requires_its_field_question(client: FlaskClient, counter: Unit) 
     db.session.commit()
     data = {f"q_q{i}": "5" for i in range(1, 10)}
     data.update(response_id=str(uuid.uuid4()), version="1")
-    html = _assert_reshown(client.post(f"/s/{link.code}", data=data), "Xin Ông/Bà điền câu trả lời.")
+    html = _assert_reshown(client.post(f"/s/{link.code}", data=data),
+                           "Xin Ông/Bà điền câu trả lời.")
     assert 'href="#f-linh_vuc"' in html
     data["q_linh_vuc"] = "Chứng thực bản sao"
     assert client.post(f"/s/{link.code}", data=data).status_code == 200

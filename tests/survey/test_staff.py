@@ -1,4 +1,4 @@
-"""Staff pages: login everywhere, roles and leaders' units enforced on the server, QR and posters."""
+"""Staff pages: login everywhere, roles and leaders' units enforced, QR codes, posters."""
 
 from __future__ import annotations
 

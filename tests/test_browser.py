@@ -1,0 +1,190 @@
+"""End to end in a real headless Chromium, as a citizen on a cheap phone does it.
+
+The CLI writes a QR code, a real decoder reads it, Chromium opens the link at 360×740 with
+JavaScript off, the form's bytes on the wire are counted, every item is answered, the receipt
+appears, and the response is found in the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import require, require_program
+
+ROOT = Path(__file__).resolve().parent.parent
+FORM_BUDGET = 14 * 1024  # bytes: what fits in TCP's first flight (initial window of 10 segments)
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic", "--disable-dev-shm-usage"]
+ANDROID_UA = ("Mozilla/5.0 (Linux; Android 11; Nokia C21) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/120.0 Mobile Safari/537.36")
+
+pytestmark = pytest.mark.browser
+
+
+def chromium_path() -> str:
+    path = os.environ.get("SURVEY_CHROMIUM") or shutil.which("chromium") or shutil.which(
+        "chromium-browser")
+    require(path, "Chromium is not installed (apt-get install chromium)")
+    assert path is not None
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    database_url: str
+    env: dict[str, str]
+
+    def flask(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args],
+                                cwd=ROOT, env=self.env, input=stdin, capture_output=True,
+                                text=True, check=False)
+        assert result.returncode == 0, result.stderr + result.stdout
+        return result.stdout
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """Gunicorn serving the app on a fresh SQLite database, set up through the real CLI."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    database_url = f"sqlite:///{tmp_path / 'survey.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
+    env.update(SURVEY_DATABASE_URL=database_url, SURVEY_BASE_URL=base,
+               SURVEY_SECRET_KEY="browser-test-secret-0123456789")
+    server = LiveServer(base, database_url, env)
+    server.flask("init-db")
+    server.flask("units", "create", "TRANLIEU", "--name", "Phường Trần Liễu", "--kind", "ward")
+    server.flask("units", "create", "HCC-CT", "--name", "Quầy Chứng thực", "--kind", "counter",
+                 "--parent", "TRANLIEU")
+    log = (tmp_path / "gunicorn.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:  # noqa: S310
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("gunicorn did not start: "
+                            + (tmp_path / "gunicorn.log").read_text(errors="replace"))
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_citizen_scans_qr_answers_everything_and_gets_a_receipt(
+        live_server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chromium = chromium_path()
+    zbarimg = require_program("zbarimg")
+    from playwright.sync_api import sync_playwright
+
+    # 1. The CLI writes the QR code and prints the link; a real decoder reads the same link.
+    qr_png = tmp_path / "x.png"
+    printed = live_server.flask("qr", "sipas-dichvu", "--unit", "HCC-CT", "--out", str(qr_png))
+    link = printed.strip().splitlines()[-1]
+    decoded = subprocess.run([zbarimg, "-q", "--raw", str(qr_png)], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    assert decoded == link
+    assert link.startswith(live_server.base_url + "/s/")
+
+    artifacts = os.environ.get("SURVEY_ARTIFACTS_DIR")
+    shots = Path(artifacts) if artifacts else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        context = browser.new_context(
+            viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
+            has_touch=True, user_agent=ANDROID_UA, java_script_enabled=False, locale="vi-VN")
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        transferred: dict[str, float] = {}
+        urls: dict[str, str] = {}
+        cdp.on("Network.requestWillBeSent",
+               lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+        cdp.on("Network.loadingFinished",
+               lambda e: transferred.__setitem__(e["requestId"], e["encodedDataLength"]))
+
+        # 2. Open the link as a phone would, and count every byte the page needs.
+        page.goto(link, wait_until="load")
+        total = int(sum(transferred.values()))
+        with capsys.disabled():
+            print(f"\n[form weight] {link}: {total} bytes on the wire in {len(transferred)} "
+                  f"request(s): {sorted(urls.values())} (budget {FORM_BUDGET})")
+        assert total <= FORM_BUDGET
+        assert page.locator("h1").inner_text() == (
+            "Phiếu khảo sát sự hài lòng về việc cung ứng dịch vụ hành chính công")
+        assert page.locator("fieldset.row").count() == 19
+        page.screenshot(path=str(shots / "form-top.png"))
+
+        # 3. Answer every item with a thumb-sized tap on the option's label.
+        chosen = {f"q{i}": 1 + (i % 5) for i in range(15, 34)}
+        for qid, code in chosen.items():
+            option = page.locator(f'#f-{qid} label:has(input[value="{code}"])')
+            box = option.bounding_box()
+            assert box is not None
+            assert box["width"] >= 44
+            assert box["height"] >= 44
+            option.tap()
+        page.locator('#f-linh_vuc label:has(input[value="2"])').tap()
+        page.locator('#f-do_tuoi label:has(input[value="5"])').tap()
+        page.locator("#i-y_kien").fill("Cần thêm chỗ ngồi chờ ở quầy chứng thực.")
+        page.locator("#f-q33").scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "form-answered.png"))
+
+        # 4. Submit and read the receipt.
+        with page.expect_navigation(wait_until="load"):
+            page.locator("button[type=submit]").tap()
+        assert "Cảm ơn Ông/Bà đã góp ý!" in page.content()
+        receipt = page.locator(".receipt strong").inner_text()
+        assert re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}", receipt)
+        page.screenshot(path=str(shots / "thanks.png"))
+        browser.close()
+
+    # 5. The response is stored once, with exactly these answers.
+    engine = sa.create_engine(live_server.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT r.id, r.channel FROM response r WHERE r.receipt = :r"), {"r": receipt}).all()
+        assert len(rows) == 1
+        assert rows[0].channel == "qr"
+        answers = dict(conn.execute(sa.text(
+            "SELECT question_id, coalesce(CAST(option_code AS TEXT), text_value) FROM answer "
+            "WHERE response_pk = :id"), {"id": rows[0].id}).all())
+        assert conn.execute(sa.text("SELECT count(*) FROM response")).scalar_one() == 1
+    engine.dispose()
+    assert {q: int(answers[q]) for q in chosen} == chosen
+    assert answers["linh_vuc"] == "2"
+    assert answers["do_tuoi"] == "5"
+    assert answers["y_kien"] == "Cần thêm chỗ ngồi chờ ở quầy chứng thực."

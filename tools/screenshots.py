@@ -1,0 +1,136 @@
+"""Render every page to PNG at a phone and a desktop size, for people to look at.
+
+    .venv/bin/python tools/screenshots.py [OUT_DIR]     (default: artifacts/screenshots)
+
+Starts the app with gunicorn on a temporary database seeded with the demo ward, then opens
+each page in headless Chromium (Playwright, system Chromium) as a citizen and as an admin.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+VIEWPORTS = {"phone": (360, 740), "desktop": (1366, 768)}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _flask(env: dict[str, str], *args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, check=True).stdout
+
+
+def _answer_all(page: Page, low: bool = False) -> None:
+    for i, fieldset in enumerate(page.locator("fieldset.row").all()):
+        code = 2 if low and i % 3 == 0 else 4 + i % 2
+        fieldset.locator(f'label:has(input[value="{code}"])').click()
+
+
+def main() -> None:
+    """Capture the pages."""
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "artifacts" / "screenshots")
+    chromium = os.environ.get("SURVEY_CHROMIUM") or shutil.which("chromium") or ""
+    work = Path(tempfile.mkdtemp())
+    port = _port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
+    env.update(SURVEY_DATABASE_URL=f"sqlite:///{work / 'survey.db'}", SURVEY_BASE_URL=base,
+               SURVEY_SECRET_KEY="screenshots-secret-0123456789")
+    seeded = _flask(env, "init-db", "--demo")
+    password = re.search(r"password:\s+(\S+)", seeded).group(1)  # type: ignore[union-attr]
+    links = dict(re.findall(r"\t(\S+)\t(http\S+)", _flask(env, "units", "list")))
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b",
+                               f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        form = links["sipas-dichvu"]
+        code = form.rsplit("/", 1)[1]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
+            for name, (width, height) in VIEWPORTS.items():
+                target = out / name
+                target.mkdir(parents=True, exist_ok=True)
+                ctx = browser.new_context(viewport={"width": width, "height": height},
+                                          device_scale_factor=2 if name == "phone" else 1,
+                                          is_mobile=name == "phone")
+                page = ctx.new_page()
+
+                def shot(label: str, full: bool = False, _page: Page = page,
+                         _target: Path = target) -> None:
+                    _page.screenshot(path=str(_target / f"{label}.png"), full_page=full)
+                    print(_target / f"{label}.png")
+
+                page.goto(form)
+                shot("form-top")
+                page.locator("#f-q15").scroll_into_view_if_needed()
+                shot("form-items")
+                page.locator("button[type=submit]").evaluate("b => b.form.noValidate = true")
+                page.locator('#f-q15 label:has(input[value="2"])').click()
+                page.locator("button[type=submit]").click()
+                page.wait_for_load_state()
+                shot("form-errors")
+                page.goto(form)
+                _answer_all(page, low=True)
+                page.locator("button[type=submit]").click()
+                page.wait_for_load_state()
+                shot("thanks")
+                page.goto(f"{base}/s/{code}?lang=en")
+                shot("form-english")
+                page.goto(f"{base}/s/{code}?lang=vi")
+                page.goto(links["mau-02"])
+                shot("mau-02", full=True)
+                page.goto(f"{base}/s/khong-co")
+                shot("not-found")
+                page.goto(f"{base}/login")
+                shot("login")
+                page.fill("#username", "admin")
+                page.fill("#password", password)
+                page.locator("button[type=submit]").click()
+                page.wait_for_load_state()
+                for url, label in [("/staff/", "staff-index"), ("/staff/units", "staff-units"),
+                                   ("/staff/units/HCC-CT", "staff-unit"),
+                                   (f"/staff/links/{code}/poster", "poster"),
+                                   ("/staff/users", "staff-users"),
+                                   ("/staff/audit", "staff-audit"),
+                                   ("/staff/account", "staff-account")]:
+                    page.goto(base + url)
+                    shot(label, full=True)
+                if name == "desktop":
+                    page.goto(f"{base}/staff/links/{code}/poster")
+                    page.pdf(path=str(target / "poster.pdf"), format="A5",
+                             print_background=True)
+                    print(target / "poster.pdf")
+                ctx.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
