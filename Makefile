@@ -33,7 +33,7 @@ translations: $(MO)
 run: $(VENV)/.runtime $(MO)
 	$(FLASK) init-db --demo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: $(VENV)/.dev $(MO)
 	$(BIN)/ruff check .

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -74,17 +76,24 @@ def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
 
 
 def _instance_secret(instance: Path) -> str:
-    """Return the key kept in ``instance/secret_key``, creating it (mode 0600) the first time."""
+    """Return the key kept in ``instance/secret_key``, creating it (mode 0600) the first time.
+
+    The key is written to a private temporary file and then linked into place, so that several
+    workers starting at once all read the same complete key.
+    """
     path = instance / "secret_key"
     instance.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        key = secrets.token_hex(32)
-        f.write(key + "\n")
-    return key
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_hex(32) + "\n")
+            os.chmod(tmp, 0o600)
+            with contextlib.suppress(FileExistsError):  # another worker won: use its key
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    return path.read_text(encoding="ascii").strip()
 
 
 class ConfigError(RuntimeError):

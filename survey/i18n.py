@@ -22,7 +22,8 @@ def select_locale() -> str:
 def remember_language(response: Response) -> Response:
     """Keep a language chosen with ``?lang=`` in a cookie (it identifies no one)."""
     lang = request.args.get("lang")
-    if lang and lang in current_app.config["LANGUAGES"] and request.cookies.get(LANG_COOKIE) != lang:
+    if lang and lang in current_app.config["LANGUAGES"] and request.cookies.get(
+            LANG_COOKIE) != lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
                             secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
     return response
