@@ -206,6 +206,16 @@ def admin_client(client: FlaskClient, make_user: Callable[..., User]) -> FlaskCl
     return client
 
 
+def seed_link(app: Flask, questionnaire_id: str = "sipas-dichvu") -> str:
+    """Create a ward, a counter and the counter's link in ``app``; return the link code."""
+    with app.app_context():
+        ward = units.create_unit("P", "Phường", "ward", actor="test")
+        unit = units.create_unit("Q1", "Quầy 1", "counter", parent=ward, actor="test")
+        code = units.ensure_link(unit, questionnaire_id, actor="test").code
+        db.session.commit()
+    return code
+
+
 def sipas_answers(**changes: Any) -> dict[str, str]:
     """A complete valid sipas-dichvu submission (all 19 items answered 4), with changes."""
     data = {f"q_q{i}": "4" for i in range(15, 34)}

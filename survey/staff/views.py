@@ -133,6 +133,9 @@ def unit_list() -> ResponseReturnValue:
         status = 400
     else:
         status = 200
+        wards = [c.value for c in form.parent.choices if c.value]
+        if len(wards) == 1:
+            form.parent.data = wards[0]  # most installations serve one ward
     visible = units.visible_units(_me())
     return render_template("staff/units.html", units=visible, form=form, can_edit=can_edit,
                            counts=_response_counts([u.id for u in visible])), status
@@ -249,13 +252,19 @@ def link_poster(code: str) -> ResponseReturnValue:
         organisation=(ward.name if ward else current_app.config["ORGANISATION_NAME"]))
 
 
+def _offer_units(form: UserForm | UserEditForm) -> list[Unit]:
+    """Offer every unit as a check box of an account form; return the units."""
+    all_units = list(units.visible_units(_me()))
+    form.units.choices = [SelectChoice(u.code, f"{u.code} - {u.name}") for u in all_units]
+    return all_units
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @roles("admin")
 def user_list() -> ResponseReturnValue:
     """Accounts: list and create (admins only)."""
     form = UserForm()
-    all_units = units.visible_units(_me())
-    form.units.choices = [SelectChoice(u.code, f"{u.code} - {u.name}") for u in all_units]
+    all_units = _offer_units(form)
     status = 200
     if form.is_submitted():
         if form.validate():
@@ -282,8 +291,7 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     if user is None:
         abort(404)
     form = UserEditForm()
-    all_units = units.visible_units(_me())
-    form.units.choices = [SelectChoice(u.code, f"{u.code} - {u.name}") for u in all_units]
+    all_units = _offer_units(form)
     status = 200
     if form.is_submitted():
         if form.validate():

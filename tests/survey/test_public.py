@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from survey.extensions import db
 from survey.models import Answer, Response, Unit
 from survey.services import units
-from tests.conftest import sipas_answers
+from tests.conftest import seed_link, sipas_answers
 
 
 def count_responses() -> int:
@@ -267,11 +267,8 @@ def test_nothing_identifies_the_citizen(app: Flask, link_code: str) -> None:
 
 def test_submit_is_rate_limited_without_losing_answers(app_factory: Callable[..., Flask]) -> None:
     app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per minute")
+    code = seed_link(app)
     with app.app_context():
-        ward = units.create_unit("P", "Phường", "ward", actor="test")
-        unit = units.create_unit("Q1", "Quầy 1", "counter", parent=ward, actor="test")
-        code = units.ensure_link(unit, "sipas-dichvu", actor="test").code
-        db.session.commit()
         client = app.test_client()
         for _ in range(2):
             assert client.post(f"/s/{code}", data=sipas_answers()).status_code == 200

@@ -17,7 +17,7 @@ from survey.config import ConfigError, _instance_secret
 from survey.extensions import db
 from survey.models import AuditLog, Response, Unit, User
 from survey.services import units
-from tests.conftest import PASSWORD, csrf_token_from, make_app, sipas_answers
+from tests.conftest import PASSWORD, csrf_token_from, make_app, seed_link, sipas_answers
 
 
 def test_security_headers_on_every_page(client, link_code: str) -> None:  # type: ignore[no-untyped-def]
@@ -110,11 +110,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(app_factory: Callable[...
 
 def test_public_form_with_expired_token_keeps_answers(app_factory: Callable[..., Flask]) -> None:
     app = app_factory(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        ward = units.create_unit("P", "Phường", "ward", actor="test")
-        unit = units.create_unit("Q1", "Quầy 1", "counter", parent=ward, actor="test")
-        code = units.ensure_link(unit, "sipas-dichvu", actor="test").code
-        db.session.commit()
+    code = seed_link(app)
     client = app.test_client()
     html = client.get(f"/s/{code}").get_data(as_text=True)
     token = csrf_token_from(html)
