@@ -33,7 +33,8 @@ translations: $(MO)
 run: $(VENV)/.runtime $(MO)
 	$(FLASK) init-db --demo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@# No access log: its lines would pair a citizen's IP address with the counter's link.
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
 test: $(VENV)/.dev $(MO)
 	$(BIN)/ruff check .

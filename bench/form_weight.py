@@ -19,7 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from survey import create_app  # noqa: E402
 from survey.extensions import db  # noqa: E402
 from survey.services import units  # noqa: E402
-from survey.services.questionnaires import sync_questionnaires  # noqa: E402
+from survey.services.questionnaires import (  # noqa: E402
+    latest_questionnaires,
+    sync_questionnaires,
+)
 
 BUDGET = 14 * 1024
 
@@ -35,8 +38,7 @@ def main() -> None:
             ward = units.create_unit("P", "Phường Trần Liễu", "ward")
             unit = units.create_unit("Q", "Trung tâm Phục vụ hành chính công - Quầy Chứng thực",
                                      "counter", parent=ward)
-            registry = app.extensions["questionnaires"]
-            links = {qid: units.ensure_link(unit, qid).code for qid in registry.latest}
+            links = {q.id: units.ensure_link(unit, q.id).code for q in latest_questionnaires()}
             db.session.commit()
         client = app.test_client()
         print(f"{'questionnaire':<16}{'raw':>9}{'gzip':>9}{'br':>9}{'render ms':>11}  budget")

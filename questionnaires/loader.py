@@ -18,9 +18,11 @@ from .model import Group, Option, Question, Questionnaire, Section, Subgroup, Te
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 
-QUESTIONNAIRE_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-GROUP_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+# Ids are stored in columns of 64 characters.
+QUESTIONNAIRE_ID = re.compile(r"^(?=.{1,64}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+QUESTION_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+GROUP_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,63}$")
+MAX_VERSION = 9999
 FILE_NAME = re.compile(r"^v([1-9][0-9]*)\.ya?ml$")
 
 DEFAULT_TEXT_LENGTH = 1000
@@ -123,8 +125,8 @@ def parse(raw: Any, check: _Checker | str = "<definition>") -> Questionnaire:
     if not isinstance(qid, str) or not QUESTIONNAIRE_ID.match(qid):
         raise check.fail(f"id must look like 'sipas-dichvu', got {qid!r}")
     version = data["version"]
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise check.fail(f"version must be a positive integer, got {version!r}")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_VERSION:
+        raise check.fail(f"version must be an integer from 1 to {MAX_VERSION}, got {version!r}")
     index = data["index"]
     if index not in ("sipas", "papi"):
         raise check.fail(f"index must be 'sipas' or 'papi', got {index!r}")
@@ -281,6 +283,9 @@ def _question(check: _Checker, q: Mapping[str, Any], qid: str,
 
     subgroup = q.get("subgroup")
     group = q.get("group", default_group)
+    for name, value in (("subgroup", subgroup), ("group", group), ("scale", q.get("scale"))):
+        if value is not None and not isinstance(value, str):
+            raise check.fail(f"{name} must be a single id, got {value!r}")
     if subgroup is not None:
         if subgroup not in subgroup_parent:
             raise check.fail(f"unknown subgroup {subgroup!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -26,7 +25,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from . import cli, errors, i18n, security, templating
     from .extensions import compress, csrf, db, limiter, login_manager, migrate
-    from .services.questionnaires import load_registry
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -40,10 +38,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     cli.init_app(app)
 
-    directory = Path(app.config.get("QUESTIONNAIRE_DIR") or PROJECT_ROOT / "questionnaires"
-                     / "definitions")
-    app.config["QUESTIONNAIRE_DIR"] = str(directory)
-    app.extensions["questionnaires"] = load_registry(directory)
+    # Definition files are read by init-db, which stores them; requests use the stored copies.
+    app.config.setdefault("QUESTIONNAIRE_DIR",
+                          str(PROJECT_ROOT / "questionnaires" / "definitions"))
 
     from .auth import bp as auth_bp
     from .public import bp as public_bp

@@ -22,7 +22,7 @@ from questionnaires import QuestionnaireError, load_all
 from .extensions import db
 from .models import ROLES, UNIT_KINDS, Unit, User
 from .services import accounts, demo, qrcodes, units
-from .services.questionnaires import sync_questionnaires
+from .services.questionnaires import get_questionnaire, sync_questionnaires
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -183,7 +183,7 @@ def qr(questionnaire_id: str, unit_code: str, out: Path) -> None:
     suffix = out.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise click.ClickException("--out must end in .png or .svg")
-    if current_app.extensions["questionnaires"].get(questionnaire_id) is None:
+    if get_questionnaire(questionnaire_id) is None:
         raise click.ClickException(f"unknown questionnaire {questionnaire_id!r}")
     unit = units.get_unit(unit_code)
     if unit is None:

@@ -20,9 +20,10 @@ class DefaultConfig:
     BASE_URL = "http://127.0.0.1:5000"
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = 1024 * 1024
-    # A phone may lie on the counter with the form open for a long time; the form re-shows the
-    # answers with a gentle message when the token has nevertheless expired.
-    WTF_CSRF_TIME_LIMIT = 24 * 3600
+    # A phone may lie on the counter with the form open for a long time. The token lives in the
+    # session cookie, which lasts PERMANENT_SESSION_LIFETIME; when either has expired, the form
+    # re-shows the answers with a gentle message.
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
     # The public form checks its token itself (see public/views.py) so that an expired token
     # re-shows the answers instead of losing them.
     WTF_CSRF_CHECK_DEFAULT = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,11 @@ from .extensions import db
 UNIT_KINDS = ("ward", "counter", "office", "group")
 CHANNELS = ("qr", "kiosk", "paper", "import")
 ROLES = ("admin", "staff", "leader")
+
+
+def new_session_token() -> str:
+    """Return a fresh random token; changing it ends every login of the account."""
+    return secrets.token_hex(16)
 
 
 def utcnow() -> datetime:
@@ -196,12 +202,24 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of the login cookie: a password change or a logout replaces it, so that copies of
+    # older cookies stop working (sessions are signed cookies, not server-side records).
+    session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
 
     units: Mapped[list[Unit]] = relationship(secondary=user_unit, order_by=Unit.code)
 
+    def get_id(self) -> str:
+        """Return what the login cookie holds: the id and the current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every existing login of this account."""
+        self.session_token = new_session_token()
+
     def set_password(self, password: str) -> None:
-        """Store a salted hash (scrypt) of ``password``."""
+        """Store a salted hash (scrypt) of ``password``; existing logins end."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         """Return whether ``password`` matches."""

@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from questionnaires import Question, Questionnaire
 
@@ -87,10 +87,8 @@ class QuestionnaireForm(FlaskForm):
             if question.type == "choice":
                 if value is not None and value != "":
                     result[question.id] = int(value)
-            elif value:
-                text = clean_text(str(value))
-                if text:
-                    result[question.id] = text
+            elif isinstance(value, str) and value:
+                result[question.id] = value  # already cleaned by the field's filter
         return result
 
 
@@ -109,15 +107,21 @@ def _choice_field(question: Question, lang: str) -> Field:
     )
 
 
+def _clean_filter(value: object) -> object:
+    return clean_text(value) if isinstance(value, str) else value
+
+
 def _text_field(question: Question, lang: str) -> Field:
     limit = question.max_length or 1000
+    # Validated after cleaning (NFC, no control characters, trimmed), so that a required
+    # answer of blanks is refused and the length counts what is stored.
     validators: list[Any] = [
-        InputRequired(message=_l("Xin Ông/Bà điền câu trả lời.")) if question.required
+        DataRequired(message=_l("Xin Ông/Bà điền câu trả lời.")) if question.required
         else Optional(),
         Length(max=limit, message=_l("Câu trả lời dài quá %(n)d ký tự.", n=limit)),
     ]
     field_class = TextAreaField if limit > 200 else StringField
-    return field_class(question.text.get(lang), validators=validators)
+    return field_class(question.text.get(lang), validators=validators, filters=[_clean_filter])
 
 
 @functools.cache

@@ -6,7 +6,7 @@ import base64
 import hashlib
 from pathlib import Path
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -56,6 +56,16 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+# Endpoints that accept uploaded files; every other POST carrying a file is refused.
+UPLOAD_ENDPOINTS: set[str] = set()
+
+
+def refuse_unexpected_uploads() -> None:
+    """Answer 400 to a file sent where no file is expected, before any form reads it."""
+    if request.method == "POST" and request.endpoint not in UPLOAD_ENDPOINTS and request.files:
+        abort(400)
+
+
 def csrf_error(error: CSRFError) -> tuple[str, int]:
     """Explain an expired or missing form token in plain words instead of a bare 400."""
     return render_template(
@@ -67,5 +77,6 @@ def csrf_error(error: CSRFError) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Register the headers hook and the CSRF error page."""
     load_public_css(app)
+    app.before_request(refuse_unexpected_uploads)
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, csrf_error)

@@ -127,11 +127,19 @@ def test_upgrade_keeps_every_stored_response(empty_app: Flask, tmp_path: Path) -
 
     upgrade(directory=str(migrations), revision=first)
     _insert_responses(25)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO app_user (id, username, password_hash, role, active, created_at) "
+            "VALUES (7, 'canbo', 'x', 'staff', :t, :now)"),
+            {"t": True, "now": datetime.now(UTC).replace(tzinfo=None)})
     before = _counts()
     assert before[:2] == (25, 25 * 19)
     upgrade(directory=str(migrations))  # to head, through the table rebuild
     assert _counts() == before
     assert "note" in {c["name"] for c in sa.inspect(db.engine).get_columns("response")}
+    with db.engine.connect() as conn:
+        token = conn.execute(sa.text("SELECT session_token FROM app_user WHERE id = 7"))
+        assert len(token.scalar_one()) == 32
     downgrade(directory=str(migrations), revision=head)
     assert _counts() == before
     if db.engine.dialect.name == "sqlite":

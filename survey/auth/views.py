@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from urllib.parse import urlsplit
 
 from flask import (
@@ -29,13 +30,15 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Return the logged-in account, or None when it is gone or disabled."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
+def load_user(login_id: str) -> User | None:
+    """Return the logged-in account, or None when it is gone, disabled or logged out."""
+    user_id, _, token = login_id.partition(":")
+    if not user_id.isdigit() or len(user_id) > 9 or not token:
         return None
-    return user if user is not None and user.active else None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active:
+        return None
+    return user if hmac.compare_digest(user.session_token, token) else None
 
 
 def _login_limit() -> str:
@@ -72,25 +75,31 @@ def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("staff.index"))
     form = LoginForm()
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        return render_template("auth/login.html", form=form)
+    user = None
+    if form.validate():
         user = accounts.authenticate(form.username.data or "", form.password.data or "")
-        if user is not None:
-            session.clear()
-            login_user(user)
-            audit.record(user, "auth.login", user.username)
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+    if user is None:
+        # One answer for every failure: empty, too long, unknown user, wrong password.
+        for field in form:
+            field.errors = []
         form.password.errors = [_("Tên đăng nhập hoặc mật khẩu không đúng.")]
         return render_template("auth/login.html", form=form), 401
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    session.clear()
+    login_user(user)
+    audit.record(user, "auth.login", user.username)
+    db.session.commit()
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     """Log out (a POST, so that a link on another site cannot do it)."""
     if current_user.is_authenticated:
-        audit.record(current_user._get_current_object(), "auth.logout", current_user.username)
+        user = current_user._get_current_object()
+        user.end_sessions()  # a copy of this cookie must not work after logout
+        audit.record(user, "auth.logout", user.username)
         db.session.commit()
     logout_user()
     session.clear()

@@ -24,7 +24,8 @@ from ..extensions import csrf, db, limiter
 from ..models import SurveyLink
 from ..questionnaire_forms import QuestionnaireForm, build_form_class
 from ..services import units
-from ..services.submissions import ResponseConflict, save_response
+from ..services.questionnaires import get_questionnaire
+from ..services.submissions import ResponseConflict, find_response, save_response
 
 bp = Blueprint("public", __name__)
 
@@ -48,15 +49,31 @@ def index() -> ResponseReturnValue:
 
 
 def _open_link(code: str) -> tuple[SurveyLink, Questionnaire]:
+    """Return the link and its current questionnaire; 404 when unknown, 410 when closed.
+
+    A closed link still answers a phone's retry of a response it had already stored, so that
+    the citizen sees the receipt, not a notice that the survey has closed.
+    """
     link = units.get_link(code)
     if link is None:
         abort(404)
-    if not link.active or not link.unit.active:
-        abort(410)
-    questionnaire = current_app.extensions["questionnaires"].get(link.questionnaire_id)
+    questionnaire = get_questionnaire(link.questionnaire_id)
     if questionnaire is None:
         abort(410)
+    is_open = link.active and link.unit.active
+    if not is_open and not (request.method == "POST" and _stored_through(link)):
+        abort(410)
     return link, questionnaire
+
+
+def _stored_through(link: SurveyLink) -> bool:
+    """Whether the posted response id is already stored through this link."""
+    try:
+        response_id = uuid.UUID(request.form.get("response_id", ""))
+    except ValueError:
+        return False
+    stored = find_response(response_id)
+    return stored is not None and stored.link_id == link.id
 
 
 def _posted_questionnaire(link: SurveyLink, latest: Questionnaire) -> Questionnaire:
@@ -65,8 +82,7 @@ def _posted_questionnaire(link: SurveyLink, latest: Questionnaire) -> Questionna
         version = int(request.form.get("version", ""))
     except ValueError:
         return latest
-    registry = current_app.extensions["questionnaires"]
-    return registry.get(link.questionnaire_id, version) or latest
+    return get_questionnaire(link.questionnaire_id, version) or latest
 
 
 def _lang() -> str:
@@ -141,8 +157,7 @@ def too_many(error: RateLimitExceeded) -> ResponseReturnValue:
     """Keep the citizen's answers when the submit limit is reached; nothing is stored."""
     if request.endpoint == "public.survey" and request.method == "POST":
         link = units.get_link((request.view_args or {}).get("code", ""))
-        latest = (current_app.extensions["questionnaires"].get(link.questionnaire_id)
-                  if link else None)
+        latest = get_questionnaire(link.questionnaire_id) if link else None
         if link is not None and latest is not None:
             questionnaire = _posted_questionnaire(link, latest)
             form = build_form_class(questionnaire, _lang())()

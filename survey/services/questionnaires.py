@@ -3,45 +3,54 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from questionnaires import Questionnaire, QuestionnaireError, definition_files, load, loads
+from questionnaires.loader import MAX_VERSION, QUESTIONNAIRE_ID
 
 from ..extensions import db
 from ..models import Questionnaire as QuestionnaireRow
 from ..models import QuestionnaireVersion, Response
 
-
-@dataclass(frozen=True)
-class Registry:
-    """Every loaded questionnaire version, and the latest version of each id."""
-
-    versions: dict[tuple[str, int], Questionnaire]
-
-    @property
-    def latest(self) -> dict[str, Questionnaire]:
-        """Return the highest version of each id."""
-        result: dict[str, Questionnaire] = {}
-        for q in self.versions.values():
-            if q.id not in result or q.version > result[q.id].version:
-                result[q.id] = q
-        return result
-
-    def get(self, questionnaire_id: str, version: int | None = None) -> Questionnaire | None:
-        """Return that version (the latest when ``version`` is None), or None."""
-        if version is None:
-            return self.latest.get(questionnaire_id)
-        return self.versions.get((questionnaire_id, version))
+_PARSED: dict[str, Questionnaire] = {}
 
 
-def load_registry(directory: Path) -> Registry:
-    """Load every definition file (the loader checks file names against ids and versions)."""
-    from questionnaires import load_all
+def _parsed(stored: QuestionnaireVersion) -> Questionnaire:
+    """Parse a stored definition once per content (keyed by its SHA-256)."""
+    questionnaire = _PARSED.get(stored.sha256)
+    if questionnaire is None:
+        questionnaire = loads(stored.definition,
+                              f"{stored.questionnaire_id} v{stored.version} (stored)")
+        _PARSED[stored.sha256] = questionnaire
+    return questionnaire
 
-    return Registry(load_all(directory))
+
+def get_questionnaire(questionnaire_id: str, version: int | None = None) -> Questionnaire | None:
+    """Return a version stored in the database (the latest when ``version`` is None), or None.
+
+    The database, not the files, is the reference: responses point to stored versions, so a
+    file deployed before ``init-db`` has run is not offered to citizens yet.
+    """
+    if not QUESTIONNAIRE_ID.match(questionnaire_id or ""):
+        return None
+    if version is None:
+        row = db.session.get(QuestionnaireRow, questionnaire_id)
+        if row is None:
+            return None
+        version = row.latest_version
+    if not 1 <= version <= MAX_VERSION:
+        return None
+    stored = db.session.get(QuestionnaireVersion, (questionnaire_id, version))
+    return None if stored is None else _parsed(stored)
+
+
+def latest_questionnaires() -> list[Questionnaire]:
+    """Return the latest stored version of every questionnaire, by id."""
+    rows = db.session.scalars(sa.select(QuestionnaireRow).order_by(QuestionnaireRow.id))
+    found = (get_questionnaire(row.id) for row in rows)
+    return [q for q in found if q is not None]
 
 
 def sync_questionnaires(directory: Path) -> list[str]:

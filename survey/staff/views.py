@@ -32,6 +32,7 @@ from ..extensions import db
 from ..models import AuditLog, SurveyLink, Unit, User
 from ..models import Response as SurveyResponse
 from ..services import accounts, qrcodes, units
+from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from .forms import EmptyForm, LinkForm, PasswordForm, UnitEditForm, UnitForm, UserEditForm, UserForm
 
 bp = Blueprint("staff", __name__)
@@ -100,8 +101,7 @@ def index() -> ResponseReturnValue:
     """Overview: the units this account sees, with response counts and links."""
     visible = units.visible_units(_me())
     counts = _response_counts([u.id for u in visible])
-    return render_template("staff/index.html", units=visible, counts=counts,
-                           registry=current_app.extensions["questionnaires"])
+    return render_template("staff/index.html", units=visible, counts=counts)
 
 
 def _parent_choices(exclude: Unit | None = None) -> list[tuple[str, str]]:
@@ -149,11 +149,11 @@ def unit_detail(code: str) -> ResponseReturnValue:
     form = UnitEditForm()
     form.parent.choices = _parent_choices(exclude=unit)
     link_form = LinkForm(prefix="link")
-    registry = current_app.extensions["questionnaires"]
+    offered = latest_questionnaires()
+    titles = {q.id: q.title for q in offered}
     existing = {link.questionnaire_id for link in unit.links}
     link_form.questionnaire.choices = [
-        SelectChoice(q.id, f"{q.title.get()} ({q.id})") for q in registry.latest.values()
-        if q.id not in existing]
+        SelectChoice(q.id, f"{q.title.get()} ({q.id})") for q in offered if q.id not in existing]
     status = 200
     if form.is_submitted():
         if not can_edit:
@@ -175,7 +175,7 @@ def unit_detail(code: str) -> ResponseReturnValue:
         form.parent.data = unit.parent.code if unit.parent else ""
         form.active.data = unit.active
     return render_template("staff/unit.html", unit=unit, form=form, link_form=link_form,
-                           can_edit=can_edit, registry=registry,
+                           can_edit=can_edit, titles=titles,
                            base_url=current_app.config["BASE_URL"],
                            counts=_response_counts([unit.id])), status
 
@@ -186,8 +186,7 @@ def link_create(code: str) -> ResponseReturnValue:
     """Add the survey link of a questionnaire at this unit."""
     unit = _unit_or_404(code)
     form = LinkForm(prefix="link")
-    form.questionnaire.choices = [
-        SelectChoice(q.id) for q in current_app.extensions["questionnaires"].latest.values()]
+    form.questionnaire.choices = [SelectChoice(q.id) for q in latest_questionnaires()]
     if not form.validate():
         flash(_("Chọn một phiếu khảo sát hợp lệ."), "error")
         return redirect(url_for("staff.unit_detail", code=unit.code))
@@ -244,7 +243,7 @@ def link_qr_svg(code: str) -> ResponseReturnValue:
 def link_poster(code: str) -> ResponseReturnValue:
     """Show a printable A5 poster: ward, unit, a call to action, the QR code, the link."""
     link = _link_or_404(code)
-    questionnaire = current_app.extensions["questionnaires"].get(link.questionnaire_id)
+    questionnaire = get_questionnaire(link.questionnaire_id)
     ward = link.unit.ward
     return render_template(
         "staff/poster.html", link=link, unit=link.unit, ward=ward, questionnaire=questionnaire,
@@ -283,7 +282,7 @@ def user_list() -> ResponseReturnValue:
     return render_template("staff/users.html", users=users, form=form), status
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
 @roles("admin")
 def user_detail(user_id: int) -> ResponseReturnValue:
     """Change an account's role, units, active flag or password (admins only)."""

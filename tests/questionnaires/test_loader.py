@@ -159,6 +159,10 @@ def _break(change: str) -> dict[str, Any]:
         _question(data, "y_kien")["group"] = "E1"
     elif change == "bad_version":
         data["version"] = 0
+    elif change == "scale_list":
+        _question(data, "q23")["scale"] = ["hailong5"]
+    elif change == "long_id":
+        _question(data, "q27")["id"] = "q" * 65
     return data
 
 
@@ -174,7 +178,9 @@ def _break(change: str) -> dict[str, Any]:
     ("bad_id", "section thu_tuc_hanh_chinh, question 4", "invalid question id '22 bad'"),
     ("duplicate_code", "question gioi_tinh", "duplicate option code 1"),
     ("scored_text", "question y_kien", "a text question cannot be scored"),
-    ("bad_version", "", "version must be a positive integer"),
+    ("bad_version", "", "version must be an integer from 1 to 9999"),
+    ("scale_list", "question q23", "scale must be a single id, got ['hailong5']"),
+    ("long_id", "section cong_chuc, question 5", "invalid question id"),
 ])
 def test_loader_names_file_and_question(tmp_path: Path, change: str, where: str,
                                         reason: str) -> None:

@@ -68,7 +68,7 @@ def test_plain_http_base_url_keeps_login_possible(app: Flask) -> None:
 
 def _fill(url: str, values: dict[str, str]) -> str:
     for name, value in values.items():
-        url = re.sub(rf"<(?:\w+:)?{name}>", value, url)
+        url = re.sub(rf"<(?:[^:>]+:)?{name}>", value, url)
     return url
 
 
@@ -155,12 +155,26 @@ def test_no_route_answers_500_to_odd_requests(app: Flask, admin_client, link_cod
                                               make_user: Callable[..., User]) -> None:
     odd = ["/s/", "/s/%00", "/s/" + "é" * 40, "/staff/units/%ff", "/staff/users/abc",
            "/staff/links/../../etc/passwd", "/login?next=%0d%0aSet-Cookie:x", "/?lang=<script>",
-           "/staff/links/" + "a" * 5000 + "/poster"]
+           "/staff/links/" + "a" * 5000 + "/poster", "/staff/users/99999999999999999999999",
+           "/staff/users/-1", "/staff/users/2147483648"]
     for url in odd:
         for method in ("GET", "POST"):
             response = admin_client.open(url, method=method, data={"x": "\x00\ud800".encode(
                 "utf-8", "surrogatepass")})
             assert response.status_code < 500, (method, url, response.status_code)
+
+
+def test_files_are_refused_where_none_is_expected(app: Flask, admin_client,  # type: ignore[no-untyped-def]
+                                                  link_code: str) -> None:
+    import io
+
+    for url, field in [("/login", "username"), ("/staff/units", "name"),
+                       ("/staff/account", "current"), (f"/s/{link_code}", "q_y_kien"),
+                       ("/staff/units/QUAY-1", "name")]:
+        response = admin_client.post(url, data={field: (io.BytesIO(b"x"), "x.txt")},
+                                     content_type="multipart/form-data")
+        assert response.status_code == 400, url
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
 
 
 def test_oversized_post_is_refused(client, link_code: str) -> None:  # type: ignore[no-untyped-def]

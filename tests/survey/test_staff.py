@@ -43,7 +43,7 @@ def staff_rules(app: Flask) -> list[tuple[str, str]]:
                 value = values["unit" if url.startswith("/staff/units") else "link"]
             else:
                 value = values[name]
-            url = re.sub(rf"<(?:\w+:)?{name}>", value, url)
+            url = re.sub(rf"<(?:[^:>]+:)?{name}>", value, url)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((method, url))
     return found
