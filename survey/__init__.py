@@ -42,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("QUESTIONNAIRE_DIR",
                           str(PROJECT_ROOT / "questionnaires" / "definitions"))
 
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .public import bp as public_bp
     from .staff import bp as staff_bp
@@ -49,4 +50,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(api_bp)
     return app

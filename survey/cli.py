@@ -6,6 +6,7 @@ reason and a non-zero exit status, never a traceback.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -21,7 +22,7 @@ from questionnaires import QuestionnaireError, load_all
 
 from .extensions import db
 from .models import ROLES, UNIT_KINDS, Unit, User
-from .services import accounts, demo, qrcodes, units
+from .services import accounts, demo, qrcodes, stats, units
 from .services.questionnaires import get_questionnaire, sync_questionnaires
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,6 +65,10 @@ def init_db(with_demo: bool) -> None:
     for line in sync_questionnaires(directory):
         click.echo(f"questionnaire {line}")
     db.session.commit()
+    if not stats.in_step():
+        click.echo("rollups: counting the stored responses again ...")
+        stats.rebuild()
+        db.session.commit()
     click.echo("database ready: " + db.engine.url.render_as_string(hide_password=True))
     if with_demo:
         if not demo.is_new_database():
@@ -161,6 +166,20 @@ def users_set_password(username: str) -> None:
     click.echo(f"password of {user.username} changed")
 
 
+@users_cli.command("token")
+@click.argument("username")
+@click.option("--name", default="api", help="What the token is for.")
+@friendly_errors
+def users_token(username: str, name: str) -> None:
+    """Create an API token for /api/v1/ and print it (shown only this once)."""
+    user = accounts.get_user(username)
+    if user is None:
+        raise click.ClickException(f"unknown user {username!r}")
+    token = accounts.create_token(user, name, actor="cli")
+    db.session.commit()
+    click.echo(token)
+
+
 @users_cli.command("list")
 @friendly_errors
 def users_list() -> None:
@@ -201,6 +220,100 @@ def qr(questionnaire_id: str, unit_code: str, out: Path) -> None:
     click.echo(url)
 
 
+@click.command("export")
+@click.option("--questionnaire", "questionnaire_id", required=True)
+@click.option("--format", "fmt", required=True, type=click.Choice(["json", "csv", "xlsx", "pdf"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--from", "date_from", help="First day (YYYY-MM-DD), Vietnam time.")
+@click.option("--to", "date_to", help="Last day (YYYY-MM-DD), inclusive.")
+@click.option("--unit", "unit_codes", multiple=True, help="A unit code; repeat for several.")
+@click.option("--channel", "channels", multiple=True, help="qr, kiosk, paper or import.")
+@click.option("--aggregation", type=click.Choice(["mean_of_items", "pooled"]),
+              default="mean_of_items", help="SIPAS: mean of item rates (default) or pooled.")
+@with_appcontext
+@friendly_errors
+def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
+           date_to: str | None, unit_codes: tuple[str, ...], channels: tuple[str, ...],
+           aggregation: str) -> None:
+    """Export the summary (json), raw responses (csv), the workbook (xlsx) or the report (pdf)."""
+    from .services import exports, report_data, report_files, reports
+
+    try:
+        filters = reports.parse_filters(questionnaire_id, date_from, date_to, unit_codes,
+                                        channels)
+    except reports.FilterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        if fmt == "json":
+            summary = stats.summary(filters, aggregation=aggregation)
+            out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
+                           encoding="utf-8")
+        elif fmt == "csv":
+            total = exports.count_responses(filters)
+            questionnaire = get_questionnaire(questionnaire_id)
+            assert questionnaire is not None  # parse_filters checked it  # noqa: S101
+            scheme = stats.scheme_of(questionnaire)
+            with out.open("w", encoding="utf-8", newline="") as handle, click.progressbar(
+                    length=total, label="responses", file=sys.stderr) as bar:
+                for chunk in exports.csv_chunks(filters, scheme):
+                    handle.write(chunk)
+                    bar.update(chunk.count("\r\n"))
+        else:
+            report = report_data.build_report(
+                filters, targets=current_app.config.get("TARGETS"), aggregation=aggregation)
+            if report is None:
+                raise click.ClickException(f"unknown questionnaire {questionnaire_id!r}")
+            if fmt == "xlsx":
+                total = exports.count_responses(filters)
+                with click.progressbar(length=total, label="responses",
+                                       file=sys.stderr) as bar:
+                    report_files.write_xlsx(report, out, progress=bar.update)
+            else:
+                report_files.write_pdf(report, out)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+    click.echo(f"{fmt} written to {out}")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--questionnaire", "questionnaire_id", required=True)
+@click.option("--unit", "unit_code", help="Unit of rows whose 'unit' column is empty.")
+@click.option("--channel", type=click.Choice(["paper", "import"]), default="import",
+              help="Channel of rows whose 'channel' column is empty.")
+@with_appcontext
+@friendly_errors
+def import_(file: Path, questionnaire_id: str, unit_code: str | None, channel: str) -> None:
+    """Import responses (contract §5 wide format, CSV or XLSX); all or nothing."""
+    from .services import imports
+
+    questionnaire = get_questionnaire(questionnaire_id)
+    if questionnaire is None:
+        raise click.ClickException(f"unknown questionnaire {questionnaire_id!r}")
+    unit = None
+    if unit_code:
+        unit = units.get_unit(unit_code)
+        if unit is None:
+            raise click.ClickException(f"unknown unit {unit_code!r}")
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from exc
+    try:
+        imported, skipped = imports.import_file(file, questionnaire, default_unit=unit,
+                                                default_channel=channel, content=content)
+    except imports.ImportFailed as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(line, err=True)
+        raise click.ClickException(
+            f"nothing imported: {len(exc.errors)} error(s) in {file.name}") from exc
+    db.session.commit()
+    if skipped:
+        click.echo(f"{skipped} response(s) already stored with the same answers: skipped")
+    click.echo(f"imported {imported}")
+
+
 questionnaires_cli = AppGroup("questionnaires", help="Check and list questionnaire files.")
 
 
@@ -217,5 +330,5 @@ def questionnaires_check(directory: Path | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, qr, units_cli, users_cli, questionnaires_cli):
+    for command in (init_db, qr, export, import_, units_cli, users_cli, questionnaires_cli):
         app.cli.add_command(command)

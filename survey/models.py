@@ -144,6 +144,9 @@ class Response(db.Model):  # type: ignore[name-defined]
     digest: Mapped[str] = mapped_column(sa.String(64))
     link_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("survey_link.id", ondelete="SET NULL"))
+    # The respondent's own index in thousandths of a point (analysis.scoring), for the index's
+    # confidence interval; NULL when the response has nothing to score.
+    score_milli: Mapped[int | None] = mapped_column(sa.BigInteger)
     entered_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("app_user.id", ondelete="SET NULL"))
 
@@ -240,6 +243,23 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         return self.role in ("admin", "staff")
 
 
+class ApiToken(db.Model):  # type: ignore[name-defined]
+    """A token for scripts reading /api/v1/; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"),
+                                         index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    user: Mapped[User] = relationship()
+
+
 class AuditLog(db.Model):  # type: ignore[name-defined]
     """Who did what to which object, and when; kept when the account is deleted."""
 
@@ -253,3 +273,46 @@ class AuditLog(db.Model):  # type: ignore[name-defined]
     action: Mapped[str] = mapped_column(sa.String(64))
     target: Mapped[str] = mapped_column(sa.String(200))
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+# --- Rollups -------------------------------------------------------------------------------
+# Summaries must stay fast with a million responses, so every write, edit and delete also
+# updates these counts (survey/services/stats.py); a summary then adds up a few thousand rows
+# instead of reading every answer. `day` is the Vietnam calendar day (YYYY-MM-DD).
+
+
+def _rollup_key() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("questionnaire_id", sa.String(64), primary_key=True),
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("unit_id", sa.ForeignKey("unit.id", ondelete="RESTRICT"), primary_key=True),
+        sa.Column("channel", sa.String(8), primary_key=True),
+    ]
+
+
+stat_response = sa.Table(
+    "stat_response", db.metadata,
+    *_rollup_key(),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("score_n", sa.Integer, nullable=False),
+    sa.Column("score_sum", sa.BigInteger, nullable=False),
+    sa.Column("score_sqsum", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("n >= 0 AND score_n >= 0 AND score_n <= n", name="counts_valid"),
+)
+
+stat_answer = sa.Table(
+    "stat_answer", db.metadata,
+    *_rollup_key(),
+    sa.Column("question_id", sa.String(64), primary_key=True),
+    sa.Column("option_code", sa.Integer, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.CheckConstraint("n >= 0", name="n_valid"),
+)
+
+stat_group = sa.Table(
+    "stat_group", db.metadata,
+    *_rollup_key(),
+    sa.Column("group_id", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.CheckConstraint("n >= 0", name="n_valid"),
+)

@@ -22,6 +22,8 @@ KIND_LABELS = {
     "group": _l("Tổ dân phố"),
 }
 ROLE_LABELS = {"admin": _l("Quản trị"), "staff": _l("Cán bộ"), "leader": _l("Tổ trưởng")}
+CHANNEL_LABELS = {"qr": _l("Mã QR"), "kiosk": _l("Máy tại quầy"), "paper": _l("Phiếu giấy"),
+                  "import": _l("Nhập từ tệp")}
 
 
 @cache
@@ -43,6 +45,12 @@ def localtime(value: datetime | None) -> str:
     return value.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
+def _method_note(report: Any) -> str:
+    from .services.report_files import method_note
+
+    return method_note(report)
+
+
 def _context() -> dict[str, Any]:
     return {
         "public_css": current_app.extensions["public_css"],
@@ -50,6 +58,8 @@ def _context() -> dict[str, Any]:
         "static_url": static_url,
         "kind_label": lambda kind: KIND_LABELS.get(kind, kind),
         "role_label": lambda role: ROLE_LABELS.get(role, role),
+        "channel_label": lambda channel: CHANNEL_LABELS.get(channel, channel),
+        "method_note": _method_note,
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -10,7 +12,7 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import ROLES, Unit, User
+from ..models import ROLES, ApiToken, Unit, User
 from . import audit
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -102,3 +104,29 @@ def authenticate(username: str, password: str) -> User | None:
         return None
     user.last_login_at = datetime.now(UTC)
     return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, name: str, *, actor: User | str | None) -> str:
+    """Create an API token for ``user`` and return it; only its digest is stored."""
+    token = "sk_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, name=name[:100] or "token",
+                            token_sha256=_token_digest(token)))
+    audit.record(actor, "token.create", user.username, name=name[:100])
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the active account an API token belongs to, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalar(sa.select(ApiToken).where(
+        ApiToken.token_sha256 == _token_digest(token), ApiToken.revoked.is_(False)))
+    if row is None or not row.user.active:
+        return None
+    row.last_used_at = datetime.now(UTC)
+    return row.user

@@ -23,6 +23,7 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import Answer, Response, SurveyLink, Unit, User, utcnow
+from . import stats
 
 AnswerValue = int | str
 
@@ -71,13 +72,14 @@ def find_response(response_id: uuid.UUID) -> Response | None:
 def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
                   response_id: uuid.UUID, answers: Mapping[str, AnswerValue], *,
                   link: SurveyLink | None = None, submitted_at: datetime | None = None,
-                  entered_by: User | None = None) -> Stored:
+                  entered_by: User | None = None, rollback_on_race: bool = True) -> Stored:
     """Store a validated response once; return the existing one for an identical retry.
 
     ``answers`` maps question ids to option codes or texts, already checked against the
     questionnaire; blanks are simply absent. Raises ResponseConflict for the same id with
     other answers. Flushes; the caller commits. On a race lost to another request the session
-    is rolled back before the winner is read.
+    is rolled back before the winner is read; a caller with more work in the same transaction
+    (an import) passes ``rollback_on_race=False`` and gets the IntegrityError instead.
     """
     digest = digest_of(questionnaire, unit, channel, answers)
     existing = find_response(response_id)
@@ -94,6 +96,7 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
         digest=digest,
         link_id=link.id if link else None,
         entered_by_id=entered_by.id if entered_by else None,
+        score_milli=stats.score_milli(questionnaire, answers),
         answers=[
             Answer(question_id=qid, option_code=value if isinstance(value, int) else None,
                    text_value=value if isinstance(value, str) else None)
@@ -104,12 +107,22 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
     try:
         db.session.flush()
     except IntegrityError:
+        if not rollback_on_race:
+            raise
         db.session.rollback()
         existing = find_response(response_id)
         if existing is None:
             raise
         return _same_or_conflict(existing, digest)
+    stats.record(response, questionnaire)
     return Stored(response, created=True)
+
+
+def delete_response(response: Response, questionnaire: Questionnaire) -> None:
+    """Delete a response and take it out of the rollups (the caller commits)."""
+    stats.record(response, questionnaire, sign=-1)
+    db.session.delete(response)
+    db.session.flush()
 
 
 def _same_or_conflict(existing: Response, digest: str) -> Stored:

@@ -96,14 +96,6 @@ def _response_counts(unit_ids: list[int]) -> dict[int, tuple[int, int]]:
     return {unit_id: (total, int(last or 0)) for unit_id, total, last in rows}
 
 
-@bp.get("/")
-def index() -> ResponseReturnValue:
-    """Overview: the units this account sees, with response counts and links."""
-    visible = units.visible_units(_me())
-    counts = _response_counts([u.id for u in visible])
-    return render_template("staff/index.html", units=visible, counts=counts)
-
-
 def _parent_choices(exclude: Unit | None = None) -> list[tuple[str, str]]:
     wards = db.session.scalars(sa.select(Unit).where(Unit.kind == "ward").order_by(Unit.code))
     return [SelectChoice("", _("(không thuộc phường nào)"))] + [

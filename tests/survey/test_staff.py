@@ -27,7 +27,8 @@ def _example_args(app: Flask) -> dict[str, str]:
         user = db.session.scalars(sa.select(User)).first()
         assert link is not None
         assert user is not None
-        return {"link": link.code, "unit": link.unit.code, "user_id": str(user.id)}
+        return {"link": link.code, "unit": link.unit.code, "user_id": str(user.id),
+                "kind": "groups", "fmt": "json"}
 
 
 def staff_rules(app: Flask) -> list[tuple[str, str]]:
@@ -231,11 +232,11 @@ def test_poster_has_everything_a_counter_needs(admin_client: FlaskClient,
     assert "size:A5" in Path("static/css/poster.css").read_text(encoding="utf-8")
 
 
-def test_counts_on_overview(admin_client: FlaskClient, link_code: str) -> None:
+def test_counts_on_the_units_page(admin_client: FlaskClient, link_code: str) -> None:
     for _ in range(3):
         assert admin_client.post(f"/s/{link_code}", data=sipas_answers()).status_code == 200
-    html = admin_client.get("/staff/").get_data(as_text=True)
-    assert re.search(r"QUAY-1</a></td><td>[^<]*</td><td class=\"num\">3</td>"
+    html = admin_client.get("/staff/units").get_data(as_text=True)
+    assert re.search(r"QUAY-1</a></td>\s*<td>[^<]*</td>\s*<td class=\"wide\">[^<]*</td>\s*"
                      r"<td class=\"num\">3</td>", html)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 3
 

@@ -1,0 +1,179 @@
+"""Everything a report shows: the summary, breakdowns, targets, suggestions and low ratings.
+
+One builder feeds the dashboard, the XLSX workbook and the PDF report, so the three always
+show the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from analysis.breakdown import MIN_CELL, merge, quarter_of, summarize_cells
+from analysis.scoring import Counts, Scheme, summarize
+from analysis.targets import DEFAULT_TARGETS, target_status
+from questionnaires import Questionnaire
+
+from ..extensions import db
+from ..models import Answer, Response, Unit
+from .exports import response_conditions
+from .questionnaires import get_questionnaire
+from .stats import VIETNAM, Filters, counts_by, scheme_of
+
+
+def target_for(questionnaire: Questionnaire, targets: Mapping[str, Any] | None) -> float | None:
+    """Return the target of a questionnaire: configured by id, else by index kind."""
+    configured = dict(DEFAULT_TARGETS)
+    configured.update(targets or {})
+    value = configured.get(questionnaire.id, configured.get(questionnaire.index))
+    return float(value) if isinstance(value, int | float) else None
+
+
+@dataclass
+class Report:
+    """A summary with its breakdowns, ready to render."""
+
+    questionnaire: Questionnaire
+    scheme: Scheme
+    filters: Filters
+    summary: dict[str, Any]
+    target: float | None
+    status: str | None
+    aggregation: str
+    min_cell: int
+    by_unit: list[dict[str, Any]] = field(default_factory=list)
+    by_month: list[dict[str, Any]] = field(default_factory=list)
+    by_quarter: list[dict[str, Any]] = field(default_factory=list)
+    by_channel: list[dict[str, Any]] = field(default_factory=list)
+    units: dict[int, Unit] = field(default_factory=dict)
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """Return each question's text by id."""
+        return {entry["id"]: entry["text"] for entry in self.scheme.codebook}
+
+
+def build_report(filters: Filters, *, targets: Mapping[str, Any] | None = None,
+                 aggregation: str = "mean_of_items", min_cell: int = MIN_CELL) -> Report | None:
+    """Build the report of one questionnaire under ``filters``; None if it is unknown."""
+    questionnaire = get_questionnaire(filters.questionnaire_id)
+    if questionnaire is None:
+        return None
+    scheme = scheme_of(questionnaire)
+    whole = counts_by(filters).get(0, Counts())
+    result = summarize(scheme, whole, filters.echo(), aggregation=aggregation)  # type: ignore[arg-type]
+    target = target_for(questionnaire, targets)
+    report = Report(questionnaire, scheme, filters, result, target,
+                    target_status(result["index"]["value"], target), aggregation, min_cell)
+
+    def cells(by: str, key_fn: Any = None) -> list[dict[str, Any]]:
+        found = counts_by(filters, by)  # type: ignore[arg-type]
+        if key_fn is not None:
+            found = merge(found, key_fn)
+        return summarize_cells(scheme, found, min_n=min_cell,
+                               aggregation=aggregation)  # type: ignore[arg-type]
+
+    report.by_unit = cells("unit")
+    report.by_month = cells("month")
+    report.by_quarter = cells("day", quarter_of)
+    report.by_channel = cells("channel")
+    ids = [row["key"] for row in report.by_unit]
+    report.units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
+    return report
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A citizen's free-text answer, with where and when it was given."""
+
+    receipt: str
+    submitted_at: datetime
+    unit: str
+    question_id: str
+    text: str
+    low: bool
+
+
+def _low_pairs(scheme: Scheme) -> list[tuple[str, int]]:
+    """(question, code) pairs that count as dissatisfied: scores 1 and 2 of a SIPAS item."""
+    if scheme.index != "sipas":
+        return []
+    return [(entry["id"], option["code"]) for entry in scheme.codebook if entry["group"]
+            for option in entry["options"]
+            if option["score"] is not None and option["score"] <= 2]
+
+
+def low_response_ids(filters: Filters, scheme: Scheme) -> sa.Select[Any]:
+    """Return a query of the ids of responses with any item answered 1 or 2."""
+    pairs = _low_pairs(scheme)
+    if not pairs:
+        return sa.select(Response.id).where(sa.false())
+    return (sa.select(Answer.response_pk).join(Response, Response.id == Answer.response_pk)
+            .where(*response_conditions(filters),
+                   sa.tuple_(Answer.question_id, Answer.option_code).in_(pairs))
+            .distinct())
+
+
+def suggestions(filters: Filters, *, search: str = "", only_low: bool = False,
+                limit: int = 50, offset: int = 0) -> tuple[list[Suggestion], int]:
+    """Return a page of free-text answers (newest first) and how many there are in all."""
+    questionnaire = get_questionnaire(filters.questionnaire_id)
+    if questionnaire is None:
+        return [], 0
+    scheme = scheme_of(questionnaire)
+    low_ids = low_response_ids(filters, scheme)
+    conditions = [*response_conditions(filters), Answer.text_value.is_not(None)]
+    if search:
+        conditions.append(Answer.text_value.contains(search.strip(), autoescape=True))
+    if only_low:
+        conditions.append(Response.id.in_(low_ids))
+    base = sa.select(Answer, Response, Unit.code).join(
+        Response, Response.id == Answer.response_pk).join(Unit, Unit.id == Response.unit_id
+                                                          ).where(*conditions)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    rows = db.session.execute(base.order_by(Response.submitted_at.desc(), Response.id.desc())
+                              .limit(limit).offset(offset)).all()
+    flagged = set(db.session.scalars(low_ids.where(
+        Response.id.in_([r.id for _, r, _ in rows]))))
+    return [Suggestion(r.receipt, r.submitted_at.astimezone(VIETNAM), code, a.question_id,
+                       a.text_value or "", r.id in flagged) for a, r, code in rows], int(total)
+
+
+@dataclass(frozen=True)
+class LowRating:
+    """A response with at least one item answered 1 or 2, for staff to follow up."""
+
+    receipt: str
+    submitted_at: datetime
+    unit: str
+    items: list[tuple[str, int]]
+    suggestion: str
+
+
+def low_ratings(filters: Filters, *, limit: int = 50, offset: int = 0) -> tuple[
+        list[LowRating], int]:
+    """Return a page of responses with any item at 1 or 2 (newest first), and the total."""
+    questionnaire = get_questionnaire(filters.questionnaire_id)
+    if questionnaire is None:
+        return [], 0
+    scheme = scheme_of(questionnaire)
+    ids = low_response_ids(filters, scheme).subquery()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0
+    page = db.session.execute(
+        sa.select(Response, Unit.code).join(Unit, Unit.id == Response.unit_id)
+        .where(Response.id.in_(sa.select(ids.c[0])))
+        .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit).offset(offset)
+    ).all()
+    low = set(_low_pairs(scheme))
+    result = []
+    for response, code in page:
+        items = sorted((a.question_id, a.option_code) for a in response.answers
+                       if (a.question_id, a.option_code) in low)
+        text = " ".join(a.text_value for a in response.answers if a.text_value)
+        result.append(LowRating(response.receipt, response.submitted_at.astimezone(VIETNAM),
+                                code, items, text))  # type: ignore[arg-type]
+    return result, int(total)

@@ -1,0 +1,337 @@
+"""Report files: the XLSX workbook and the printable PDF report.
+
+Both come from one ``Report`` (report_data.py). The workbook is written in xlsxwriter's
+constant-memory mode, row after row, so that its raw-data sheet can hold a million responses.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from flask import current_app, render_template
+
+from analysis.charts import figure_to_png, group_bar_chart, trend_chart
+from analysis.formatting import interval, number, percent
+from analysis.wide import wide_columns
+
+from ..models import Unit
+from .exports import neutralise, wide_rows
+from .report_data import Report, low_ratings, suggestions
+from .stats import VIETNAM
+
+Progress = Callable[[int], None]
+
+METHOD_SIPAS = (
+    "Tỷ lệ hài lòng của một câu = số câu trả lời 4 (Hài lòng) hoặc 5 (Rất hài lòng) chia cho số "
+    "câu trả lời có điểm, nhân 100; khoảng tin cậy 95 % của câu theo phương pháp Wilson. Giá "
+    "trị của một yếu tố = trung bình không trọng số tỷ lệ của các câu trong yếu tố; chỉ số = "
+    "trung bình không trọng số các yếu tố (Quyết định 1001/QĐ-BNV, cách tính của SIPAS). "
+    "Khoảng tin cậy của chỉ số: tuyến tính hóa theo người trả lời (chỉ số riêng của từng người, "
+    "± 1,96 sai số chuẩn). Ô có dưới {min_cell} phiếu được ẩn để bảo vệ tính ẩn danh."
+)
+METHOD_PAPI = (
+    "Điểm câu hỏi = trung bình điểm [0–1] của các câu trả lời hợp lệ. Nội dung thành phần = "
+    "(1 + 9 × trung bình các câu) / k, k là số nội dung thành phần của lĩnh vực; lĩnh vực = tổng "
+    "các nội dung thành phần (1–10); chỉ số = tổng các lĩnh vực (8–80), theo cách tính của PAPI. "
+    "Ô có dưới {min_cell} phiếu được ẩn để bảo vệ tính ẩn danh."
+)
+AGGREGATION_NOTE = {
+    "mean_of_items": "Cách gộp: trung bình các câu (mặc định).",
+    "pooled": "Cách gộp: gộp chung câu trả lời của yếu tố (tổng hài lòng / tổng câu trả lời).",
+}
+
+
+def method_note(report: Report) -> str:
+    """Return the method paragraph printed with every report."""
+    text = METHOD_SIPAS if report.questionnaire.index == "sipas" else METHOD_PAPI
+    note = text.format(min_cell=report.min_cell)
+    if report.questionnaire.index == "sipas":
+        note += " " + AGGREGATION_NOTE.get(report.aggregation, "")
+    return note
+
+
+def organisation_name(report: Report) -> str:
+    """Return the ward the report is about (the units' ward), else the configured name."""
+    import sqlalchemy as sa
+
+    from ..extensions import db
+
+    wards = {u.ward.name for u in report.filters.units if u.ward is not None}
+    if len(wards) == 1:
+        return wards.pop()
+    all_wards = db.session.scalars(sa.select(Unit.name).where(Unit.kind == "ward")).all()
+    if len(all_wards) == 1:
+        return all_wards[0]
+    return str(current_app.config["ORGANISATION_NAME"])
+
+
+def period_text(report: Report) -> str:
+    """Return the period in words: "01/01/2026 – 31/03/2026", or "toàn bộ thời gian"."""
+    f = report.filters
+    start = f.date_from.strftime("%d/%m/%Y") if f.date_from else "đầu"
+    end = f.date_to.strftime("%d/%m/%Y") if f.date_to else "nay"
+    if not f.date_from and not f.date_to:
+        return "Toàn bộ thời gian"
+    return f"{start} – {end}"
+
+
+def scope_text(report: Report) -> str:
+    """Describe the units and channels covered."""
+    units = ", ".join(f"{u.name} ({u.code})" for u in report.filters.units) or "Tất cả đơn vị"
+    channels = ", ".join(report.filters.channels) or "tất cả kênh"
+    return f"{units}; {channels}"
+
+
+def _value(report: Report, value: float | None) -> str:
+    return percent(value) if report.questionnaire.index == "sipas" else number(value, 2)
+
+
+def unit_label(report: Report, unit_id: int) -> str:
+    """Return "CODE – name" of a unit in a breakdown."""
+    unit = report.units.get(unit_id)
+    return f"{unit.code} – {unit.name}" if unit else str(unit_id)
+
+
+# --- XLSX ----------------------------------------------------------------------------------
+
+def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = None) -> None:
+    """Write the workbook: summary sheets in Vietnamese, raw data (§5) and the codebook."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                           "strings_to_urls": False,
+                                           "strings_to_numbers": False})
+    bold = book.add_format({"bold": True})
+    title = book.add_format({"bold": True, "font_size": 14})
+    head = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1, "text_wrap": True,
+                            "valign": "top"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    one = book.add_format({"num_format": "0.0"})
+    two = book.add_format({"num_format": "0.00"})
+    when = book.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
+    good = book.add_format({"bg_color": "#D8F0DF"})
+    bad = book.add_format({"bg_color": "#FBE0DE"})
+    summary = report.summary
+    groups = summary["groups"]
+    target = report.target
+    num = one if report.questionnaire.index == "sipas" else two
+
+    def mark(value: float | None) -> Any:
+        if value is None or target is None or report.questionnaire.index != "sipas":
+            return None
+        return good if value >= target else bad
+
+    # 1. Tổng hợp: the index and each group's value, as people read them.
+    sheet = book.add_worksheet("Tổng hợp")
+    sheet.set_column(0, 0, 44)
+    sheet.set_column(1, 3, 18)
+    sheet.write(0, 0, f"{organisation_name(report)} — {report.questionnaire.title.vi}", title)
+    rows: list[tuple[str, Any]] = [
+        ("Phiếu khảo sát", f"{report.questionnaire.id} (phiên bản {report.questionnaire.version})"),
+        ("Thời gian", period_text(report)),
+        ("Phạm vi", scope_text(report)),
+        ("Số phiếu", summary["n_responses"]),
+        ("Chỉ số", _value(report, summary["index"]["value"])),
+        ("Khoảng tin cậy 95 %", interval(summary["index"]["ci95"])),
+        ("Mục tiêu", _value(report, target) if target is not None else "—"),
+        ("Đánh giá", {"met": "Đạt mục tiêu", "not_met": "Chưa đạt mục tiêu"}.get(
+            report.status or "", "—")),
+        ("Lập lúc", datetime.now(VIETNAM).strftime("%d/%m/%Y %H:%M")),
+    ]
+    for i, (label, value) in enumerate(rows, start=2):
+        sheet.write(i, 0, label, bold)
+        sheet.write(i, 1, value)
+    start = len(rows) + 3
+    sheet.write_row(start, 0, ["Yếu tố / lĩnh vực", "Giá trị", "Số phiếu", "Giá trị (số)"], head)
+    for i, group in enumerate(groups, start=start + 1):
+        sheet.write(i, 0, f"{group['id']}. {group['label']}")
+        sheet.write(i, 1, _value(report, group["value"]), mark(group["value"]))
+        sheet.write(i, 2, group["n"])
+        if group["value"] is not None:
+            sheet.write_number(i, 3, group["value"], num)
+    sheet.write(start + len(groups) + 2, 0, "Phương pháp", bold)
+    sheet.merge_range(start + len(groups) + 3, 0, start + len(groups) + 8, 3, method_note(report),
+                      wrap)
+
+    # 2. Theo yếu tố (and sub-dimensions for PAPI).
+    sheet = book.add_worksheet("Theo yếu tố")
+    sheet.set_column(0, 0, 10)
+    sheet.set_column(1, 1, 60)
+    sheet.set_column(2, 4, 14)
+    sheet.write_row(0, 0, ["Mã", "Yếu tố / nội dung", "Giá trị", "Số phiếu", "Mục tiêu"], head)
+    row = 1
+    for group in groups:
+        sheet.write(row, 0, group["id"], bold)
+        sheet.write(row, 1, group["label"], bold)
+        _number(sheet, row, 2, group["value"], num, mark(group["value"]))
+        sheet.write(row, 3, group["n"])
+        if target is not None and report.questionnaire.index == "sipas":
+            sheet.write_number(row, 4, target, one)
+        row += 1
+        for sub in group["subgroups"]:
+            sheet.write(row, 0, sub["id"])
+            sheet.write(row, 1, "    " + sub["label"])
+            _number(sheet, row, 2, sub["value"], num)
+            sheet.write(row, 3, sub["n"])
+            row += 1
+
+    # 3. Theo câu hỏi.
+    sheet = book.add_worksheet("Theo câu hỏi")
+    sheet.set_column(0, 1, 9)
+    sheet.set_column(2, 2, 70)
+    sheet.set_column(3, 8, 12)
+    texts = {entry["id"]: entry["text"] for entry in report.scheme.codebook}
+    sheet.write_row(0, 0, ["Yếu tố", "Câu", "Nội dung", "Số trả lời", "Hài lòng",
+                           "Tỷ lệ hài lòng", "KTC 95 % thấp", "KTC 95 % cao", "Điểm TB"], head)
+    row = 1
+    for group in groups:
+        items = group["items"] or [i for s in group["subgroups"] for i in s["items"]]
+        for item in items:
+            sheet.write(row, 0, group["id"])
+            sheet.write(row, 1, item["id"])
+            sheet.write(row, 2, texts.get(item["id"], ""), wrap)
+            sheet.write(row, 3, item["n"])
+            _number(sheet, row, 4, item["satisfied"], None)
+            _number(sheet, row, 5, item["rate"], one, mark(item["rate"]))
+            ci = item["rate_ci95"] or [None, None]
+            _number(sheet, row, 6, ci[0], one)
+            _number(sheet, row, 7, ci[1], one)
+            _number(sheet, row, 8, item["mean"], two)
+            row += 1
+
+    # 4 and 5. Theo đơn vị, theo tháng.
+    for name, rows_, label in (("Theo đơn vị", report.by_unit, "Đơn vị"),
+                               ("Theo tháng", report.by_month, "Tháng"),
+                               ("Theo quý", report.by_quarter, "Quý"),
+                               ("Theo kênh", report.by_channel, "Kênh")):
+        sheet = book.add_worksheet(name)
+        sheet.set_column(0, 0, 40 if name == "Theo đơn vị" else 12)
+        sheet.set_column(1, 2 + len(groups), 11)
+        sheet.write_row(0, 0, [label, "Số phiếu", "Chỉ số", *[g["id"] for g in groups]], head)
+        for i, cell in enumerate(rows_, start=1):
+            key = unit_label(report, cell["key"]) if name == "Theo đơn vị" else str(cell["key"])
+            sheet.write(i, 0, key)
+            sheet.write(i, 1, cell["n"])
+            if cell["suppressed"]:
+                sheet.write(i, 2, f"ẩn (dưới {report.min_cell} phiếu)")
+                continue
+            _number(sheet, i, 2, cell["index"], num, mark(cell["index"]))
+            for j, group in enumerate(groups, start=3):
+                value = cell["groups"].get(group["id"])
+                _number(sheet, i, j, value, num, mark(value))
+
+    # 6. Góp ý.
+    sheet = book.add_worksheet("Góp ý")
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 2, 12)
+    sheet.set_column(3, 3, 90)
+    sheet.set_column(4, 4, 14)
+    sheet.write_row(0, 0, ["Thời điểm", "Đơn vị", "Mã phiếu", "Góp ý", "Có câu 1–2"], head)
+    row, offset = 1, 0
+    while True:
+        page, _ = suggestions(report.filters, limit=500, offset=offset)
+        for s in page:
+            sheet.write_datetime(row, 0, s.submitted_at.replace(tzinfo=None), when)
+            sheet.write(row, 1, s.unit)
+            sheet.write(row, 2, s.receipt)
+            sheet.write_string(row, 3, neutralise(s.text), wrap)
+            sheet.write(row, 4, "có" if s.low else "")
+            row += 1
+        if len(page) < 500:
+            break
+        offset += 500
+
+    # 7. Dữ liệu: the raw responses of contract §5.
+    sheet = book.add_worksheet("Dữ liệu")
+    columns = wide_columns(report.scheme)
+    sheet.set_column(0, 0, 38)
+    sheet.set_column(1, 1, 20)
+    sheet.set_column(2, len(columns), 10)
+    sheet.write_row(0, 0, columns, head)
+    for i, values in enumerate(wide_rows(report.filters, report.scheme), start=1):
+        sheet.write_string(i, 0, values[0])
+        sheet.write_datetime(i, 1, values[1].replace(tzinfo=None), when)
+        sheet.write_string(i, 2, values[2])
+        sheet.write_string(i, 3, values[3])
+        for j, value in enumerate(values[4:], start=4):
+            if isinstance(value, int):
+                sheet.write_number(i, j, value)
+            elif value:
+                sheet.write_string(i, j, value)
+        if progress is not None and i % 1000 == 0:
+            progress(1000)
+
+    # 8. Mã hóa: the codebook, so that anyone can recompute the figures.
+    sheet = book.add_worksheet("Mã hóa")
+    sheet.set_column(0, 3, 10)
+    sheet.set_column(4, 4, 70)
+    sheet.set_column(5, 5, 8)
+    sheet.set_column(6, 6, 30)
+    sheet.set_column(7, 8, 10)
+    sheet.write_row(0, 0, ["Câu", "Loại", "Yếu tố", "Nội dung con", "Nội dung", "Mã",
+                           "Nhãn", "Điểm", "Hài lòng"], head)
+    row = 1
+    for entry in report.scheme.codebook:
+        options = entry["options"] or [None]
+        for option in options:
+            sheet.write_row(row, 0, [entry["id"], entry["type"], entry["group"] or "",
+                                     entry["subgroup"] or "", entry["text"]])
+            if option is not None:
+                sheet.write_number(row, 5, option["code"])
+                sheet.write(row, 6, option["label"])
+                if option["score"] is not None:
+                    sheet.write_number(row, 7, option["score"])
+                sheet.write(row, 8, "có" if option["satisfied"] else "")
+            row += 1
+    book.close()
+
+
+def _number(sheet: Any, row: int, col: int, value: float | int | None, fmt: Any,
+            highlight: Any = None) -> None:
+    if value is None:
+        sheet.write_blank(row, col, None, highlight)
+        return
+    if highlight is not None and fmt is not None:
+        sheet.write_number(row, col, value, highlight)
+        return
+    sheet.write_number(row, col, value, fmt)
+
+
+# --- PDF -----------------------------------------------------------------------------------
+
+def _png_data_uri(figure: Any) -> str:
+    return "data:image/png;base64," + base64.b64encode(figure_to_png(figure, dpi=150)).decode()
+
+
+def chart_points(report: Report) -> list[tuple[str, float | None, int]]:
+    """Return the monthly trend as (month, index or None when hidden, n)."""
+    return [(str(c["key"]), None if c["suppressed"] else c["index"], c["n"])
+            for c in report.by_month]
+
+
+def render_report_html(report: Report) -> str:
+    """Return the HTML of the printable report (also the source of the PDF)."""
+    groups_chart = _png_data_uri(group_bar_chart(report.summary, target=report.target,
+                                                 title="Kết quả theo yếu tố"))
+    trend = _png_data_uri(trend_chart(chart_points(report), target=report.target,
+                                      title="Chỉ số theo tháng",
+                                      index=report.questionnaire.index))
+    lows, low_total = low_ratings(report.filters, limit=20)
+    texts = {entry["id"]: entry["text"] for entry in report.scheme.codebook}
+    return render_template(
+        "reports/report.html", report=report, organisation=organisation_name(report),
+        period=period_text(report), scope=scope_text(report), method=method_note(report),
+        groups_chart=groups_chart, trend_chart=trend, value=lambda v: _value(report, v),
+        unit_label=lambda uid: unit_label(report, uid), texts=texts, lows=lows,
+        low_total=low_total, generated=datetime.now(VIETNAM).strftime("%d/%m/%Y %H:%M"),
+        interval=interval)
+
+
+def write_pdf(report: Report, path: Path | str) -> None:
+    """Write the A4 PDF report."""
+    from weasyprint import HTML
+
+    HTML(string=render_report_html(report)).write_pdf(str(path))

@@ -1,0 +1,314 @@
+"""Rollups kept in step with every response, and summaries scored from them.
+
+A summary of a million responses must take well under a second, so it never reads answer
+rows: every write, edit and delete adds (or subtracts) its counts to three rollup tables keyed
+by questionnaire, Vietnam calendar day, unit and channel (see models.py). A summary adds up
+the matching rollup rows in SQL and hands the integer counts to ``analysis.scoring``.
+``rebuild`` recomputes the rollups from the responses with plain SQL, and ``in_step`` checks
+that they agree.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from analysis.scoring import Counts, Scheme, counted_groups, respondent_score_milli, summarize
+from questionnaires import Questionnaire
+
+from ..extensions import db
+from ..models import Answer, QuestionnaireVersion, Response, Unit, stat_answer, stat_group
+from ..models import stat_response as stat_response_table
+from .questionnaires import get_questionnaire
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+Breakdown = Literal["unit", "channel", "day", "month"]
+
+
+def vietnam_day(moment: datetime) -> str:
+    """Return the Vietnam calendar day of an aware moment, as ``YYYY-MM-DD``."""
+    return moment.astimezone(VIETNAM).date().isoformat()
+
+
+@functools.cache
+def scheme_of(questionnaire: Questionnaire) -> Scheme:
+    """Return the scoring scheme of a questionnaire version (cached: definitions are frozen)."""
+    return Scheme.from_questionnaire(questionnaire)
+
+
+def answers_of(response: Response) -> dict[str, int | str]:
+    """Return a stored response's answers as plain values."""
+    result: dict[str, int | str] = {}
+    for answer in response.answers:
+        value = answer.value
+        if value is not None:
+            result[answer.question_id] = value
+    return result
+
+
+# --- keeping the rollups in step ----------------------------------------------------------
+
+def _upsert(table: sa.Table, rows: list[dict[str, Any]], added: Sequence[str]) -> None:
+    """Add ``rows``' counts to ``table``, inserting the rows that do not exist yet."""
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    # Always the same order, so that concurrent writers on PostgreSQL lock rows in one order.
+    rows.sort(key=lambda r: tuple(r[k] for k in keys))
+    if any(row[name] < 0 for row in rows for name in added):
+        # Taking counts out: the rows exist (the response was counted when stored), and an
+        # INSERT of negative counts would trip the CHECK constraints before the conflict.
+        for row in rows:
+            db.session.execute(table.update().where(
+                *(table.c[k] == row[k] for k in keys)).values(
+                {name: table.c[name] + row[name] for name in added}))
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={name: table.c[name] + stmt.excluded[name] for name in added})
+    db.session.execute(stmt)
+
+
+def record(response: Response, questionnaire: Questionnaire, sign: int = 1) -> None:
+    """Add a stored response to the rollups (``sign=-1`` takes it out again).
+
+    ``questionnaire`` is the response's own version, which decides which answers count.
+    """
+    scheme = scheme_of(questionnaire)
+    answers = answers_of(response)
+    key = {"questionnaire_id": response.questionnaire_id,
+           "day": vietnam_day(response.submitted_at), "unit_id": response.unit_id,
+           "channel": response.channel}
+    score = response.score_milli
+    _upsert(stat_response_table, [dict(key, n=sign, score_n=sign if score is not None else 0,
+                                       score_sum=sign * (score or 0),
+                                       score_sqsum=sign * (score or 0) ** 2)],
+            ("n", "score_n", "score_sum", "score_sqsum"))
+    _upsert(stat_answer, [dict(key, question_id=qid, option_code=value, n=sign)
+                          for qid, value in answers.items() if isinstance(value, int)], ("n",))
+    _upsert(stat_group, [dict(key, group_id=gid, n=sign)
+                         for gid in counted_groups(scheme, answers)], ("n",))
+
+
+def score_milli(questionnaire: Questionnaire, answers: Mapping[str, int | str]) -> int | None:
+    """Return the respondent's own index in thousandths, stored with the response."""
+    return respondent_score_milli(scheme_of(questionnaire), answers)
+
+
+def _day_sql(column: Any) -> Any:
+    """Return SQL for the Vietnam day of a stored UTC time (UTC+7 all year, no summer time)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(column + sa.text("interval '7 hours'"), "YYYY-MM-DD")
+    return sa.func.date(column, "+7 hours")
+
+
+def rebuild(*, backfill_scores: bool = True) -> None:
+    """Recompute every rollup from the stored responses (plain SQL; the caller commits).
+
+    With ``backfill_scores``, responses stored before scores existed get theirs first.
+    """
+    if backfill_scores:
+        _backfill_scores()
+    for table in (stat_answer, stat_group, stat_response_table):
+        db.session.execute(table.delete())
+    r, a = Response.__table__, Answer.__table__
+    day = _day_sql(r.c.submitted_at)
+    db.session.execute(stat_response_table.insert().from_select(
+        ["questionnaire_id", "day", "unit_id", "channel", "n", "score_n", "score_sum",
+         "score_sqsum"],
+        sa.select(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, sa.func.count(),
+                  sa.func.count(r.c.score_milli), sa.func.coalesce(sa.func.sum(r.c.score_milli), 0),
+                  sa.func.coalesce(sa.func.sum(r.c.score_milli * r.c.score_milli), 0))
+        .group_by(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel)))
+    db.session.execute(stat_answer.insert().from_select(
+        ["questionnaire_id", "day", "unit_id", "channel", "question_id", "option_code", "n"],
+        sa.select(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, a.c.question_id,
+                  a.c.option_code, sa.func.count())
+        .join(r, r.c.id == a.c.response_pk)
+        .where(a.c.option_code.is_not(None))
+        .group_by(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, a.c.question_id,
+                  a.c.option_code)))
+    # Which answers make a response count in a group: a small table built from the stored
+    # definitions, joined in SQL so that a million responses need no Python loop.
+    scored = sa.Table("tmp_scored_option", sa.MetaData(),
+                      sa.Column("questionnaire_id", sa.String(64)),
+                      sa.Column("version", sa.Integer),
+                      sa.Column("question_id", sa.String(64)),
+                      sa.Column("option_code", sa.Integer),
+                      sa.Column("group_id", sa.String(64)),
+                      prefixes=["TEMPORARY"])
+    connection = db.session.connection()
+    scored.drop(connection, checkfirst=True)
+    scored.create(connection)
+    rows = list(_scored_options())
+    if rows:
+        db.session.execute(scored.insert(), rows)
+    db.session.execute(stat_group.insert().from_select(
+        ["questionnaire_id", "day", "unit_id", "channel", "group_id", "n"],
+        sa.select(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, scored.c.group_id,
+                  sa.func.count(sa.distinct(r.c.id)))
+        .select_from(a.join(r, r.c.id == a.c.response_pk).join(scored, sa.and_(
+            scored.c.questionnaire_id == r.c.questionnaire_id,
+            scored.c.version == r.c.questionnaire_version,
+            scored.c.question_id == a.c.question_id,
+            scored.c.option_code == a.c.option_code)))
+        .group_by(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, scored.c.group_id)))
+    scored.drop(connection)
+
+
+def _scored_options() -> Iterable[dict[str, Any]]:
+    for row in db.session.scalars(sa.select(QuestionnaireVersion)):
+        questionnaire = get_questionnaire(row.questionnaire_id, row.version)
+        if questionnaire is None:
+            continue
+        for question in questionnaire.scored_questions:
+            for option in question.options:
+                if option.score is None:
+                    continue
+                for gid in filter(None, (question.group, question.subgroup)):
+                    yield {"questionnaire_id": row.questionnaire_id, "version": row.version,
+                           "question_id": question.id, "option_code": option.code,
+                           "group_id": gid}
+
+
+def _backfill_scores(batch: int = 2000) -> None:
+    """Give responses stored without a score the score their answers earn."""
+    last = 0
+    while True:
+        chunk = db.session.scalars(
+            sa.select(Response).where(Response.score_milli.is_(None), Response.id > last)
+            .order_by(Response.id).limit(batch)).all()
+        if not chunk:
+            return
+        for response in chunk:
+            questionnaire = get_questionnaire(response.questionnaire_id,
+                                              response.questionnaire_version)
+            if questionnaire is not None:
+                response.score_milli = score_milli(questionnaire, answers_of(response))
+        last = chunk[-1].id
+        db.session.flush()
+        db.session.expunge_all()
+
+
+def in_step() -> bool:
+    """Return whether the rollups count exactly the stored responses and answers."""
+    responses = db.session.scalar(sa.select(sa.func.count()).select_from(Response)) or 0
+    counted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
+        stat_response_table.c.n), 0))) or 0
+    answers = db.session.scalar(sa.select(sa.func.count()).select_from(Answer).where(
+        Answer.option_code.is_not(None))) or 0
+    counted_answers = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
+        stat_answer.c.n), 0))) or 0
+    return int(responses) == int(counted) and int(answers) == int(counted_answers)
+
+
+# --- reading summaries ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """Which responses a summary covers; empty tuples mean "all"."""
+
+    questionnaire_id: str
+    date_from: date | None = None
+    date_to: date | None = None
+    units: tuple[Unit, ...] = ()
+    channels: tuple[str, ...] = ()
+    scope: tuple[int, ...] | None = field(default=None, compare=False)
+
+    def echo(self) -> dict[str, Any]:
+        """Return the ``filters`` object of the summary JSON (contract §6)."""
+        return {
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "units": sorted(u.code for u in self.units),
+            "channels": sorted(self.channels),
+        }
+
+    def unit_ids(self) -> tuple[int, ...] | None:
+        """Return the unit ids to keep (None = every unit), within a leader's scope."""
+        if self.units:
+            return tuple(u.id for u in self.units)
+        return self.scope
+
+
+def _conditions(table: sa.Table, filters: Filters) -> list[Any]:
+    c = table.c
+    conditions = [c.questionnaire_id == filters.questionnaire_id]
+    if filters.date_from:
+        conditions.append(c.day >= filters.date_from.isoformat())
+    if filters.date_to:
+        conditions.append(c.day <= filters.date_to.isoformat())
+    unit_ids = filters.unit_ids()
+    if unit_ids is not None:
+        conditions.append(c.unit_id.in_(unit_ids))
+    if filters.channels:
+        conditions.append(c.channel.in_(filters.channels))
+    return conditions
+
+
+def _key_column(table: sa.Table, by: Breakdown | None) -> Any:
+    if by is None:
+        return sa.literal(0)
+    if by == "unit":
+        return table.c.unit_id
+    if by == "channel":
+        return table.c.channel
+    if by == "month":
+        return sa.func.substr(table.c.day, 1, 7)
+    return table.c.day
+
+
+def counts_by(filters: Filters, by: Breakdown | None = None) -> dict[Any, Counts]:
+    """Return the Counts of every cell (one cell, keyed 0, when ``by`` is None)."""
+    cells: dict[Any, dict[str, Any]] = {}
+
+    def cell(key: Any) -> dict[str, Any]:
+        return cells.setdefault(key, {"n_responses": 0, "options": {}, "groups": {},
+                                      "score_n": 0, "score_sum": 0, "score_sqsum": 0})
+
+    t = stat_response_table
+    key = _key_column(t, by)
+    totals = db.session.execute(
+        sa.select(key, sa.func.sum(t.c.n), sa.func.sum(t.c.score_n), sa.func.sum(t.c.score_sum),
+                  sa.func.sum(t.c.score_sqsum))
+        .where(*_conditions(t, filters)).group_by(key))
+    for k, n, score_n, score_sum, score_sqsum in totals:
+        target = cell(k)
+        target.update(n_responses=int(n), score_n=int(score_n), score_sum=int(score_sum),
+                      score_sqsum=int(score_sqsum))
+    t = stat_answer
+    key = _key_column(t, by)
+    options = db.session.execute(
+        sa.select(key, t.c.question_id, t.c.option_code, sa.func.sum(t.c.n))
+        .where(*_conditions(t, filters)).group_by(key, t.c.question_id, t.c.option_code))
+    for k, question_id, option_code, n in options:
+        if int(n):
+            cell(k)["options"][(question_id, int(option_code))] = int(n)
+    t = stat_group
+    key = _key_column(t, by)
+    groups = db.session.execute(
+        sa.select(key, t.c.group_id, sa.func.sum(t.c.n))
+        .where(*_conditions(t, filters)).group_by(key, t.c.group_id))
+    for k, group_id, n in groups:
+        if int(n):
+            cell(k)["groups"][group_id] = int(n)
+    return {k: Counts(**v) for k, v in cells.items() if v["n_responses"]}
+
+
+def summary(filters: Filters, *, aggregation: str = "mean_of_items") -> dict[str, Any] | None:
+    """Return the summary JSON of contract §6, or None for an unknown questionnaire."""
+    questionnaire = get_questionnaire(filters.questionnaire_id)
+    if questionnaire is None:
+        return None
+    counts = counts_by(filters).get(0, Counts())
+    return summarize(scheme_of(questionnaire), counts, filters.echo(),
+                     aggregation=aggregation)  # type: ignore[arg-type]

@@ -1,0 +1,250 @@
+"""The staff dashboard: scores with filters, charts, suggestions, low ratings and exports.
+
+Every route belongs to the staff blueprint (login required); a leader's filters are limited to
+their units by ``reports.parse_filters``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from datetime import date, timedelta
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from analysis.charts import figure_to_png, group_bar_chart, trend_chart
+from analysis.formatting import interval, number, percent
+
+from ..extensions import db
+from ..models import CHANNELS
+from ..services import audit, exports, report_data, report_files, reports, units
+from ..services.questionnaires import latest_questionnaires
+from ..services.stats import VIETNAM, Filters, scheme_of
+from .views import _me, bp
+
+PAGE_SIZE = 50
+
+
+def _default_questionnaire() -> str:
+    offered = [q.id for q in latest_questionnaires()]
+    return "sipas-dichvu" if "sipas-dichvu" in offered else (offered[0] if offered else "")
+
+
+def _filters() -> Filters:
+    """Return the filters of the query string, or abort with a clear message."""
+    args = request.args
+    try:
+        return reports.parse_filters(args.get("questionnaire") or _default_questionnaire(),
+                                     args.get("from"), args.get("to"), args.getlist("unit"),
+                                     args.getlist("channel"), user=_me())
+    except reports.FilterError as exc:
+        abort(exc.status, description=str(exc))
+
+
+def _aggregation() -> str:
+    return "pooled" if request.args.get("agg") == "pooled" else "mean_of_items"
+
+
+def _report(filters: Filters) -> report_data.Report:
+    report = report_data.build_report(filters, targets=current_app.config.get("TARGETS"),
+                                      aggregation=_aggregation())
+    if report is None:
+        abort(404)
+    return report
+
+
+def _presets() -> list[tuple[str, str, str]]:
+    """Return quick periods as (label, from, to) in Vietnam days."""
+    from datetime import datetime
+
+    today = datetime.now(VIETNAM).date()
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    return [
+        (_("30 ngày qua"), (today - timedelta(days=29)).isoformat(), today.isoformat()),
+        (_("Tháng này"), month_start.isoformat(), today.isoformat()),
+        (_("Tháng trước"), last_month_end.replace(day=1).isoformat(), last_month_end.isoformat()),
+        (_("Quý này"), quarter_start.isoformat(), today.isoformat()),
+        (_("Năm nay"), date(today.year, 1, 1).isoformat(), today.isoformat()),
+        (_("Toàn bộ"), "", ""),
+    ]
+
+
+def _query(**changes: Any) -> dict[str, Any]:
+    """Return the current query string as a dict (lists kept), with changes."""
+    args: dict[str, Any] = {k: request.args.getlist(k) for k in request.args}
+    for key, value in changes.items():
+        if value in (None, "", []):
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return args
+
+
+def _context(filters: Filters) -> dict[str, Any]:
+    me = _me()
+    return {
+        "filters": filters,
+        "questionnaires": latest_questionnaires(),
+        "all_units": [u for u in units.visible_units(me) if u.kind != "ward"],
+        "channels": CHANNELS,
+        "presets": _presets(),
+        "query": _query,
+        "aggregation": _aggregation(),
+        "percent": percent,
+        "number": number,
+        "interval": interval,
+    }
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Show the dashboard: the index, groups, trend, units and items, with filters."""
+    filters = _filters()
+    report = _report(filters)
+    return render_template("staff/dashboard.html", report=report, **_context(filters))
+
+
+@bp.get("/charts/<kind>.png")
+def chart(kind: str) -> ResponseReturnValue:
+    """Send a chart of the current filters as PNG (its data is in the table beside it)."""
+    report = _report(_filters())
+    if kind == "groups":
+        figure = group_bar_chart(report.summary, target=report.target,
+                                 title=_("Kết quả theo yếu tố"))
+    elif kind == "trend":
+        figure = trend_chart(report_files.chart_points(report), target=report.target,
+                             title=_("Chỉ số theo tháng"), index=report.questionnaire.index)
+    else:
+        abort(404)
+    return Response(figure_to_png(figure), mimetype="image/png")
+
+
+def _filename(filters: Filters, suffix: str) -> str:
+    parts = [filters.questionnaire_id]
+    if filters.date_from or filters.date_to:
+        parts.append(f"{filters.date_from or ''}_{filters.date_to or ''}")
+    return "-".join(parts) + "." + suffix
+
+
+def _attachment(response: Response, name: str) -> Response:
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/export.<fmt>")
+def export(fmt: str) -> ResponseReturnValue:
+    """Download the summary (json), raw data (csv), workbook (xlsx) or report (pdf)."""
+    if fmt not in ("json", "csv", "xlsx", "pdf"):
+        abort(404)
+    filters = _filters()
+    audit.record(_me(), f"export.{fmt}", filters.questionnaire_id, **filters.echo())
+    db.session.commit()
+    if fmt == "json":
+        from ..services import stats
+
+        summary = stats.summary(filters, aggregation=_aggregation())
+        body = json.dumps(summary, ensure_ascii=False, indent=2)
+        return _attachment(Response(body, mimetype="application/json"),
+                           _filename(filters, "json"))
+    if fmt == "csv":
+        scheme = scheme_of(_report(filters).questionnaire)
+        stream = stream_with_context(exports.csv_chunks(filters, scheme))
+        return _attachment(Response(stream, mimetype="text/csv; charset=utf-8"),
+                           _filename(filters, "csv"))
+    report = _report(filters)
+    handle, path = tempfile.mkstemp(suffix="." + fmt)
+    os.close(handle)
+    if fmt == "xlsx":
+        report_files.write_xlsx(report, path)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        report_files.write_pdf(report, path)
+        mimetype = "application/pdf"
+    response = send_file(path, mimetype=mimetype, as_attachment=True,
+                         download_name=_filename(filters, fmt))
+    response.call_on_close(lambda: os.unlink(path))
+    return response
+
+
+def _page() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", "1")), 100_000))
+    except ValueError:
+        return 1
+
+
+@bp.get("/suggestions")
+def suggestion_list() -> ResponseReturnValue:
+    """List citizens' free-text suggestions, newest first, filterable and searchable."""
+    filters = _filters()
+    search = request.args.get("q", "")[:100]
+    only_low = request.args.get("low") == "1"
+    page = _page()
+    rows, total = report_data.suggestions(filters, search=search, only_low=only_low,
+                                          limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template("staff/suggestions.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), search=search,
+                           only_low=only_low, **_context(filters))
+
+
+@bp.get("/suggestions.csv")
+def suggestion_export() -> ResponseReturnValue:
+    """Download the filtered suggestions as CSV (UTF-8 with BOM, formulas neutralised)."""
+    filters = _filters()
+    search = request.args.get("q", "")[:100]
+    only_low = request.args.get("low") == "1"
+    audit.record(_me(), "export.suggestions", filters.questionnaire_id, **filters.echo())
+    db.session.commit()
+
+    def generate() -> Any:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        buffer.write("\ufeff")
+        writer.writerow(["submitted_at", "unit", "receipt", "question_id", "text", "low"])
+        offset = 0
+        while True:
+            rows, _total = report_data.suggestions(filters, search=search, only_low=only_low,
+                                                   limit=500, offset=offset)
+            for s in rows:
+                writer.writerow([s.submitted_at.isoformat(), s.unit, s.receipt, s.question_id,
+                                 exports.neutralise(s.text), "1" if s.low else ""])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if len(rows) < 500:
+                return
+            offset += 500
+
+    return _attachment(Response(stream_with_context(generate()),
+                                mimetype="text/csv; charset=utf-8"),
+                       _filename(filters, "gop-y.csv"))
+
+
+@bp.get("/follow-up")
+def follow_up() -> ResponseReturnValue:
+    """List responses with any item answered 1 or 2, for staff to look into."""
+    filters = _filters()
+    page = _page()
+    rows, total = report_data.low_ratings(filters, limit=PAGE_SIZE,
+                                          offset=(page - 1) * PAGE_SIZE)
+    texts = {entry["id"]: entry["text"] for entry in scheme_of(_report(filters).questionnaire)
+             .codebook}
+    return render_template("staff/follow_up.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), texts=texts,
+                           **_context(filters))

@@ -1,0 +1,270 @@
+"""Scores from the database: rollups, the summary against a recomputation, export and import."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.scoring import Scheme
+from analysis.wide import read_wide_csv, recompute_summary
+from survey.extensions import db
+from survey.models import Response, Unit, stat_answer, stat_group, stat_response
+from survey.services import exports, imports, stats, units
+from survey.services.questionnaires import get_questionnaire
+from survey.services.submissions import delete_response, save_response
+from tests.conftest import make_app, reset_database
+
+QID = "sipas-dichvu"
+
+
+def random_answers(rng: random.Random, *, blanks: float = 0.1) -> dict[str, int | str]:
+    answers: dict[str, int | str] = {}
+    for i in range(15, 34):
+        if rng.random() > blanks:
+            answers[f"q{i}"] = rng.choice([1, 2, 3, 4, 4, 5, 5])
+    if rng.random() < 0.7:
+        answers["gioi_tinh"] = rng.choice([1, 2])
+    if rng.random() < 0.5:
+        answers["linh_vuc"] = rng.choice([1, 2, 3, 9])
+    if rng.random() < 0.3:
+        answers["y_kien"] = rng.choice(["Tốt", "=cmd|' /C calc'!A0", "Cần thêm ghế, quạt",
+                                        "-chậm", 'Nói "cảm ơn"'])
+    return answers
+
+
+def seed(app: Flask, n: int, seed_value: int = 1, *, start: datetime | None = None) -> list[Unit]:
+    """Store n random responses over three units, two channels and ~90 days."""
+    rng = random.Random(seed_value)
+    with app.app_context():
+        ward = units.get_unit("P") or units.create_unit("P", "Phường Thử", "ward", actor="t")
+        made = [units.get_unit(code) or units.create_unit(code, f"Đơn vị {code}", kind,
+                                                          parent=ward, actor="t")
+                for code, kind in (("Q1", "counter"), ("Q2", "counter"), ("T1", "group"))]
+        questionnaire = get_questionnaire(QID)
+        assert questionnaire is not None
+        base = start or datetime(2026, 1, 1, tzinfo=UTC)
+        for _ in range(n):
+            moment = base + timedelta(minutes=rng.randrange(0, 90 * 24 * 60))
+            save_response(questionnaire, rng.choice(made), rng.choice(["qr", "paper"]),
+                          uuid.uuid4(), random_answers(rng), submitted_at=moment)
+        db.session.commit()
+    return made
+
+
+def rollup_rows() -> dict[str, set[tuple[Any, ...]]]:
+    return {t.name: {tuple(r) for r in db.session.execute(sa.select(t)).all() if r.n}
+            for t in (stat_response, stat_answer, stat_group)}
+
+
+def test_rollups_stay_in_step_and_match_a_rebuild(app: Flask) -> None:
+    seed(app, 60)
+    incremental = rollup_rows()
+    assert stats.in_step()
+    assert sum(r[4] for r in incremental["stat_response"]) == 60
+    stats.rebuild()
+    db.session.commit()
+    assert rollup_rows() == incremental
+
+
+def test_delete_takes_a_response_out_of_the_rollups(app: Flask) -> None:
+    seed(app, 12)
+    before = stats.summary(stats.Filters(QID))
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    assert before is not None
+    victim = db.session.scalars(sa.select(Response).order_by(Response.id)).first()
+    assert victim is not None
+    delete_response(victim, questionnaire)
+    db.session.commit()
+    assert stats.in_step()
+    after = stats.summary(stats.Filters(QID))
+    assert after is not None
+    assert after["n_responses"] == before["n_responses"] - 1
+    stats.rebuild()
+    db.session.commit()
+    assert stats.summary(stats.Filters(QID)) == after
+
+
+def _csv_export(filters: stats.Filters) -> str:
+    questionnaire = get_questionnaire(filters.questionnaire_id)
+    assert questionnaire is not None
+    return "".join(exports.csv_chunks(filters, stats.scheme_of(questionnaire)))
+
+
+def _filters(units_: list[Unit], choice: int) -> stats.Filters:
+    options = [
+        stats.Filters(QID),
+        stats.Filters(QID, date_from=date(2026, 1, 20), date_to=date(2026, 2, 10)),
+        stats.Filters(QID, units=(units_[0], units_[2])),
+        stats.Filters(QID, channels=("paper",)),
+        stats.Filters(QID, date_from=date(2026, 3, 1), units=(units_[1],), channels=("qr",)),
+    ]
+    return options[choice]
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(n=st.integers(min_value=0, max_value=40), seed_value=st.integers(0, 10_000),
+       choice=st.integers(0, 4))
+def test_summary_equals_a_recomputation_from_the_csv_and_codebook(
+        app_factory: Callable[..., Flask], n: int, seed_value: int, choice: int) -> None:
+    """Contract §6 holds: the JSON summary is what anyone gets from the CSV and the codebook."""
+    app = app_factory()
+    made = seed(app, n, seed_value)
+    with app.app_context():
+        filters = _filters([db.session.merge(u) for u in made], choice)
+        summary = stats.summary(filters)
+        assert summary is not None
+        frame = read_wide_csv(io.StringIO(_csv_export(filters)))
+        assert len(frame) == summary["n_responses"]
+        recomputed = recompute_summary(Scheme.from_summary(summary), frame, filters.echo())
+        assert json.dumps(recomputed, sort_keys=True) == json.dumps(summary, sort_keys=True)
+
+
+def test_export_then_import_into_an_empty_database_gives_the_same_summary(
+        app: Flask, database_url: str, tmp_path: Path) -> None:
+    seed(app, 45, 3)
+    filters = stats.Filters(QID)
+    original = stats.summary(filters)
+    csv_text = _csv_export(filters)
+    path = tmp_path / "export.csv"
+    path.write_text(csv_text, encoding="utf-8")
+    db.session.remove()
+    db.engine.dispose()
+
+    reset_database(database_url)
+    other = make_app(database_url)
+    with other.app_context():
+        db.create_all()
+        from survey.services.questionnaires import sync_questionnaires
+
+        sync_questionnaires(Path(other.config["QUESTIONNAIRE_DIR"]))
+        ward = units.create_unit("P", "Phường Thử", "ward", actor="t")
+        for code, kind in (("Q1", "counter"), ("Q2", "counter"), ("T1", "group")):
+            units.create_unit(code, f"Đơn vị {code}", kind, parent=ward, actor="t")
+        db.session.commit()
+        questionnaire = get_questionnaire(QID)
+        assert questionnaire is not None
+        imported, skipped = imports.import_file(path, questionnaire, default_unit=None)
+        db.session.commit()
+        assert (imported, skipped) == (45, 0)
+        assert stats.summary(filters) == original
+        assert _csv_export(filters) == csv_text  # texts, times and ids survive the round trip
+        again = imports.import_file(path, questionnaire, default_unit=None)
+        assert again == (0, 45)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _import(app: Flask, name: str, content: bytes, unit: str | None = "Q1") -> Any:
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    default = units.get_unit(unit) if unit else None
+    return imports.import_file(name, questionnaire, default_unit=default, content=content)
+
+
+@pytest.mark.parametrize(("content", "errors"), [
+    ("response_id,q15,q99\n,4,1\n", ["row 1, column q99: unknown column"]),
+    ("q15,q16\n4,7\n5,x\n", ["row 2, column q16: unknown code '7'",
+                             "row 3, column q16: unknown code 'x'"]),
+    ("q15,unit\n4,NOPE\n", ["row 2, column unit: unknown unit 'NOPE'"]),
+    ("q15,channel\n4,fax\n", ["row 2, column channel: unknown channel 'fax'"]),
+    ("response_id,q15\nabc,4\n", ["row 2, column response_id: not a UUID: 'abc'"]),
+    ("submitted_at,q15\n31/12/2026,4\n", ["row 2, column submitted_at: not an ISO 8601"]),
+    ("response_id,q15\n1b4e28ba-2fa1-11d2-883f-0016d3cca427,4\n"
+     "1b4e28ba-2fa1-11d2-883f-0016d3cca427,5\n",
+     ["row 3, column response_id: same id as row 2 with other answers"]),
+    ("q15,q15\n4,4\n", ["row 1, column q15: the column appears twice"]),
+    ("", ["row 1: the file is empty"]),
+])
+def test_import_is_all_or_nothing_with_row_and_column(app: Flask, content: str,
+                                                      errors: list[str]) -> None:
+    seed(app, 0)
+    good = "q15,q16\n4,5\n" if content.startswith("q15") else ""
+    with pytest.raises(imports.ImportFailed) as info:
+        _import(app, "x.csv", (content + good).encode())
+    for expected in errors:
+        assert any(line.startswith(expected) for line in info.value.errors), info.value.errors
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+
+
+def test_import_refuses_a_file_that_is_not_utf8(app: Flask) -> None:
+    seed(app, 0)
+    with pytest.raises(imports.ImportFailed, match="not UTF-8"):
+        _import(app, "x.csv", "q15,y_kien\n4,Góp ý\n".encode("cp1258", errors="replace"))
+
+
+def test_import_reads_xlsx_with_the_data_sheet(app: Flask, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    seed(app, 0)
+    book = Workbook()
+    book.active.title = "Tổng hợp"
+    sheet = book.create_sheet("Dữ liệu")
+    sheet.append(["response_id", "submitted_at", "unit", "channel", "q15", "q16", "y_kien"])
+    sheet.append(["", datetime(2026, 3, 5, 9, 30), "Q2", "paper", 4, 5.0, "'=1+1"])
+    sheet.append(["", "2026-03-06T10:00:00+07:00", "", "", 2, None, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    imported, skipped = _import(app, "x.xlsx", buffer.getvalue(), unit="Q1")
+    db.session.commit()
+    assert (imported, skipped) == (2, 0)
+    rows = db.session.scalars(sa.select(Response).order_by(Response.id)).all()
+    assert [r.channel for r in rows] == ["paper", "import"]
+    assert rows[0].submitted_at == datetime(2026, 3, 5, 2, 30, tzinfo=UTC)  # 09:30 Vietnam
+    assert {a.question_id: a.value for a in rows[0].answers} == {"q15": 4, "q16": 5,
+                                                                 "y_kien": "=1+1"}
+    assert units.get_unit("Q1").id == rows[1].unit_id  # type: ignore[union-attr]
+
+
+def test_csv_export_neutralises_formulas_and_has_a_bom(app: Flask) -> None:
+    seed(app, 3, 5)
+    questionnaire = get_questionnaire(QID)
+    unit = units.get_unit("Q1")
+    assert questionnaire is not None
+    assert unit is not None
+    for text in ("=cmd|' /C calc'!A0", "-chậm", "@SUM(1)", "+84 912", "bình thường, ổn"):
+        save_response(questionnaire, unit, "qr", uuid.uuid4(), {"q15": 4, "y_kien": text})
+    db.session.commit()
+    text = _csv_export(stats.Filters(QID))
+    assert text.startswith("\ufeffresponse_id,submitted_at,unit,channel,linh_vuc,q15")
+    assert "'=cmd|" in text
+    assert "'-chậm" in text
+    assert "'@SUM(1)" in text
+    assert "'+84 912" in text
+    assert '"bình thường, ổn"' in text
+    assert ",=cmd" not in text
+
+
+def test_summary_filters_by_vietnam_day(app: Flask) -> None:
+    seed(app, 0)
+    questionnaire = get_questionnaire(QID)
+    unit = units.get_unit("Q1")
+    assert questionnaire is not None
+    assert unit is not None
+    # 23:30 UTC on 31 January is 06:30 on 1 February in Vietnam.
+    save_response(questionnaire, unit, "qr", uuid.uuid4(), {"q15": 5},
+                  submitted_at=datetime(2026, 1, 31, 23, 30, tzinfo=UTC))
+    db.session.commit()
+    january = stats.summary(stats.Filters(QID, date_from=date(2026, 1, 1),
+                                          date_to=date(2026, 1, 31)))
+    february = stats.summary(stats.Filters(QID, date_from=date(2026, 2, 1),
+                                           date_to=date(2026, 2, 1)))
+    assert january is not None
+    assert february is not None
+    assert (january["n_responses"], february["n_responses"]) == (0, 1)
+    assert exports.count_responses(stats.Filters(QID, date_from=date(2026, 2, 1),
+                                                 date_to=date(2026, 2, 1))) == 1
