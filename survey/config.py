@@ -48,6 +48,11 @@ class DefaultConfig:
     COMPRESS_ALGORITHM = ["br", "gzip"]
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     ORGANISATION_NAME = "UBND phường"
+    # Breakdown cells with fewer responses are hidden (anonymity of small groups).
+    MIN_CELL = 5
+    # Targets by questionnaire id or index kind, e.g. SURVEY_TARGETS='{"sipas-dichvu": 85}';
+    # unset kinds fall back to analysis.targets.DEFAULT_TARGETS (SIPAS: 80 %).
+    TARGETS: dict[str, float] = {}
 
 
 def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 
 from .config import PROJECT_ROOT
 from .extensions import babel
@@ -12,6 +12,8 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     """Return ``?lang=`` when valid, else the language cookie, else Vietnamese."""
+    if not has_request_context():  # the CLI writes reports in Vietnamese
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     languages = current_app.config["LANGUAGES"]
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate and candidate in languages:

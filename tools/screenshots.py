@@ -44,6 +44,33 @@ def _answer_all(page: Page, low: bool = False) -> None:
         fieldset.locator(f'label:has(input[value="{code}"])').click()
 
 
+def _sample_csv(n: int) -> str:
+    """Return n plausible sipas-dichvu responses over the last six months, in contract §5 CSV."""
+    import random
+    from datetime import datetime, timedelta
+
+    rng = random.Random(5)
+    units = ["HCC-TPHT", "HCC-DDXD", "HCC-CT", "TDP-01", "TDP-02", "TDP-03"]
+    columns = ["submitted_at", "unit", "channel", *[f"q{i}" for i in range(15, 34)],
+               "gioi_tinh", "do_tuoi", "y_kien"]
+    remarks = ["Cán bộ hướng dẫn tận tình.", "Chờ lâu ở quầy đất đai.", "Cần thêm ghế chờ.",
+               "Nên niêm yết lệ phí rõ hơn.", "Rất hài lòng với quầy chứng thực."]
+    lines = [",".join(columns)]
+    now = datetime.now()
+    for _ in range(n):
+        unit = rng.choice(units)
+        bias = 0.25 if unit == "HCC-DDXD" else 0.0
+        moment = now - timedelta(minutes=rng.randrange(0, 180 * 24 * 60))
+        codes = [str(rng.choices([1, 2, 3, 4, 5], [0.03 + bias / 3, 0.06 + bias / 2,
+                                                   0.14, 0.45, 0.32 - bias])[0])
+                 for _ in range(19)]
+        remark = rng.choice(remarks) if rng.random() < 0.2 else ""
+        lines.append(",".join([moment.isoformat(timespec="seconds"), unit,
+                               rng.choice(["qr", "qr", "paper"]), *codes,
+                               str(rng.choice([1, 2])), str(rng.randint(1, 5)), remark]))
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     """Capture the pages."""
     out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "artifacts" / "screenshots")
@@ -57,6 +84,9 @@ def main() -> None:
     seeded = _flask(env, "init-db", "--demo")
     password = re.search(r"password:\s+(\S+)", seeded).group(1)  # type: ignore[union-attr]
     links = dict(re.findall(r"\t(\S+)\t(http\S+)", _flask(env, "units", "list")))
+    sample = work / "sample.csv"
+    sample.write_text(_sample_csv(400), encoding="utf-8-sig")
+    _flask(env, "import", str(sample), "--questionnaire", "sipas-dichvu")
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b",
                                f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -111,7 +141,11 @@ def main() -> None:
                 page.fill("#password", password)
                 page.locator("button[type=submit]").click()
                 page.wait_for_load_state()
-                for url, label in [("/staff/", "staff-index"), ("/staff/units", "staff-units"),
+                for url, label in [("/staff/", "dashboard"),
+                                   ("/staff/?unit=HCC-DDXD", "dashboard-unit"),
+                                   ("/staff/suggestions", "suggestions"),
+                                   ("/staff/follow-up", "follow-up"),
+                                   ("/staff/units", "staff-units"),
                                    ("/staff/units/HCC-CT", "staff-unit"),
                                    (f"/staff/links/{code}/poster", "poster"),
                                    ("/staff/users", "staff-users"),
@@ -120,6 +154,11 @@ def main() -> None:
                     page.goto(base + url)
                     shot(label, full=True)
                 if name == "desktop":
+                    for fmt in ("pdf", "xlsx"):
+                        with page.expect_download() as download:
+                            page.evaluate(f"window.location = '{base}/staff/export.{fmt}'")
+                        download.value.save_as(str(target / f"report.{fmt}"))
+                        print(target / f"report.{fmt}")
                     page.goto(f"{base}/staff/links/{code}/poster")
                     page.pdf(path=str(target / "poster.pdf"), format="A5",
                              print_background=True)

@@ -58,11 +58,20 @@ class Report:
 
 
 def build_report(filters: Filters, *, targets: Mapping[str, Any] | None = None,
-                 aggregation: str = "mean_of_items", min_cell: int = MIN_CELL) -> Report | None:
+                 aggregation: str = "mean_of_items", min_cell: int | None = None
+                 ) -> Report | None:
     """Build the report of one questionnaire under ``filters``; None if it is unknown."""
     questionnaire = get_questionnaire(filters.questionnaire_id)
     if questionnaire is None:
         return None
+    if min_cell is None:
+        from flask import current_app
+
+        min_cell = int(current_app.config.get("MIN_CELL", MIN_CELL))
+    if targets is None:
+        from flask import current_app
+
+        targets = current_app.config.get("TARGETS") or {}
     scheme = scheme_of(questionnaire)
     whole = counts_by(filters).get(0, Counts())
     result = summarize(scheme, whole, filters.echo(), aggregation=aggregation)  # type: ignore[arg-type]

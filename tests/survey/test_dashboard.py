@@ -1,0 +1,316 @@
+"""The staff dashboard, the summary API, downloads, suggestions and the export/import CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from survey.extensions import db
+from survey.models import Response, Unit, User
+from survey.services import accounts, stats, units
+from survey.services.questionnaires import get_questionnaire
+from survey.services.submissions import save_response
+from tests.conftest import PASSWORD, login
+from tests.survey.test_reports import seed
+
+QID = "sipas-dichvu"
+
+
+@pytest.fixture
+def data(app: Flask) -> list[Unit]:
+    """Sixty random responses over units Q1, Q2 and T1, plus a few known low ratings."""
+    seed(app, 60, 11)
+    made = [units.get_unit(code) for code in ("Q1", "Q2", "T1")]
+    assert all(made)
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    for text in ("Chờ quá lâu ở quầy", "Công chức chưa niềm nở"):
+        save_response(questionnaire, made[2], "qr", uuid.uuid4(),
+                      {f"q{i}": 1 for i in range(15, 34)} | {"y_kien": text},
+                      submitted_at=datetime(2026, 2, 2, 3, 0, tzinfo=UTC))
+    db.session.commit()
+    return made  # type: ignore[return-value]
+
+
+@pytest.fixture
+def leader(make_user: Callable[..., User], data: list[Unit]) -> User:
+    return make_user("totruong", "leader", [data[2]])
+
+
+def test_dashboard_shows_the_index_groups_and_breakdowns(admin_client: FlaskClient,
+                                                         data: list[Unit]) -> None:
+    response = admin_client.get("/staff/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    summary = stats.summary(stats.Filters(QID))
+    assert summary is not None
+    from analysis.formatting import percent
+
+    assert percent(summary["index"]["value"]) in html
+    assert f">{summary['n_responses']}<" in html
+    for group in summary["groups"]:
+        assert group["label"] in html
+    for code in ("Q1", "Q2", "T1"):
+        assert f">{code}</a>" in html
+    assert "/staff/charts/groups.png" in html
+    assert "/staff/charts/trend.png" in html
+    assert "Cơ quan cung cấp thông tin về việc giải quyết thủ tục hành chính" in html
+    assert "tuyến tính hóa theo người trả lời" in html
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_dashboard_filters_and_target_colours(admin_client: FlaskClient,
+                                              data: list[Unit]) -> None:
+    html = admin_client.get("/staff/?from=2026-02-01&to=2026-02-28&unit=T1&channel=qr"
+                            ).get_data(as_text=True)
+    expected = stats.summary(stats.Filters(
+        QID, date_from=datetime(2026, 2, 1).date(), date_to=datetime(2026, 2, 28).date(),
+        units=(data[2],), channels=("qr",)))
+    assert expected is not None
+    assert f">{expected['n_responses']}<" in html
+    assert 'value="2026-02-01"' in html
+    assert "not-met" in html  # the two all-1 responses pull T1 below the 80 % target
+
+
+def test_small_cells_are_hidden(admin_client: FlaskClient, data: list[Unit]) -> None:
+    html = admin_client.get("/staff/?from=2026-02-02&to=2026-02-02").get_data(as_text=True)
+    assert "ẩn: dưới 5 phiếu" in html
+
+
+@pytest.mark.parametrize("query", ["from=2026-13-01", "from=2026-03-01&to=2026-02-01",
+                                   "unit=NOPE", "channel=fax", "questionnaire=nope",
+                                   "from=" + "9" * 5000, "unit=%00"])
+def test_dashboard_refuses_bad_filters_politely(admin_client: FlaskClient, data: list[Unit],
+                                                query: str) -> None:
+    response = admin_client.get(f"/staff/?{query}")
+    assert response.status_code in (400, 404)
+    assert "<h1>" in response.get_data(as_text=True)
+
+
+def test_charts_are_png(admin_client: FlaskClient, data: list[Unit]) -> None:
+    from PIL import Image
+
+    for kind in ("groups", "trend"):
+        response = admin_client.get(f"/staff/charts/{kind}.png?unit=Q1")
+        assert response.status_code == 200
+        assert response.mimetype == "image/png"
+        width, height = Image.open(io.BytesIO(response.data)).size
+        assert width >= 600
+        assert height >= 250
+    assert admin_client.get("/staff/charts/other.png").status_code == 404
+
+
+def test_leader_dashboard_covers_only_their_units(client: FlaskClient, leader: User,
+                                                  data: list[Unit]) -> None:
+    login(client, "totruong")
+    html = client.get("/staff/").get_data(as_text=True)
+    own = stats.summary(stats.Filters(QID, units=(data[2],)))
+    assert own is not None
+    assert f">{own['n_responses']}<" in html
+    assert ">Q1</a>" not in html
+    assert client.get("/staff/?unit=Q1").status_code == 403
+    assert client.get("/staff/export.csv?unit=Q1").status_code == 403
+    assert client.get("/staff/charts/groups.png?unit=Q2").status_code == 403
+    csv_text = client.get("/staff/export.csv").get_data(as_text=True)
+    rows = csv_text.strip().splitlines()[1:]
+    assert len(rows) == own["n_responses"]
+    assert all(",T1," in row for row in rows)
+    suggestions = client.get("/staff/suggestions").get_data(as_text=True)
+    assert "Chờ quá lâu ở quầy" in suggestions
+    assert client.get("/staff/suggestions?unit=Q2").status_code == 403
+
+
+def test_downloads_in_every_format(admin_client: FlaskClient, data: list[Unit],
+                                   tmp_path: Path) -> None:
+    summary = admin_client.get("/staff/export.json?unit=Q1")
+    assert summary.status_code == 200
+    assert "attachment" in summary.headers["Content-Disposition"]
+    assert json.loads(summary.data) == stats.summary(stats.Filters(QID, units=(data[0],)))
+    csv_response = admin_client.get("/staff/export.csv")
+    assert csv_response.data.startswith("\ufeffresponse_id,".encode())
+    assert len(csv_response.get_data(as_text=True).strip().splitlines()) == 63
+    xlsx = admin_client.get("/staff/export.xlsx")
+    assert xlsx.status_code == 200
+    content = xlsx.data
+    xlsx.close()  # closing the response removes the temporary file behind it
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    assert book.sheetnames == ["Tổng hợp", "Theo yếu tố", "Theo câu hỏi", "Theo đơn vị",
+                               "Theo tháng", "Theo quý", "Theo kênh", "Góp ý", "Dữ liệu",
+                               "Mã hóa"]
+    raw = list(book["Dữ liệu"].iter_rows(values_only=True))
+    book.close()
+    assert len(raw) == 63
+    assert raw[0][:5] == ("response_id", "submitted_at", "unit", "channel", "linh_vuc")
+    pdf = admin_client.get("/staff/export.pdf")
+    assert pdf.status_code == 200
+    assert pdf.data.startswith(b"%PDF")
+    pdf.close()
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext:
+        path = tmp_path / "r.pdf"
+        path.write_bytes(pdf.data)
+        text = " ".join(subprocess.run([pdftotext, str(path), "-"], capture_output=True,
+                                       text=True, check=True).stdout.split())
+        assert "BÁO CÁO KẾT QUẢ KHẢO SÁT SỰ HÀI LÒNG CỦA NGƯỜI DÂN" in text
+        assert "Phường Thử".upper() in text
+        assert "Cơ quan cung cấp thông tin về việc giải quyết" in text
+    assert admin_client.get("/staff/export.exe").status_code == 404
+
+
+def test_suggestions_and_follow_up(admin_client: FlaskClient, data: list[Unit]) -> None:
+    html = admin_client.get("/staff/suggestions?q=quầy").get_data(as_text=True)
+    assert "Chờ quá lâu ở quầy" in html
+    assert "Công chức chưa niềm nở" not in html
+    low = admin_client.get("/staff/suggestions?low=1").get_data(as_text=True)
+    assert "có câu 1–2" in low
+    export = admin_client.get("/staff/suggestions.csv").get_data(as_text=True)
+    assert export.startswith("\ufeffsubmitted_at,unit,receipt,question_id,text,low")
+    assert "Chờ quá lâu ở quầy" in export
+    follow = admin_client.get("/staff/follow-up").get_data(as_text=True)
+    assert "Phiếu cần xem xét" in follow
+    assert "Công chức chưa niềm nở" in follow
+    low_count = db.session.scalar(sa.select(sa.func.count(sa.distinct(Response.id))).where(
+        Response.answers.any(sa.and_(
+            sa.literal_column("answer.option_code").in_([1, 2]),
+            sa.literal_column("answer.question_id").like("q%")))))
+    assert f"{low_count} phiếu" in follow
+
+
+# --- API -----------------------------------------------------------------------------------
+
+def test_api_needs_authentication(client: FlaskClient, data: list[Unit]) -> None:
+    response = client.get(f"/api/v1/summary?questionnaire={QID}")
+    assert response.status_code == 401
+    assert response.get_json()["status"] == 401
+    bad = client.get(f"/api/v1/summary?questionnaire={QID}",
+                     headers={"Authorization": "Bearer sk_wrong"})
+    assert bad.status_code == 401
+
+
+def test_api_with_a_token_and_with_a_session(app: Flask, client: FlaskClient,
+                                             make_user: Callable[..., User],
+                                             data: list[Unit]) -> None:
+    user = make_user("script", "staff")
+    token = accounts.create_token(user, "báo cáo", actor="test")
+    db.session.commit()
+    response = client.get(f"/api/v1/summary?questionnaire={QID}&unit=Q1&unit=T1"
+                          "&from=2026-01-01&to=2026-03-31&channel=qr",
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["filters"] == {"from": "2026-01-01", "to": "2026-03-31", "units": ["Q1", "T1"],
+                               "channels": ["qr"]}
+    assert body == stats.summary(stats.Filters(
+        QID, date_from=datetime(2026, 1, 1).date(), date_to=datetime(2026, 3, 31).date(),
+        units=(data[0], data[2]), channels=("qr",)))
+    login(client, "script")
+    assert client.get(f"/api/v1/summary?questionnaire={QID}").status_code == 200
+
+
+def test_api_leader_scope(client: FlaskClient, leader: User, data: list[Unit]) -> None:
+    login(client, "totruong")
+    body = client.get(f"/api/v1/summary?questionnaire={QID}").get_json()
+    assert body["filters"]["units"] == ["T1"]
+    own = stats.summary(stats.Filters(QID, units=(data[2],)))
+    assert own is not None
+    assert body["n_responses"] == own["n_responses"]
+    refused = client.get(f"/api/v1/summary?questionnaire={QID}&unit=Q1")
+    assert refused.status_code == 403
+    assert "Q1" in refused.get_json()["error"]
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ("", 400), ("questionnaire=nope", 404), (f"questionnaire={QID}&from=2026-1-1", 400),
+    (f"questionnaire={QID}&unit=NOPE", 400), (f"questionnaire={QID}&channel=fax", 400),
+])
+def test_api_bad_parameters(admin_client: FlaskClient, data: list[Unit], query: str,
+                            status: int) -> None:
+    response = admin_client.get(f"/api/v1/summary?{query}")
+    assert response.status_code == status
+    assert response.get_json()["error"]
+
+
+# --- CLI ----------------------------------------------------------------------------------
+
+def run(app: Flask, *args: str) -> Any:
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_cli_exports_every_format(app: Flask, data: list[Unit], tmp_path: Path) -> None:
+    result = run(app, "export", "--questionnaire", QID, "--format", "json", "--out",
+                 str(tmp_path / "s.json"), "--unit", "Q1", "--unit", "Q2", "--from",
+                 "2026-01-01")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert summary["filters"]["units"] == ["Q1", "Q2"]
+    for fmt in ("csv", "xlsx", "pdf"):
+        out = tmp_path / f"r.{fmt}"
+        result = run(app, "export", "--questionnaire", QID, "--format", fmt, "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 1000
+    assert (tmp_path / "r.csv").read_bytes().startswith(b"\xef\xbb\xbfresponse_id,")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--questionnaire", "nope", "--format", "json"], "Không có phiếu khảo sát nope"),
+    (["--questionnaire", QID, "--format", "json", "--from", "2026-02-30"], "không hợp lệ"),
+    (["--questionnaire", QID, "--format", "json", "--unit", "NOPE"], "Không có đơn vị NOPE"),
+    (["--questionnaire", QID, "--format", "doc"], "Invalid value for '--format'"),
+])
+def test_cli_export_refuses_bad_input(app: Flask, data: list[Unit], tmp_path: Path,
+                                      args: list[str], message: str) -> None:
+    result = run(app, "export", *args, "--out", str(tmp_path / "x"))
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_import_all_or_nothing(app: Flask, data: list[Unit], tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("unit,q15,q16,y_kien\nQ1,4,5,Ổn\nT1,2,,\n", encoding="utf-8-sig")
+    result = run(app, "import", str(good), "--questionnaire", QID, "--channel", "paper")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("imported 2")
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit,q15,q16\nQ1,4,5\nQ1,9,5\nQ9,4,4\n", encoding="utf-8")
+    result = run(app, "import", str(bad), "--questionnaire", QID)
+    assert result.exit_code != 0
+    assert "row 3, column q15: unknown code '9'" in result.output
+    assert "row 4, column unit: unknown unit 'Q9'" in result.output
+    assert "nothing imported: 2 error(s) in bad.csv" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == before
+    missing = run(app, "import", str(tmp_path / "nope.csv"), "--questionnaire", QID)
+    assert missing.exit_code != 0
+    assert "cannot read" in missing.output
+    assert stats.in_step()
+
+
+def test_password_is_not_used_in_api_tokens(app: Flask, make_user: Callable[..., User]) -> None:
+    user = make_user("script", "staff")
+    token = accounts.create_token(user, "x", actor="test")
+    db.session.commit()
+    assert token.startswith("sk_")
+    assert PASSWORD not in token
+    from survey.models import ApiToken
+
+    stored = db.session.scalars(sa.select(ApiToken)).one()
+    assert token not in stored.token_sha256
+    assert accounts.user_for_token(token) == user
+    stored.revoked = True
+    db.session.commit()
+    assert accounts.user_for_token(token) is None
