@@ -56,13 +56,22 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
-# Endpoints that accept uploaded files; every other POST carrying a file is refused.
-UPLOAD_ENDPOINTS: set[str] = set()
+# Endpoints that accept uploaded files, with their size limits; every other POST carrying a
+# file is refused, and every other request keeps MAX_CONTENT_LENGTH (1 MiB).
+UPLOAD_ENDPOINTS: dict[str, int] = {"staff.import_responses": 20 * 1024 * 1024}
 
 
 def refuse_unexpected_uploads() -> None:
-    """Answer 400 to a file sent where no file is expected, before any form reads it."""
-    if request.method == "POST" and request.endpoint not in UPLOAD_ENDPOINTS and request.files:
+    """Answer 400 to a file sent where no file is expected, before any form reads it.
+
+    Runs before every other hook (CSRF included), because reading the form fixes the size
+    limit: an upload endpoint gets its own limit here, first.
+    """
+    limit = UPLOAD_ENDPOINTS.get(request.endpoint or "")
+    if limit is not None:
+        request.max_content_length = limit
+        return
+    if request.method == "POST" and request.files:
         abort(400)
 
 
@@ -77,6 +86,6 @@ def csrf_error(error: CSRFError) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Register the headers hook and the CSRF error page."""
     load_public_css(app)
-    app.before_request(refuse_unexpected_uploads)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unexpected_uploads)
     app.after_request(set_security_headers)
     app.register_error_handler(CSRFError, csrf_error)

@@ -18,12 +18,16 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
+    redirect,
     render_template,
     request,
     send_file,
     stream_with_context,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from analysis.charts import figure_to_png, group_bar_chart, trend_chart
@@ -34,7 +38,7 @@ from ..models import CHANNELS
 from ..services import audit, exports, report_data, report_files, reports, units
 from ..services.questionnaires import latest_questionnaires
 from ..services.stats import VIETNAM, Filters, scheme_of
-from .views import _me, bp
+from .views import _me, bp, roles
 
 PAGE_SIZE = 50
 
@@ -248,3 +252,43 @@ def follow_up() -> ResponseReturnValue:
     return render_template("staff/follow_up.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), texts=texts,
                            **_context(filters))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles("admin", "staff")
+def import_responses() -> ResponseReturnValue:
+    """Import responses from a CSV or XLSX file: all or nothing, every error listed."""
+    from wtforms import SelectChoice
+
+    from ..services import imports
+    from ..services.questionnaires import get_questionnaire
+    from .forms import ImportForm
+
+    form = ImportForm()
+    form.questionnaire.choices = [SelectChoice(q.id, f"{q.title.get(str(get_locale()))} "
+                                               f"({q.id})") for q in latest_questionnaires()]
+    form.unit.choices = [SelectChoice("", _("(theo cột unit trong tệp)"))] + [
+        SelectChoice(u.code, f"{u.code} – {u.name}") for u in units.visible_units(_me())
+        if u.kind != "ward"]
+    errors: list[str] = []
+    if form.validate_on_submit():
+        questionnaire = get_questionnaire(form.questionnaire.data or "")
+        unit = units.get_unit(form.unit.data) if form.unit.data else None
+        upload = form.file.data
+        assert questionnaire is not None  # noqa: S101  (validated choice)
+        try:
+            imported, skipped = imports.import_file(
+                upload.filename or "", questionnaire, default_unit=unit,
+                default_channel=form.channel.data or "import", content=upload.read())
+        except imports.ImportFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            audit.record(_me(), "import", questionnaire.id, file=upload.filename,
+                         imported=imported, skipped=skipped)
+            db.session.commit()
+            flash(_("Đã nhập %(n)d phiếu; %(s)d phiếu đã có nên bỏ qua.", n=imported,
+                    s=skipped), "success")
+            return redirect(url_for("staff.import_responses"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff/import.html", form=form, errors=errors), status

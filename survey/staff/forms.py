@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -93,3 +94,16 @@ class PasswordForm(FlaskForm):
                         validators=[InputRequired(), Length(10, 256)])
     confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
         InputRequired(), EqualTo("new", message=_l("Hai mật khẩu không khớp."))])
+
+
+class ImportForm(FlaskForm):
+    """Upload responses in the wide format (CSV or XLSX) of contract §5."""
+
+    file = FileField(_l("Tệp CSV hoặc XLSX"), validators=[
+        FileRequired(_l("Chọn một tệp.")),
+        FileAllowed(["csv", "xlsx"], _l("Chỉ nhận tệp .csv hoặc .xlsx."))])
+    questionnaire = SelectField(_l("Phiếu khảo sát"), choices=[], validators=[InputRequired()])
+    unit = SelectField(_l("Đơn vị cho các dòng không ghi đơn vị"), choices=[],
+                       validators=[Optional()])
+    channel = SelectField(_l("Kênh cho các dòng không ghi kênh"), choices=[
+        SelectChoice("paper", _l("Phiếu giấy")), SelectChoice("import", _l("Nhập từ tệp"))])

@@ -314,3 +314,69 @@ def test_password_is_not_used_in_api_tokens(app: Flask, make_user: Callable[...,
     stored.revoked = True
     db.session.commit()
     assert accounts.user_for_token(token) is None
+
+
+# --- import page --------------------------------------------------------------------------
+
+def _upload(client: FlaskClient, name: str, content: bytes, **fields: str) -> Any:
+    data: dict[str, Any] = {"questionnaire": QID, "channel": "paper", "unit": ""}
+    data.update(fields)
+    data["file"] = (io.BytesIO(content), name)
+    return client.post("/staff/import", data=data, content_type="multipart/form-data")
+
+
+def test_import_page_stores_a_good_file(admin_client: FlaskClient, data: list[Unit]) -> None:
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+    response = _upload(admin_client, "phieu.csv", "q15,q16,y_kien\n4,5,Tốt\n2,3,\n".encode(),
+                       unit="T1")
+    assert response.status_code == 302
+    page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Đã nhập 2 phiếu; 0 phiếu đã có nên bỏ qua." in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == before + 2
+    assert stats.in_step()
+
+
+def test_import_page_lists_every_error_and_stores_nothing(admin_client: FlaskClient,
+                                                          data: list[Unit]) -> None:
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+    response = _upload(admin_client, "phieu.csv", b"unit,q15,q77\nQ1,4,1\n")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "row 1, column q77: unknown column" in html
+    assert "Không nhập phiếu nào" in html
+    bad = _upload(admin_client, "phieu.csv", b"unit,q15\nQ1,4\nQ1,8\nQ5,4\n")
+    text = bad.get_data(as_text=True)
+    assert "row 3, column q15: unknown code" in text
+    assert "row 4, column unit: unknown unit" in text
+    wrong_type = _upload(admin_client, "phieu.pdf", b"%PDF-1.4")
+    assert wrong_type.status_code == 400
+    assert "Chỉ nhận tệp .csv hoặc .xlsx." in wrong_type.get_data(as_text=True)
+    broken = _upload(admin_client, "phieu.xlsx", b"not a zip")
+    assert broken.status_code == 400
+    assert "not a readable XLSX workbook" in broken.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == before
+
+
+def test_import_page_takes_files_beyond_the_general_size_limit(admin_client: FlaskClient,
+                                                              data: list[Unit]) -> None:
+    import gc
+    import warnings
+
+    rows = "".join(f"Q1,4,5,{'Ý kiến dài ' * 20}\n" for _ in range(6000))
+    content = ("unit,q15,q16,y_kien\n" + rows).encode()
+    assert len(content) > 1024 * 1024
+    with warnings.catch_warnings():
+        # Werkzeug's test client spools a large multipart body to a temporary file that it
+        # never closes; collect it here rather than let it warn inside a later test.
+        warnings.simplefilter("ignore", ResourceWarning)
+        status = _upload(admin_client, "lon.csv", content).status_code
+        gc.collect()
+    assert status == 302
+    assert admin_client.post("/staff/units", data={"name": "x" * (2 * 1024 * 1024)}
+                             ).status_code == 413
+
+
+def test_leaders_cannot_import(client: FlaskClient, leader: User) -> None:
+    login(client, "totruong")
+    assert client.get("/staff/import").status_code == 403
+    assert _upload(client, "phieu.csv", b"q15\n4\n").status_code == 403
