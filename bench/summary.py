@@ -118,7 +118,7 @@ def build(app: Any, n: int) -> float:
             done += len(responses)
             print(f"\r  inserted {done:,} responses", end="", flush=True)
         print()
-        stats.rebuild(backfill_scores=False)
+        stats.rebuild(rescore="none")
         db.session.commit()
         assert stats.in_step()
     return time.perf_counter() - started

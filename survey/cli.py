@@ -23,7 +23,7 @@ from questionnaires import QuestionnaireError, load_all
 from .extensions import db
 from .models import ROLES, UNIT_KINDS, Unit, User
 from .services import accounts, demo, qrcodes, stats, units
-from .services.questionnaires import get_questionnaire, sync_questionnaires
+from .services.questionnaires import get_questionnaire, has_responses, sync_questionnaires
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,10 +62,17 @@ def init_db(with_demo: bool) -> None:
     """Create or upgrade the schema and load the questionnaires; idempotent."""
     _migrate_up()
     directory = Path(current_app.config["QUESTIONNAIRE_DIR"])
-    for line in sync_questionnaires(directory):
+    changes = sync_questionnaires(directory)
+    for line in changes:
         click.echo(f"questionnaire {line}")
     db.session.commit()
-    if not stats.in_step():
+    rescore = any(c.added and has_responses(c.questionnaire_id) for c in changes)
+    if rescore:
+        # A new version decides what counts from now on, for the old responses too.
+        click.echo("rollups: scoring the stored responses with the new version ...")
+        stats.rebuild(rescore="all")
+        db.session.commit()
+    elif not stats.in_step():
         click.echo("rollups: counting the stored responses again ...")
         stats.rebuild()
         db.session.commit()
@@ -243,9 +250,12 @@ def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
                                         channels)
     except reports.FilterError as exc:
         raise click.ClickException(str(exc)) from exc
+    if fmt in ("json", "csv") and aggregation != "mean_of_items":
+        raise click.ClickException("--aggregation applies to xlsx and pdf reports; the JSON "
+                                   "summary always follows contract §6.1 (mean of items)")
     try:
         if fmt == "json":
-            summary = stats.summary(filters, aggregation=aggregation)
+            summary = stats.summary(filters)
             out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
                            encoding="utf-8")
         elif fmt == "csv":

@@ -8,7 +8,6 @@ hide a form attribute.
 from __future__ import annotations
 
 import functools
-import unicodedata
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from questionnaires import Question, Questionnaire
 
 from .services.submissions import AnswerValue
+from .services.text import clean_text
 
 FIELD_PREFIX = "q_"
 HONEYPOT = "hp_url"
@@ -29,13 +29,6 @@ HONEYPOT = "hp_url"
 def field_name(question: Question) -> str:
     """Return the form field name of a question."""
     return FIELD_PREFIX + question.id
-
-
-def clean_text(value: str) -> str:
-    """Return free text in NFC, without control characters, with trimmed ends."""
-    value = unicodedata.normalize("NFC", value)
-    kept = (ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    return "".join(kept).replace("\r", "").strip()
 
 
 def option_code(value: object) -> int:

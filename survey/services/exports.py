@@ -27,13 +27,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
-    """Prefix ``'`` to a text a spreadsheet would take for a formula (contract §5)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Prefix ``'`` to a text a spreadsheet would take for a formula (contract §5).
+
+    A text that already starts with ``'`` gets one too, so that ``restore`` can always take
+    exactly one off and a round trip keeps the citizen's words.
+    """
+    return "'" + text if text.startswith((*FORMULA_STARTS, "'")) else text
 
 
 def restore(text: str) -> str:
-    """Undo ``neutralise`` on import, so that a round trip keeps the citizen's words."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+    """Undo ``neutralise`` on import."""
+    if text.startswith("'") and text[1:].startswith((*FORMULA_STARTS, "'")):
         return text[1:]
     return text
 

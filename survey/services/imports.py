@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,9 +24,11 @@ from . import units as unit_service
 from .exports import restore
 from .stats import VIETNAM
 from .submissions import ResponseConflict, find_response, save_response
+from .text import clean_text
 
 BASE = ("response_id", "submitted_at", "unit", "channel")
 MAX_ERRORS = 200
+CODE = re.compile(r"^[0-9]{1,3}$")
 
 
 class ImportFailed(ValueError):
@@ -90,12 +93,24 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
                default_unit: Unit | None, default_channel: str) -> list[Parsed]:
     """Check every row; return them all, or raise ImportFailed listing every error."""
     errors: list[str] = []
+    total = 0
 
     def error(row: int, column: str, reason: str) -> None:
+        nonlocal total
+        total += 1
         if len(errors) < MAX_ERRORS:
             errors.append(f"row {row}, column {column}: {reason}")
 
-    header = [_text(h) for h in next(rows, [])]
+    def failed() -> ImportFailed:
+        more = [f"... and {total - len(errors)} more error(s)"] if total > len(errors) else []
+        return ImportFailed(errors + more)
+
+    rows = _guarded(rows)
+
+    first = next(rows, [])
+    if isinstance(first, _Unreadable):
+        raise ImportFailed([f"row 1: the file cannot be read: {first.reason}"])
+    header = [_text(h) for h in first]
     while header and header[-1] == "":
         header.pop()
     if not header:
@@ -108,12 +123,19 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
         if header.count(name) > 1:
             error(1, name, "the column appears twice")
     if errors:
-        raise ImportFailed(list(dict.fromkeys(errors)))
+        raise ImportFailed(list(dict.fromkeys(errors)))  # header errors: few, listed once
 
     units: dict[str, Unit | None] = {}
     seen: dict[uuid.UUID, tuple[int, dict[str, int | str]]] = {}
     parsed: list[Parsed] = []
     for number, raw in enumerate(rows, start=2):
+        if isinstance(raw, _Unreadable):
+            error(number, "-", f"the file cannot be read from here on: {raw.reason}")
+            break
+        surplus = [v for v in raw[len(header):] if _text(v) != ""]
+        if surplus:
+            error(number, f"#{len(header) + 1}", "more cells than the header has columns "
+                  "(a comma inside a text that is not in quotes?)")
         cells = dict(zip(header, list(raw) + [""] * (len(header) - len(raw)), strict=False))
         if all(_text(v) == "" for v in cells.values()):
             continue  # blank lines at the end of a sheet
@@ -133,13 +155,13 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
                 text = _text(value)
                 if text == "":
                     continue
-                if not text.isdigit() or question.option(int(text)) is None:
+                if not CODE.match(text) or question.option(int(text)) is None:
                     codes = ", ".join(str(o.code) for o in question.options)
                     error(number, qid, f"unknown code {text[:20]!r} (valid: {codes})")
                     continue
                 answers[qid] = int(text)
             else:
-                text = restore(str(value).strip()) if value not in (None, "") else ""
+                text = clean_text(restore(str(value).strip())) if value not in (None, "") else ""
                 if text:
                     limit = question.max_length or 1000
                     if len(text) > limit:
@@ -154,8 +176,30 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
             seen[response_id] = (number, answers)
             parsed.append(Parsed(number, response_id, submitted_at, unit, channel, answers))
     if errors:
-        raise ImportFailed(errors)
+        raise failed()
     return parsed
+
+
+class _Unreadable:
+    """Stands for the rest of a file that stopped parsing (bad CSV quoting, broken XLSX)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _guarded(rows: Iterator[list[Any]]) -> Iterator[Any]:
+    """Yield rows; turn a parser's failure into one last _Unreadable item."""
+    from xml.etree.ElementTree import ParseError
+
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except (csv.Error, ParseError, ValueError, KeyError, OSError) as exc:
+            yield _Unreadable(str(exc)[:200])
+            return
+        yield row
 
 
 def _response_id(value: Any, row: int, error: Any) -> uuid.UUID | None:

@@ -53,12 +53,25 @@ def latest_questionnaires() -> list[Questionnaire]:
     return [q for q in found if q is not None]
 
 
-def sync_questionnaires(directory: Path) -> list[str]:
+class Change(str):
+    """One line of what ``sync_questionnaires`` did, e.g. ``"sipas-dichvu v2: added"``."""
+
+    questionnaire_id: str
+    added: bool
+
+    def __new__(cls, questionnaire_id: str, version: int, action: str) -> Change:
+        line = super().__new__(cls, f"{questionnaire_id} v{version}: {action}")
+        line.questionnaire_id = questionnaire_id
+        line.added = action == "added"
+        return line
+
+
+def sync_questionnaires(directory: Path) -> list[Change]:
     """Store new definitions; refuse to change a stored version that already has responses.
 
     Returns one line per questionnaire version added or refreshed.
     """
-    changes: list[str] = []
+    changes: list[Change] = []
     for path in definition_files(directory):
         source = path.read_text(encoding="utf-8")
         q = load(path)
@@ -75,7 +88,7 @@ def sync_questionnaires(directory: Path) -> list[str]:
             db.session.add(QuestionnaireVersion(questionnaire_id=q.id, version=q.version,
                                                 title=q.title.vi[:300], definition=source,
                                                 sha256=digest))
-            changes.append(f"{q.id} v{q.version}: added")
+            changes.append(Change(q.id, q.version, "added"))
         elif stored.sha256 != digest:
             used = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
                 Response.questionnaire_id == q.id, Response.questionnaire_version == q.version))
@@ -87,9 +100,15 @@ def sync_questionnaires(directory: Path) -> list[str]:
                         f"questions or options changed; copy it to v{q.version + 1}.yaml instead")
             stored.definition, stored.sha256 = source, digest
             stored.title = q.title.vi[:300]
-            changes.append(f"{q.id} v{q.version}: refreshed")
+            changes.append(Change(q.id, q.version, "refreshed"))
         db.session.flush()
     return changes
+
+
+def has_responses(questionnaire_id: str) -> bool:
+    """Return whether any response of this questionnaire is stored."""
+    return db.session.scalar(sa.select(Response.id).where(
+        Response.questionnaire_id == questionnaire_id).limit(1)) is not None
 
 
 def _meaning(q: Questionnaire) -> object:

@@ -22,7 +22,8 @@ from ..extensions import db
 from ..models import Answer, Response, Unit
 from .exports import response_conditions
 from .questionnaires import get_questionnaire
-from .stats import VIETNAM, Filters, counts_by, scheme_of
+from .stats import VIETNAM, Filters, counts_by, counts_by_answer, scheme_of
+from .text import clean_text
 
 
 def target_for(questionnaire: Questionnaire, targets: Mapping[str, Any] | None) -> float | None:
@@ -50,6 +51,30 @@ class Report:
     by_quarter: list[dict[str, Any]] = field(default_factory=list)
     by_channel: list[dict[str, Any]] = field(default_factory=list)
     units: dict[int, Unit] = field(default_factory=dict)
+    # Per unscored question (field, sex, age…): its option rows, each with label and share.
+    by_profile: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def profile_questions(self) -> list[dict[str, Any]]:
+        """Return the codebook entries of the unscored choice questions."""
+        return [e for e in self.scheme.codebook if e["group"] is None and e["type"] == "choice"]
+
+    def add_profile(self, question_id: str) -> None:
+        """Compute the breakdown by one unscored question (on demand: read from answers)."""
+        entry = next((e for e in self.profile_questions if e["id"] == question_id), None)
+        if entry is None or question_id in self.by_profile:
+            return
+        cells = counts_by_answer(self.filters, question_id)
+        rows = summarize_cells(self.scheme, cells, min_n=self.min_cell,
+                               aggregation=self.aggregation)  # type: ignore[arg-type]
+        labels = {o["code"]: o["label"] for o in entry["options"]}
+        total = sum(r["n"] for r in rows)
+        for row in rows:
+            row["label"] = labels.get(row["key"], str(row["key"]))
+            row["share"] = 100 * row["n"] / total if total else None
+        order = {o["code"]: i for i, o in enumerate(entry["options"])}
+        rows.sort(key=lambda r: order.get(r["key"], len(order)))
+        self.by_profile[question_id] = rows
 
     @property
     def texts(self) -> dict[str, str]:
@@ -136,8 +161,10 @@ def suggestions(filters: Filters, *, search: str = "", only_low: bool = False,
     scheme = scheme_of(questionnaire)
     low_ids = low_response_ids(filters, scheme)
     conditions = [*response_conditions(filters), Answer.text_value.is_not(None)]
+    search = clean_text(search)
     if search:
-        conditions.append(Answer.text_value.contains(search.strip(), autoescape=True))
+        # ILIKE on PostgreSQL folds Vietnamese case; SQLite's LIKE folds only ASCII letters.
+        conditions.append(Answer.text_value.icontains(search, autoescape=True))
     if only_low:
         conditions.append(Response.id.in_(low_ids))
     base = sa.select(Answer, Response, Unit.code).join(

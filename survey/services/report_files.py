@@ -223,6 +223,30 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
                 value = cell["groups"].get(group["id"])
                 _number(sheet, i, j, value, num, mark(value))
 
+    # 5b. Theo đặc điểm: the field of the procedure and the respondent profile.
+    sheet = book.add_worksheet("Theo đặc điểm")
+    sheet.set_column(0, 0, 48)
+    sheet.set_column(1, 4 + len(groups), 11)
+    sheet.write_row(0, 0, ["Câu hỏi / câu trả lời", "Số phiếu", "Tỷ lệ (%)", "Chỉ số",
+                           *[g["id"] for g in groups]], head)
+    row = 1
+    for entry in report.profile_questions:
+        report.add_profile(entry["id"])
+        sheet.write(row, 0, f"{entry['id']}: {entry['text']}", bold)
+        row += 1
+        for cell in report.by_profile[entry["id"]]:
+            sheet.write(row, 0, "    " + cell["label"])
+            sheet.write(row, 1, cell["n"])
+            _number(sheet, row, 2, cell["share"], one)
+            if cell["suppressed"]:
+                sheet.write(row, 3, f"ẩn (dưới {report.min_cell} phiếu)")
+            else:
+                _number(sheet, row, 3, cell["index"], num, mark(cell["index"]))
+                for j, group in enumerate(groups, start=4):
+                    value = cell["groups"].get(group["id"])
+                    _number(sheet, row, j, value, num, mark(value))
+            row += 1
+
     # 6. Góp ý.
     sheet = book.add_worksheet("Góp ý")
     sheet.set_column(0, 0, 18)
@@ -320,6 +344,8 @@ def render_report_html(report: Report) -> str:
                                       title="Chỉ số theo tháng",
                                       index=report.questionnaire.index))
     lows, low_total = low_ratings(report.filters, limit=20)
+    for entry in report.profile_questions:
+        report.add_profile(entry["id"])
     texts = {entry["id"]: entry["text"] for entry in report.scheme.codebook}
     return render_template(
         "reports/report.html", report=report, organisation=organisation_name(report),
@@ -327,7 +353,7 @@ def render_report_html(report: Report) -> str:
         groups_chart=groups_chart, trend_chart=trend, value=lambda v: _value(report, v),
         unit_label=lambda uid: unit_label(report, uid), texts=texts, lows=lows,
         low_total=low_total, generated=datetime.now(VIETNAM).strftime("%d/%m/%Y %H:%M"),
-        interval=interval)
+        interval=interval, percent=percent)
 
 
 def write_pdf(report: Report, path: Path | str) -> None:

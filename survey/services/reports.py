@@ -16,6 +16,9 @@ from . import units as unit_service
 from .questionnaires import get_questionnaire
 from .stats import Filters
 
+# Surveys of this system cannot predate it; the bounds also keep date arithmetic in range.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
 
 class FilterError(ValueError):
     """The request cannot be answered; ``status`` is the HTTP status to use."""
@@ -32,10 +35,14 @@ def parse_day(value: str | None, name: str) -> date | None:
     try:
         if len(value) != 10:
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise FilterError(_("Ngày %(name)s không hợp lệ: %(value)s (cần dạng YYYY-MM-DD).",
                             name=name, value=value[:20])) from exc
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise FilterError(_("Ngày %(name)s phải trong các năm %(low)d–%(high)d.", name=name,
+                            low=MIN_YEAR, high=MAX_YEAR))
+    return day
 
 
 def parse_filters(questionnaire_id: str | None, date_from: str | None, date_to: str | None,

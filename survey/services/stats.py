@@ -24,9 +24,9 @@ from analysis.scoring import Counts, Scheme, counted_groups, respondent_score_mi
 from questionnaires import Questionnaire
 
 from ..extensions import db
-from ..models import Answer, QuestionnaireVersion, Response, Unit, stat_answer, stat_group
+from ..models import Answer, Response, Unit, stat_answer, stat_group
 from ..models import stat_response as stat_response_table
-from .questionnaires import get_questionnaire
+from .questionnaires import get_questionnaire, latest_questionnaires
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 Breakdown = Literal["unit", "channel", "day", "month"]
@@ -78,12 +78,19 @@ def _upsert(table: sa.Table, rows: list[dict[str, Any]], added: Sequence[str]) -
     db.session.execute(stmt)
 
 
-def record(response: Response, questionnaire: Questionnaire, sign: int = 1) -> None:
-    """Add a stored response to the rollups (``sign=-1`` takes it out again).
+def scoring_scheme(questionnaire_id: str) -> Scheme | None:
+    """Return the scheme every response of a questionnaire is counted with: its latest version.
 
-    ``questionnaire`` is the response's own version, which decides which answers count.
+    One scheme for all versions keeps the rollups, the respondent scores and the summary in
+    agreement with a recomputation from the export, which carries one codebook.
     """
-    scheme = scheme_of(questionnaire)
+    questionnaire = get_questionnaire(questionnaire_id)
+    return None if questionnaire is None else scheme_of(questionnaire)
+
+
+def record(response: Response, sign: int = 1) -> None:
+    """Add a stored response to the rollups (``sign=-1`` takes it out again)."""
+    scheme = scoring_scheme(response.questionnaire_id)
     answers = answers_of(response)
     key = {"questionnaire_id": response.questionnaire_id,
            "day": vietnam_day(response.submitted_at), "unit_id": response.unit_id,
@@ -95,13 +102,15 @@ def record(response: Response, questionnaire: Questionnaire, sign: int = 1) -> N
             ("n", "score_n", "score_sum", "score_sqsum"))
     _upsert(stat_answer, [dict(key, question_id=qid, option_code=value, n=sign)
                           for qid, value in answers.items() if isinstance(value, int)], ("n",))
-    _upsert(stat_group, [dict(key, group_id=gid, n=sign)
-                         for gid in counted_groups(scheme, answers)], ("n",))
+    if scheme is not None:
+        _upsert(stat_group, [dict(key, group_id=gid, n=sign)
+                             for gid in counted_groups(scheme, answers)], ("n",))
 
 
-def score_milli(questionnaire: Questionnaire, answers: Mapping[str, int | str]) -> int | None:
+def score_milli(questionnaire_id: str, answers: Mapping[str, int | str]) -> int | None:
     """Return the respondent's own index in thousandths, stored with the response."""
-    return respondent_score_milli(scheme_of(questionnaire), answers)
+    scheme = scoring_scheme(questionnaire_id)
+    return None if scheme is None else respondent_score_milli(scheme, answers)
 
 
 def _day_sql(column: Any) -> Any:
@@ -111,13 +120,18 @@ def _day_sql(column: Any) -> Any:
     return sa.func.date(column, "+7 hours")
 
 
-def rebuild(*, backfill_scores: bool = True) -> None:
+def rebuild(*, rescore: Literal["missing", "all", "none"] = "missing") -> None:
     """Recompute every rollup from the stored responses (plain SQL; the caller commits).
 
-    With ``backfill_scores``, responses stored before scores existed get theirs first.
+    ``rescore`` first gives responses their respondent score: only those without one
+    ("missing", e.g. stored before scores existed), or all of them ("all", after a new
+    questionnaire version changed what counts).
     """
-    if backfill_scores:
-        _backfill_scores()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Writers wait until the rollups are rebuilt, so that none is counted twice or missed.
+        db.session.execute(sa.text("LOCK TABLE response IN SHARE MODE"))
+    if rescore != "none":
+        _rescore(only_missing=rescore == "missing")
     for table in (stat_answer, stat_group, stat_response_table):
         db.session.execute(table.delete())
     r, a = Response.__table__, Answer.__table__
@@ -137,11 +151,27 @@ def rebuild(*, backfill_scores: bool = True) -> None:
         .where(a.c.option_code.is_not(None))
         .group_by(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, a.c.question_id,
                   a.c.option_code)))
-    # Which answers make a response count in a group: a small table built from the stored
-    # definitions, joined in SQL so that a million responses need no Python loop.
+    scored = _scored_option_table()
+    db.session.execute(stat_group.insert().from_select(
+        ["questionnaire_id", "day", "unit_id", "channel", "group_id", "n"],
+        sa.select(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, scored.c.group_id,
+                  sa.func.count(sa.distinct(r.c.id)))
+        .select_from(a.join(r, r.c.id == a.c.response_pk).join(scored, sa.and_(
+            scored.c.questionnaire_id == r.c.questionnaire_id,
+            scored.c.question_id == a.c.question_id,
+            scored.c.option_code == a.c.option_code)))
+        .group_by(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, scored.c.group_id)))
+    scored.drop(db.session.connection())
+
+
+def _scored_option_table() -> sa.Table:
+    """Create (in this transaction) a temporary table of which answers count in which group.
+
+    Built from the stored definitions, joined in SQL, so that a million responses need no
+    Python loop. The caller drops it.
+    """
     scored = sa.Table("tmp_scored_option", sa.MetaData(),
                       sa.Column("questionnaire_id", sa.String(64)),
-                      sa.Column("version", sa.Integer),
                       sa.Column("question_id", sa.String(64)),
                       sa.Column("option_code", sa.Integer),
                       sa.Column("group_id", sa.String(64)),
@@ -152,48 +182,33 @@ def rebuild(*, backfill_scores: bool = True) -> None:
     rows = list(_scored_options())
     if rows:
         db.session.execute(scored.insert(), rows)
-    db.session.execute(stat_group.insert().from_select(
-        ["questionnaire_id", "day", "unit_id", "channel", "group_id", "n"],
-        sa.select(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, scored.c.group_id,
-                  sa.func.count(sa.distinct(r.c.id)))
-        .select_from(a.join(r, r.c.id == a.c.response_pk).join(scored, sa.and_(
-            scored.c.questionnaire_id == r.c.questionnaire_id,
-            scored.c.version == r.c.questionnaire_version,
-            scored.c.question_id == a.c.question_id,
-            scored.c.option_code == a.c.option_code)))
-        .group_by(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, scored.c.group_id)))
-    scored.drop(connection)
+    return scored
 
 
 def _scored_options() -> Iterable[dict[str, Any]]:
-    for row in db.session.scalars(sa.select(QuestionnaireVersion)):
-        questionnaire = get_questionnaire(row.questionnaire_id, row.version)
-        if questionnaire is None:
-            continue
+    """Yield (questionnaire, question, option, group) for every answer that counts."""
+    for questionnaire in latest_questionnaires():
         for question in questionnaire.scored_questions:
             for option in question.options:
                 if option.score is None:
                     continue
                 for gid in filter(None, (question.group, question.subgroup)):
-                    yield {"questionnaire_id": row.questionnaire_id, "version": row.version,
-                           "question_id": question.id, "option_code": option.code,
-                           "group_id": gid}
+                    yield {"questionnaire_id": questionnaire.id, "question_id": question.id,
+                           "option_code": option.code, "group_id": gid}
 
 
-def _backfill_scores(batch: int = 2000) -> None:
-    """Give responses stored without a score the score their answers earn."""
+def _rescore(*, only_missing: bool, batch: int = 2000) -> None:
+    """Give responses the respondent score their answers earn under the latest version."""
     last = 0
+    condition = Response.score_milli.is_(None) if only_missing else sa.true()
     while True:
         chunk = db.session.scalars(
-            sa.select(Response).where(Response.score_milli.is_(None), Response.id > last)
+            sa.select(Response).where(condition, Response.id > last)
             .order_by(Response.id).limit(batch)).all()
         if not chunk:
             return
         for response in chunk:
-            questionnaire = get_questionnaire(response.questionnaire_id,
-                                              response.questionnaire_version)
-            if questionnaire is not None:
-                response.score_milli = score_milli(questionnaire, answers_of(response))
+            response.score_milli = score_milli(response.questionnaire_id, answers_of(response))
         last = chunk[-1].id
         db.session.flush()
         db.session.expunge_all()
@@ -302,6 +317,50 @@ def counts_by(filters: Filters, by: Breakdown | None = None) -> dict[Any, Counts
         if int(n):
             cell(k)["groups"][group_id] = int(n)
     return {k: Counts(**v) for k, v in cells.items() if v["n_responses"]}
+
+
+def counts_by_answer(filters: Filters, question_id: str) -> dict[int, Counts]:
+    """Return Counts per option of one unscored question (e.g. the field, age, sex).
+
+    Read straight from the answers (these crossings are not rolled up): fine for a ward's
+    data, slower than the rollups for millions of responses.
+    """
+    from .exports import response_conditions
+
+    r, a = Response.__table__, Answer.__table__
+    p = a.alias("profile")
+    base = [*response_conditions(filters), p.c.question_id == question_id,
+            p.c.option_code.is_not(None)]
+    cells: dict[int, dict[str, Any]] = {}
+    for code, n, score_n, score_sum, score_sqsum in db.session.execute(
+            sa.select(p.c.option_code, sa.func.count(), sa.func.count(r.c.score_milli),
+                      sa.func.coalesce(sa.func.sum(r.c.score_milli), 0),
+                      sa.func.coalesce(sa.func.sum(r.c.score_milli * r.c.score_milli), 0))
+            .select_from(p.join(r, r.c.id == p.c.response_pk)).where(*base)
+            .group_by(p.c.option_code)):
+        cells[int(code)] = {"n_responses": int(n), "score_n": int(score_n),
+                            "score_sum": int(score_sum), "score_sqsum": int(score_sqsum),
+                            "options": {}, "groups": {}}
+    for code, qid, option, n in db.session.execute(
+            sa.select(p.c.option_code, a.c.question_id, a.c.option_code, sa.func.count())
+            .select_from(p.join(r, r.c.id == p.c.response_pk)
+                         .join(a, a.c.response_pk == p.c.response_pk))
+            .where(*base, a.c.option_code.is_not(None))
+            .group_by(p.c.option_code, a.c.question_id, a.c.option_code)):
+        cells[int(code)]["options"][(qid, int(option))] = int(n)
+    scored = _scored_option_table()
+    for code, group_id, n in db.session.execute(
+            sa.select(p.c.option_code, scored.c.group_id, sa.func.count(sa.distinct(r.c.id)))
+            .select_from(p.join(r, r.c.id == p.c.response_pk)
+                         .join(a, a.c.response_pk == p.c.response_pk)
+                         .join(scored, sa.and_(
+                             scored.c.questionnaire_id == r.c.questionnaire_id,
+                             scored.c.question_id == a.c.question_id,
+                             scored.c.option_code == a.c.option_code)))
+            .where(*base).group_by(p.c.option_code, scored.c.group_id)):
+        cells[int(code)]["groups"][group_id] = int(n)
+    scored.drop(db.session.connection())
+    return {code: Counts(**v) for code, v in cells.items()}
 
 
 def summary(filters: Filters, *, aggregation: str = "mean_of_items") -> dict[str, Any] | None:

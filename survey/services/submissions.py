@@ -57,9 +57,11 @@ def receipt_for(response_id: uuid.UUID) -> str:
 def digest_of(questionnaire: Questionnaire, unit: Unit, channel: str,
               answers: Mapping[str, AnswerValue]) -> str:
     """Return the SHA-256 of the canonical form of a submission."""
+    # The version is left out: a response exported under version 1 and imported again after
+    # version 2 was loaded is the same response, not a conflict.
     canonical = json.dumps(
-        {"q": questionnaire.id, "v": questionnaire.version, "unit": unit.code,
-         "channel": channel, "answers": dict(sorted(answers.items()))},
+        {"q": questionnaire.id, "unit": unit.code, "channel": channel,
+         "answers": dict(sorted(answers.items()))},
         ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -96,7 +98,7 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
         digest=digest,
         link_id=link.id if link else None,
         entered_by_id=entered_by.id if entered_by else None,
-        score_milli=stats.score_milli(questionnaire, answers),
+        score_milli=stats.score_milli(questionnaire.id, answers),
         answers=[
             Answer(question_id=qid, option_code=value if isinstance(value, int) else None,
                    text_value=value if isinstance(value, str) else None)
@@ -114,13 +116,13 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
         if existing is None:
             raise
         return _same_or_conflict(existing, digest)
-    stats.record(response, questionnaire)
+    stats.record(response)
     return Stored(response, created=True)
 
 
-def delete_response(response: Response, questionnaire: Questionnaire) -> None:
+def delete_response(response: Response) -> None:
     """Delete a response and take it out of the rollups (the caller commits)."""
-    stats.record(response, questionnaire, sign=-1)
+    stats.record(response, sign=-1)
     db.session.delete(response)
     db.session.flush()
 

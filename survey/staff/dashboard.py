@@ -121,7 +121,13 @@ def index() -> ResponseReturnValue:
     """Show the dashboard: the index, groups, trend, units and items, with filters."""
     filters = _filters()
     report = _report(filters)
-    return render_template("staff/dashboard.html", report=report, **_context(filters))
+    profile_ids = [e["id"] for e in report.profile_questions]
+    chosen = request.args.get("by") or ("linh_vuc" if "linh_vuc" in profile_ids else
+                                        (profile_ids[0] if profile_ids else ""))
+    if chosen in profile_ids:
+        report.add_profile(chosen)
+    return render_template("staff/dashboard.html", report=report, profile=chosen,
+                           **_context(filters))
 
 
 @bp.get("/charts/<kind>.png")
@@ -162,7 +168,7 @@ def export(fmt: str) -> ResponseReturnValue:
     if fmt == "json":
         from ..services import stats
 
-        summary = stats.summary(filters, aggregation=_aggregation())
+        summary = stats.summary(filters)  # contract §6.1 exactly, whatever the page shows
         body = json.dumps(summary, ensure_ascii=False, indent=2)
         return _attachment(Response(body, mimetype="application/json"),
                            _filename(filters, "json"))

@@ -84,6 +84,28 @@ def test_dashboard_filters_and_target_colours(admin_client: FlaskClient,
     assert "not-met" in html  # the two all-1 responses pull T1 below the 80 % target
 
 
+def test_breakdown_by_respondent_profile(admin_client: FlaskClient, data: list[Unit]) -> None:
+    from analysis.formatting import percent
+    from analysis.scoring import Scheme
+    from analysis.wide import read_wide_csv, recompute_summary
+
+    html = admin_client.get("/staff/?by=gioi_tinh").get_data(as_text=True)
+    assert "<td>Nam</td>" in html
+    assert "<td>Nữ</td>" in html
+    summary = stats.summary(stats.Filters(QID))
+    assert summary is not None
+    frame = read_wide_csv(io.StringIO(admin_client.get("/staff/export.csv").get_data(
+        as_text=True)))
+    women = recompute_summary(Scheme.from_summary(summary), frame[frame["gioi_tinh"] == "2"])
+    assert women["n_responses"] >= 5
+    assert (f"<td>Nữ</td><td class=\"num\">{women['n_responses']}</td>") in html
+    assert percent(women["index"]["value"]) in html
+    field = admin_client.get("/staff/").get_data(as_text=True)
+    assert "Theo lĩnh vực và đặc điểm người trả lời" in field
+    assert "Tư pháp - Hộ tịch" in field
+    assert admin_client.get("/staff/?by=nope").status_code == 200
+
+
 def test_small_cells_are_hidden(admin_client: FlaskClient, data: list[Unit]) -> None:
     html = admin_client.get("/staff/?from=2026-02-02&to=2026-02-02").get_data(as_text=True)
     assert "ẩn: dưới 5 phiếu" in html
@@ -149,7 +171,8 @@ def test_downloads_in_every_format(admin_client: FlaskClient, data: list[Unit],
 
     book = load_workbook(io.BytesIO(content), read_only=True)
     assert book.sheetnames == ["Tổng hợp", "Theo yếu tố", "Theo câu hỏi", "Theo đơn vị",
-                               "Theo tháng", "Theo quý", "Theo kênh", "Góp ý", "Dữ liệu",
+                               "Theo tháng", "Theo quý", "Theo kênh", "Theo đặc điểm",
+                               "Góp ý", "Dữ liệu",
                                "Mã hóa"]
     raw = list(book["Dữ liệu"].iter_rows(values_only=True))
     book.close()

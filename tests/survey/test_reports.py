@@ -86,7 +86,7 @@ def test_delete_takes_a_response_out_of_the_rollups(app: Flask) -> None:
     assert before is not None
     victim = db.session.scalars(sa.select(Response).order_by(Response.id)).first()
     assert victim is not None
-    delete_response(victim, questionnaire)
+    delete_response(victim)
     db.session.commit()
     assert stats.in_step()
     after = stats.summary(stats.Filters(QID))
@@ -268,3 +268,269 @@ def test_summary_filters_by_vietnam_day(app: Flask) -> None:
     assert (january["n_responses"], february["n_responses"]) == (0, 1)
     assert exports.count_responses(stats.Filters(QID, date_from=date(2026, 2, 1),
                                                  date_to=date(2026, 2, 1))) == 1
+
+
+def test_cli_json_export_equals_a_recomputation_from_the_cli_csv_export(
+        app: Flask, tmp_path: Path) -> None:
+    """The acceptance check, through the command line exactly as a user runs it."""
+    seed(app, 80, 21)
+    runner = app.test_cli_runner()
+    args = ["--questionnaire", QID, "--from", "2026-01-10", "--to", "2026-03-20",
+            "--unit", "Q1", "--unit", "T1"]
+    for fmt in ("json", "csv"):
+        result = runner.invoke(args=["export", *args, "--format", fmt, "--out",
+                                     str(tmp_path / f"out.{fmt}")])
+        assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert summary["n_responses"] > 10
+    frame = read_wide_csv(tmp_path / "out.csv")
+    recomputed = recompute_summary(Scheme.from_summary(summary), frame, summary["filters"])
+    assert recomputed == summary
+
+
+# --- review findings: versions, deletes, limits, robust import ---------------------------
+
+def _definitions_copy(tmp_path: Path) -> Path:
+    from questionnaires import DEFINITIONS_DIR
+
+    copy = tmp_path / "definitions"
+    for path in DEFINITIONS_DIR.glob("*/v*.yaml"):
+        target = copy / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    return copy
+
+
+def test_a_new_version_rescores_old_responses_consistently(app: Flask, tmp_path: Path) -> None:
+    """Version 2 makes answer 3 not count; old and new responses are then scored alike."""
+
+    made = seed(app, 30, 8)
+    copy = _definitions_copy(tmp_path)
+    before_csv = _csv_export(stats.Filters(QID))
+    v1 = (copy / QID / "v1.yaml").read_text(encoding="utf-8")
+    v2 = v1.replace("version: 1", "version: 2").replace(
+        "{code: 3, score: 3, satisfied: false, label: {vi: Bình thường, en: Neutral}}",
+        "{code: 3, score: null, satisfied: false, label: {vi: Bình thường, en: Neutral}}")
+    assert v2 != v1
+    (copy / QID / "v2.yaml").write_text(v2, encoding="utf-8")
+    app.config["QUESTIONNAIRE_DIR"] = str(copy)
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert "sipas-dichvu v2: added" in result.output
+    assert "scoring the stored responses with the new version" in result.output
+    seed(app, 20, 9)  # newer responses answer version 2
+    summary = stats.summary(stats.Filters(QID))
+    assert summary is not None
+    assert summary["questionnaire"]["version"] == 2
+    frame = read_wide_csv(io.StringIO(_csv_export(stats.Filters(QID))))
+    assert recompute_summary(Scheme.from_summary(summary), frame, summary["filters"]) == summary
+    rows = rollup_rows()
+    stats.rebuild(rescore="all")
+    db.session.commit()
+    assert rollup_rows() == rows
+    # The version-1 export imports again as "already stored", not as a conflict.
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    assert imports.import_file("old.csv", questionnaire, default_unit=None,
+                               content=before_csv.encode()) == (0, 30)
+    victim = db.session.scalars(sa.select(Response).where(
+        Response.questionnaire_version == 1)).first()
+    assert victim is not None
+    delete_response(victim)
+    db.session.commit()
+    rows = rollup_rows()
+    stats.rebuild(rescore="none")
+    db.session.commit()
+    assert rollup_rows() == rows
+    assert made
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("q15\n²\n", "row 2, column q15: unknown code '²'"),
+    ("q15\n" + "9" * 5000 + "\n", "row 2, column q15: unknown code"),
+    ("q15,y_kien\n4,Cần thêm ghế, quạt\n", "row 2, column #3: more cells than the header"),
+    ('q15,y_kien\n4,"' + "x" * 200_000 + '"\n', "row 2, column -: the file cannot be read"),
+])
+def test_import_reports_odd_cells_by_row_and_column(app: Flask, content: str,
+                                                    expected: str) -> None:
+    seed(app, 0)
+    with pytest.raises(imports.ImportFailed) as info:
+        _import(app, "x.csv", content.encode())
+    assert any(e.startswith(expected) for e in info.value.errors), info.value.errors
+
+
+def test_import_of_a_broken_xlsx_is_an_error_not_a_crash(app: Flask) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    seed(app, 0)
+    book = Workbook()
+    book.active.append(["q15"])
+    book.active.append([4])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(
+            broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.endswith("sheet1.xml"):
+                data = data[: len(data) // 2]  # cut the sheet's XML in half
+            target.writestr(item, data)
+    with pytest.raises(imports.ImportFailed) as info:
+        _import(app, "x.xlsx", broken.getvalue())
+    assert "cannot be read" in " ".join(info.value.errors)
+
+
+def test_import_lists_how_many_errors_it_did_not_show(app: Flask) -> None:
+    seed(app, 0)
+    content = "q15\n" + "7\n" * 250
+    with pytest.raises(imports.ImportFailed) as info:
+        _import(app, "x.csv", content.encode())
+    assert len(info.value.errors) == 201
+    assert info.value.errors[-1] == "... and 50 more error(s)"
+
+
+def test_a_conflict_found_while_storing_rolls_everything_back(app: Flask) -> None:
+    seed(app, 0)
+    questionnaire = get_questionnaire(QID)
+    unit = units.get_unit("Q1")
+    assert questionnaire is not None
+    assert unit is not None
+    taken = uuid.uuid4()
+    save_response(questionnaire, unit, "qr", taken, {"q15": 5})
+    db.session.commit()
+    rows_before = rollup_rows()
+    content = f"response_id,unit,q15\n,Q1,4\n,Q1,3\n{taken},Q1,2\n".encode()
+    with pytest.raises(imports.ImportFailed, match="row 4, column response_id: already stored"):
+        _import(app, "x.csv", content)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+    assert rollup_rows() == rows_before
+
+
+@pytest.mark.parametrize("text", ["'=1+1", "''quoted", "=SUM(A1)", "-2 giờ", "a\tb"])
+def test_texts_survive_export_and_import(app: Flask, text: str) -> None:
+    seed(app, 0)
+    questionnaire = get_questionnaire(QID)
+    unit = units.get_unit("Q1")
+    assert questionnaire is not None
+    assert unit is not None
+    save_response(questionnaire, unit, "qr", uuid.uuid4(), {"q15": 4, "y_kien": text})
+    db.session.commit()
+    exported = _csv_export(stats.Filters(QID))
+    assert _import(app, "x.csv", exported.encode()) == (0, 1)
+
+
+def test_imported_texts_are_cleaned_like_the_form(app: Flask) -> None:
+    seed(app, 0)
+    _import(app, "x.csv", "q15,y_kien\n4,\"  Tho\u0302\u0300ng\x01 tin\u200b \"\n".encode())
+    db.session.commit()
+    stored = db.session.scalars(sa.select(Response)).one()
+    assert {a.question_id: a.value for a in stored.answers}["y_kien"] == "Thồng tin"
+
+
+def test_dates_out_of_range_are_refused(app: Flask, admin_client: Any, tmp_path: Path) -> None:
+    seed(app, 3)
+    for query in ("to=9999-12-31", "from=0001-01-01", "from=1999-12-31"):
+        for url in ("/staff/", "/staff/export.csv", "/staff/suggestions", "/staff/follow-up"):
+            response = admin_client.get(f"{url}?{query}")
+            assert response.status_code == 400, (url, query)
+    result = app.test_cli_runner().invoke(args=[
+        "export", "--questionnaire", QID, "--format", "csv", "--to", "9999-12-31", "--out",
+        str(tmp_path / "x.csv")])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+
+
+def test_json_export_refuses_the_pooled_option(app: Flask, tmp_path: Path) -> None:
+    seed(app, 3)
+    result = app.test_cli_runner().invoke(args=[
+        "export", "--questionnaire", QID, "--format", "json", "--aggregation", "pooled",
+        "--out", str(tmp_path / "x.json")])
+    assert result.exit_code != 0
+    assert "contract §6.1" in result.output
+    pooled = app.test_cli_runner().invoke(args=[
+        "export", "--questionnaire", QID, "--format", "xlsx", "--aggregation", "pooled",
+        "--out", str(tmp_path / "x.xlsx")])
+    assert pooled.exit_code == 0, pooled.output
+
+
+PAPI_YAML = """
+id: papi-thu
+version: 1
+index: papi
+title: Thử PAPI
+groups:
+  - id: D1
+    label: Tham gia
+    subgroups: [{id: D1a, label: Tri thức}, {id: D1b, label: Bầu cử}]
+  - id: D2
+    label: Công khai
+    subgroups: [{id: D2a, label: Ngân sách}, {id: D2b, label: Đất đai}, {id: D2c, label: Hộ nghèo}]
+scales:
+  cokhong:
+    options:
+      - {code: 1, label: Có, score: 1}
+      - {code: 2, label: Không, score: 0}
+      - {code: 9, label: Không biết, score: null}
+  muc:
+    options:
+      - {code: 1, label: Kém, score: 0}
+      - {code: 2, label: Trung bình, score: 0.5}
+      - {code: 3, label: Tốt, score: 1}
+sections:
+  - id: s1
+    title: Câu hỏi
+    questions:
+      - {id: a1, text: Câu a1, scale: cokhong, subgroup: D1a}
+      - {id: a2, text: Câu a2, scale: muc, subgroup: D1a}
+      - {id: b1, text: Câu b1, scale: cokhong, subgroup: D1b}
+      - {id: c1, text: Câu c1, scale: muc, subgroup: D2a}
+      - {id: d1, text: Câu d1, scale: cokhong, subgroup: D2b}
+      - {id: e1, text: Câu e1, scale: muc, subgroup: D2c}
+      - {id: gt, text: Giới tính, options: [{code: 1, label: Nam}, {code: 2, label: Nữ}]}
+"""
+
+
+def test_papi_and_null_scores_through_the_database(app: Flask, tmp_path: Path) -> None:
+    """A PAPI-style questionnaire with "không biết" answers: summary equals recomputation."""
+    from survey.services.questionnaires import sync_questionnaires
+
+    copy = _definitions_copy(tmp_path)
+    (copy / "papi-thu").mkdir()
+    (copy / "papi-thu" / "v1.yaml").write_text(PAPI_YAML, encoding="utf-8")
+    sync_questionnaires(copy)
+    db.session.commit()
+    seed(app, 0)
+    questionnaire = get_questionnaire("papi-thu")
+    assert questionnaire is not None
+    rng = random.Random(4)
+    made = [units.get_unit(c) for c in ("Q1", "Q2", "T1")]
+    for _ in range(70):
+        answers: dict[str, int | str] = {}
+        for qid in ("a1", "b1", "d1"):
+            if rng.random() < 0.9:
+                answers[qid] = rng.choice([1, 2, 9])
+        for qid in ("a2", "c1", "e1"):
+            if rng.random() < 0.9:
+                answers[qid] = rng.choice([1, 2, 3])
+        answers["gt"] = rng.choice([1, 2])
+        moment = datetime(2026, 5, 1, tzinfo=UTC) + timedelta(hours=rng.randrange(600))
+        save_response(questionnaire, rng.choice(made), "paper", uuid.uuid4(),  # type: ignore[arg-type]
+                      answers, submitted_at=moment)
+    db.session.commit()
+    filters = stats.Filters("papi-thu")
+    summary = stats.summary(filters)
+    assert summary is not None
+    assert summary["questionnaire"]["index"] == "papi"
+    assert summary["index"]["value"] is not None
+    assert 2 <= summary["index"]["value"] <= 20
+    assert all(g["items"] == [] and len(g["subgroups"]) >= 2 for g in summary["groups"])
+    csv_text = "".join(exports.csv_chunks(filters, stats.scheme_of(questionnaire)))
+    frame = read_wide_csv(io.StringIO(csv_text))
+    assert recompute_summary(Scheme.from_summary(summary), frame, summary["filters"]) == summary
+    rows = rollup_rows()
+    stats.rebuild(rescore="all")
+    db.session.commit()
+    assert rollup_rows() == rows
