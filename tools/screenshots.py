@@ -51,7 +51,7 @@ def _sample_csv(n: int) -> str:
 
     rng = random.Random(5)
     units = ["HCC-TPHT", "HCC-DDXD", "HCC-CT", "TDP-01", "TDP-02", "TDP-03"]
-    columns = ["submitted_at", "unit", "channel", *[f"q{i}" for i in range(15, 34)],
+    columns = ["submitted_at", "unit", "channel", "linh_vuc", *[f"q{i}" for i in range(15, 34)],
                "gioi_tinh", "do_tuoi", "y_kien"]
     remarks = ["Cán bộ hướng dẫn tận tình.", "Chờ lâu ở quầy đất đai.", "Cần thêm ghế chờ.",
                "Nên niêm yết lệ phí rõ hơn.", "Rất hài lòng với quầy chứng thực."]
@@ -66,7 +66,8 @@ def _sample_csv(n: int) -> str:
                  for _ in range(19)]
         remark = rng.choice(remarks) if rng.random() < 0.2 else ""
         lines.append(",".join([moment.isoformat(timespec="seconds"), unit,
-                               rng.choice(["qr", "qr", "paper"]), *codes,
+                               rng.choice(["qr", "qr", "paper"]),
+                               str(rng.choice([1, 1, 2, 3, 4, 5, 9])), *codes,
                                str(rng.choice([1, 2])), str(rng.randint(1, 5)), remark]))
     return "\n".join(lines) + "\n"
 
