@@ -53,6 +53,12 @@ class DefaultConfig:
     # Targets by questionnaire id or index kind, e.g. SURVEY_TARGETS='{"sipas-dichvu": 85}';
     # unset kinds fall back to analysis.targets.DEFAULT_TARGETS (SIPAS: 80 %).
     TARGETS: dict[str, float] = {}
+    # Responses a ward aims for (domain.md §7.3: 200 per ward, 150 per commune); each group
+    # gets an even share unless its unit sets its own target.
+    SAMPLE_TARGET = 200
+    # Double entry: count a sheet in the scores from its first typing (True), or only once the
+    # two typings agree or are reconciled (False).
+    PAPER_COUNT_BEFORE_VERIFIED = False
 
 
 def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:

@@ -41,6 +41,7 @@ class Unit(db.Model):  # type: ignore[name-defined]
         sa.CheckConstraint(_in("kind", UNIT_KINDS), name="kind_known"),
         sa.CheckConstraint("length(code) BETWEEN 1 AND 32", name="code_length"),
         sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        sa.CheckConstraint("sample_target IS NULL OR sample_target > 0", name="target_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +51,8 @@ class Unit(db.Model):  # type: ignore[name-defined]
     parent_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Responses wanted from this unit (e.g. 200 for a ward); None = the configured default.
+    sample_target: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
@@ -149,6 +152,9 @@ class Response(db.Model):  # type: ignore[name-defined]
     score_milli: Mapped[int | None] = mapped_column(sa.BigInteger)
     entered_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    # A printed sheet yields at most one response, however often it is typed in.
+    sheet_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sheet.id", ondelete="RESTRICT"), unique=True)
 
     unit: Mapped[Unit] = relationship()
     answers: Mapped[list[Answer]] = relationship(
@@ -241,6 +247,76 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     def sees_all_units(self) -> bool:
         """Admins and staff see every unit; a leader only their own."""
         return self.role in ("admin", "staff")
+
+
+class Batch(db.Model):  # type: ignore[name-defined]
+    """Printed sheets of one questionnaire issued to a residential group (and its leader)."""
+
+    __tablename__ = "batch"
+    __table_args__ = (
+        sa.CheckConstraint("sheet_count BETWEEN 1 AND 2000", name="sheet_count_range"),
+        sa.CheckConstraint("returned_count BETWEEN 0 AND sheet_count", name="returned_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("questionnaire.id", ondelete="RESTRICT"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id", ondelete="RESTRICT"),
+                                         index=True)
+    leader_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    sheet_count: Mapped[int]
+    returned_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    double_entry: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    note: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    unit: Mapped[Unit] = relationship()
+    leader: Mapped[User | None] = relationship(foreign_keys=[leader_id])
+    sheets: Mapped[list[Sheet]] = relationship(back_populates="batch", order_by="Sheet.serial")
+
+
+class Sheet(db.Model):  # type: ignore[name-defined]
+    """One printed form, known by the serial printed (with a QR code) on every page."""
+
+    __tablename__ = "sheet"
+    __table_args__ = (sa.CheckConstraint("serial > 0", name="serial_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("batch.id", ondelete="RESTRICT"),
+                                          index=True)
+    serial: Mapped[int] = mapped_column(unique=True)
+    # Set when the sheet's answers are settled: one entry (single entry), two that agree, or
+    # a reconciliation (double entry).
+    verified_at: Mapped[datetime | None]
+
+    batch: Mapped[Batch] = relationship(back_populates="sheets")
+    entries: Mapped[list[SheetEntry]] = relationship(back_populates="sheet",
+                                                     order_by="SheetEntry.pass_no")
+    response: Mapped[Response | None] = relationship(viewonly=True, uselist=False)
+
+
+class SheetEntry(db.Model):  # type: ignore[name-defined]
+    """One typing of a sheet: pass 1, and pass 2 by someone else when the batch is double."""
+
+    __tablename__ = "sheet_entry"
+    __table_args__ = (
+        sa.UniqueConstraint("sheet_id", "pass_no", name="uq_sheet_entry_sheet_pass"),
+        sa.CheckConstraint("pass_no IN (1, 2)", name="pass_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(sa.ForeignKey("sheet.id", ondelete="CASCADE"))
+    pass_no: Mapped[int]
+    entered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+    sheet: Mapped[Sheet] = relationship(back_populates="entries")
+    entered_by: Mapped[User | None] = relationship()
 
 
 class ApiToken(db.Model):  # type: ignore[name-defined]

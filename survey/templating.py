@@ -13,6 +13,8 @@ from flask import Flask, current_app, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from analysis import formatting
+
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 KIND_LABELS = {
@@ -60,6 +62,8 @@ def _context() -> dict[str, Any]:
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "channel_label": lambda channel: CHANNEL_LABELS.get(channel, channel),
         "method_note": _method_note,
+        "percent": formatting.percent,
+        "number": formatting.number,
     }
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,14 +20,13 @@ from questionnaires import Questionnaire
 
 from ..models import CHANNELS, Unit
 from . import units as unit_service
+from .answers import cell_text, check_value
 from .exports import restore
 from .stats import VIETNAM
 from .submissions import ResponseConflict, find_response, save_response
-from .text import clean_text
 
 BASE = ("response_id", "submitted_at", "unit", "channel")
 MAX_ERRORS = 200
-CODE = re.compile(r"^[0-9]{1,3}$")
 
 
 class ImportFailed(ValueError):
@@ -83,12 +81,6 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
     book.close()
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value).strip()
-
-
 def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
                default_unit: Unit | None, default_channel: str) -> list[Parsed]:
     """Check every row; return them all, or raise ImportFailed listing every error."""
@@ -110,7 +102,7 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
     first = next(rows, [])
     if isinstance(first, _Unreadable):
         raise ImportFailed([f"row 1: the file cannot be read: {first.reason}"])
-    header = [_text(h) for h in first]
+    header = [cell_text(h) for h in first]
     while header and header[-1] == "":
         header.pop()
     if not header:
@@ -132,41 +124,32 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
         if isinstance(raw, _Unreadable):
             error(number, "-", f"the file cannot be read from here on: {raw.reason}")
             break
-        surplus = [v for v in raw[len(header):] if _text(v) != ""]
+        surplus = [v for v in raw[len(header):] if cell_text(v) != ""]
         if surplus:
             error(number, f"#{len(header) + 1}", "more cells than the header has columns "
                   "(a comma inside a text that is not in quotes?)")
         cells = dict(zip(header, list(raw) + [""] * (len(header) - len(raw)), strict=False))
-        if all(_text(v) == "" for v in cells.values()):
+        if all(cell_text(v) == "" for v in cells.values()):
             continue  # blank lines at the end of a sheet
         before = len(errors)
         response_id = _response_id(cells.get("response_id"), number, error)
         submitted_at = _moment(cells.get("submitted_at"), number, error)
         unit = _unit(cells.get("unit"), default_unit, units, number, error)
-        channel = _text(cells.get("channel")) or default_channel
+        channel = cell_text(cells.get("channel")) or default_channel
         if channel not in CHANNELS:
             error(number, "channel", f"unknown channel {channel!r} (use {', '.join(CHANNELS)})")
         answers: dict[str, int | str] = {}
         for qid, question in questions.items():
             if qid not in cells:
                 continue
-            value = cells[qid]
-            if question.type == "choice":
-                text = _text(value)
-                if text == "":
-                    continue
-                if not CODE.match(text) or question.option(int(text)) is None:
-                    codes = ", ".join(str(o.code) for o in question.options)
-                    error(number, qid, f"unknown code {text[:20]!r} (valid: {codes})")
-                    continue
-                answers[qid] = int(text)
-            else:
-                text = clean_text(restore(str(value).strip())) if value not in (None, "") else ""
-                if text:
-                    limit = question.max_length or 1000
-                    if len(text) > limit:
-                        error(number, qid, f"text longer than {limit} characters")
-                    answers[qid] = text
+            cell = cells[qid]
+            if question.type == "text" and isinstance(cell, str):
+                cell = restore(cell.strip())
+            value, reason = check_value(question, cell)
+            if reason is not None:
+                error(number, qid, reason)
+            elif value is not None:
+                answers[qid] = value
         if response_id is not None and response_id in seen:
             first_row, first_answers = seen[response_id]
             if first_answers != answers:
@@ -203,7 +186,7 @@ def _guarded(rows: Iterator[list[Any]]) -> Iterator[Any]:
 
 
 def _response_id(value: Any, row: int, error: Any) -> uuid.UUID | None:
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return uuid.uuid4()
     try:
@@ -219,7 +202,7 @@ def _moment(value: Any, row: int, error: Any) -> datetime | None:
     if isinstance(value, datetime):
         moment = value
     else:
-        text = _text(value)
+        text = cell_text(value)
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
@@ -235,7 +218,7 @@ def _moment(value: Any, row: int, error: Any) -> datetime | None:
 
 def _unit(value: Any, default: Unit | None, cache: dict[str, Unit | None], row: int,
           error: Any) -> Unit | None:
-    code = _text(value)
+    code = cell_text(value)
     if not code:
         if default is None:
             error(row, "unit", "empty, and no --unit given")

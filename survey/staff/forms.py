@@ -7,13 +7,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 KIND_CHOICES = [
@@ -107,3 +108,28 @@ class ImportForm(FlaskForm):
                        validators=[Optional()])
     channel = SelectField(_l("Kênh cho các dòng không ghi kênh"), choices=[
         SelectChoice("paper", _l("Phiếu giấy")), SelectChoice("import", _l("Nhập từ tệp"))])
+
+
+class BatchForm(FlaskForm):
+    """Issue a batch of printed sheets to a unit (and its leader)."""
+
+    questionnaire = SelectField(_l("Phiếu khảo sát"), choices=[], validators=[InputRequired()])
+    unit = SelectField(_l("Đơn vị (tổ dân phố)"), choices=[], validators=[InputRequired()])
+    leader = SelectField(_l("Tổ trưởng nhận phiếu"), choices=[], validators=[Optional()])
+    sheet_count = IntegerField(_l("Số phiếu in"), validators=[
+        InputRequired(), NumberRange(1, 2000, message=_l("Từ 1 đến 2000 phiếu."))])
+    double_entry = BooleanField(_l("Nhập kép (hai người nhập độc lập, đối chiếu khi khác nhau)"))
+    note = StringField(_l("Ghi chú"), validators=[Optional(), Length(max=200)])
+
+
+class ReturnedForm(FlaskForm):
+    """Record how many sheets of a batch came back."""
+
+    returned = IntegerField(_l("Số phiếu đã thu về"), validators=[
+        InputRequired(), NumberRange(0, 2000)])
+
+
+class SerialForm(FlaskForm):
+    """Open a sheet by its serial (typed, or read from the QR code)."""
+
+    serial = StringField(_l("Số phiếu"), validators=[InputRequired(), Length(max=12)])

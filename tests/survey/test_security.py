@@ -81,8 +81,13 @@ def test_every_post_route_refuses_a_missing_csrf_token(app_factory: Callable[...
         unit = units.create_unit("Q1", "Quầy 1", "counter", parent=ward, actor="test")
         link = units.ensure_link(unit, "sipas-dichvu", actor="test")
         admin = accounts.create_user("quantri", PASSWORD, "admin", actor="test")
+        from survey.services import paper
+
+        batch = paper.create_batch("sipas-dichvu", unit, 1, leader=None, double_entry=False,
+                                   actor="test")
         db.session.commit()
-        values = {"code": link.code, "user_id": str(admin.id)}
+        values = {"code": link.code, "user_id": str(admin.id), "batch_id": str(batch.id),
+                  "serial": paper.format_serial(batch.sheets[0].serial)}
         unit_code = unit.code
         audit_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
     client = app.test_client()

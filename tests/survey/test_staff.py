@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey.extensions import db
-from survey.models import AuditLog, Response, SurveyLink, Unit, User
+from survey.models import AuditLog, Batch, Response, SurveyLink, Unit, User
 from survey.services import units
 from tests.conftest import login, require, sipas_answers
 
@@ -27,8 +27,16 @@ def _example_args(app: Flask) -> dict[str, str]:
         user = db.session.scalars(sa.select(User)).first()
         assert link is not None
         assert user is not None
+        from survey.services import paper
+
+        batch = db.session.scalars(sa.select(Batch)).first()
+        if batch is None:
+            batch = paper.create_batch("sipas-dichvu", link.unit, 1, leader=None,
+                                       double_entry=False, actor="test")
+            db.session.commit()
         return {"link": link.code, "unit": link.unit.code, "user_id": str(user.id),
-                "kind": "groups", "fmt": "json"}
+                "kind": "groups", "fmt": "json", "batch_id": str(batch.id),
+                "serial": paper.format_serial(batch.sheets[0].serial)}
 
 
 def staff_rules(app: Flask) -> list[tuple[str, str]]:
@@ -69,8 +77,11 @@ def test_every_staff_route_works_for_an_admin(app: Flask, admin_client: FlaskCli
         if method != "GET":
             continue
         response = admin_client.get(url)
-        assert response.status_code == 200, url
+        # 302: a page that does not apply to the sheet's state (reconcile an untyped sheet)
+        # sends the officer where it does; nothing may fail.
+        assert response.status_code in (200, 302), url
         assert response.headers["Cache-Control"] == "no-store", url
+        response.close()  # downloads are files that closing removes
 
 
 @pytest.fixture

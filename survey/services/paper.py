@@ -1,0 +1,339 @@
+"""Paper forms in residential groups: batches of printed sheets, entry, double entry, progress.
+
+A batch is a run of printed sheets of one questionnaire for one unit, each with a serial (and a
+QR code of its entry page) on every page. A leader types a returned sheet in; its serial can be
+stored only once. In a double-entry batch a second person types the same sheet without seeing
+the first entry; when both agree the response is stored, and when they differ the fields are
+listed for reconciliation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from questionnaires import Questionnaire
+
+from ..extensions import db
+from ..models import Batch, Response, Sheet, SheetEntry, Unit, User
+from . import audit
+from . import units as unit_service
+from .answers import check_answers
+from .questionnaires import get_questionnaire
+from .stats import answers_of, record, score_milli
+from .submissions import digest_of, save_response
+
+# Paper responses get an id derived from the serial: typing a sheet again can only find it.
+PAPER_NAMESPACE = uuid.UUID("6f1d4c1e-8f0e-4b4a-9f35-3a2b7a0c5e11")
+MAX_SHEETS = 2000
+
+Outcome = Literal["stored", "waiting", "mismatch"]
+
+
+class PaperError(ValueError):
+    """A sheet cannot be entered or changed; the message says why, in Vietnamese."""
+
+
+def response_id_for(serial: int) -> uuid.UUID:
+    """Return the response id of the sheet with this serial."""
+    return uuid.uuid5(PAPER_NAMESPACE, f"sheet:{serial}")
+
+
+def format_serial(serial: int) -> str:
+    """Return a serial as printed: six digits."""
+    return f"{serial:06d}"
+
+
+def parse_serial(text: str) -> int | None:
+    """Return the serial typed or scanned ("000123", "123"), or None."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        return None
+    serial = int(text)
+    return serial if serial > 0 else None
+
+
+def create_batch(questionnaire_id: str, unit: Unit, sheet_count: int, *,
+                 leader: User | None, double_entry: bool, note: str = "",
+                 actor: User | str | None) -> Batch:
+    """Create a batch and allocate its serials (the next free numbers)."""
+    if get_questionnaire(questionnaire_id) is None:
+        raise PaperError(f"Không có phiếu khảo sát {questionnaire_id}.")
+    if not 1 <= sheet_count <= MAX_SHEETS:
+        raise PaperError(f"Số phiếu phải từ 1 đến {MAX_SHEETS}.")
+    if leader is not None and not unit_service.can_see(leader, unit):
+        raise PaperError(f"Tài khoản {leader.username} không phụ trách đơn vị {unit.code}.")
+    batch = Batch(questionnaire_id=questionnaire_id, unit_id=unit.id,
+                  leader_id=leader.id if leader else None, sheet_count=sheet_count,
+                  double_entry=double_entry, note=note.strip()[:200],
+                  created_by_id=actor.id if isinstance(actor, User) else None)
+    db.session.add(batch)
+    db.session.flush()
+    # Serials are unique; two batches created at once may race, and the UNIQUE constraint
+    # then refuses one of them (the caller reports it and the officer simply tries again).
+    start = (db.session.scalar(sa.select(sa.func.max(Sheet.serial))) or 0) + 1
+    db.session.add_all(Sheet(batch_id=batch.id, serial=start + i) for i in range(sheet_count))
+    db.session.flush()
+    audit.record(actor, "batch.create", f"batch {batch.id}", unit=unit.code,
+                 questionnaire=questionnaire_id, sheets=sheet_count,
+                 serials=[format_serial(start), format_serial(start + sheet_count - 1)],
+                 double_entry=double_entry, leader=leader.username if leader else None)
+    return batch
+
+
+def get_sheet(serial: int) -> Sheet | None:
+    """Return the sheet with this serial, or None."""
+    return db.session.scalar(sa.select(Sheet).where(Sheet.serial == serial))
+
+
+def can_use(user: User, batch: Batch) -> bool:
+    """Whether ``user`` may see and enter the sheets of ``batch``."""
+    return user.sees_all_units or any(u.id == batch.unit_id for u in user.units)
+
+
+SheetStatus = Literal["issued", "waiting", "mismatch", "counted", "verified"]
+
+
+def status_of(sheet: Sheet) -> SheetStatus:
+    """Return where a sheet stands.
+
+    issued: not typed yet; waiting: typed once, a second typing is due (double entry);
+    mismatch: the two typings differ; counted: stored and in the scores but still to be
+    checked; verified: settled.
+    """
+    if sheet.verified_at is not None:
+        return "verified"
+    if len(sheet.entries) >= 2:
+        return "mismatch"
+    if sheet.response is not None:
+        return "counted"
+    return "waiting" if sheet.entries else "issued"
+
+
+def next_pass(sheet: Sheet, user: User) -> int:
+    """Return which typing this user would do now (1 or 2), or raise PaperError."""
+    serial = format_serial(sheet.serial)
+    if sheet.verified_at is not None:
+        receipt = sheet.response.receipt if sheet.response else ""
+        raise PaperError(f"Phiếu số {serial} đã được nhập và lưu (mã phiếu {receipt}). "
+                         "Muốn sửa, hãy dùng nút Sửa.")
+    if not sheet.entries:
+        return 1
+    if len(sheet.entries) >= 2:
+        raise PaperError(f"Phiếu số {serial} đã nhập đủ hai lần; hãy đối chiếu các ô khác "
+                         "nhau.")
+    if sheet.entries[0].entered_by_id == user.id:
+        raise PaperError(f"Phiếu số {serial} cần người khác nhập lần hai (nhập kép không "
+                         "nhìn bản nhập đầu).")
+    return 2
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    """What an entry did, and the stored response when there is one."""
+
+    outcome: Outcome
+    response: Response | None = None
+
+
+def enter_sheet(sheet: Sheet, raw: Mapping[str, Any], user: User, *,
+                count_before_verified: bool = False) -> EntryResult:
+    """Check and record one typing of a sheet; store the response when it is settled.
+
+    In a double-entry batch the response is stored when both typings agree (or after a
+    reconciliation); with ``count_before_verified`` the first typing is stored and counted at
+    once, and the checks that follow correct it. Raises PaperError for a refused sheet and
+    InvalidAnswers for codes that do not fit.
+    """
+    if not can_use(user, sheet.batch):
+        raise PaperError("Tài khoản này không được nhập phiếu của đơn vị này.")
+    pass_no = next_pass(sheet, user)
+    questionnaire = get_questionnaire(sheet.batch.questionnaire_id)
+    assert questionnaire is not None  # noqa: S101  (the batch points to a stored one)
+    answers, errors = check_answers(questionnaire, raw)
+    if errors:
+        raise InvalidAnswers(errors)
+    db.session.add(SheetEntry(sheet_id=sheet.id, pass_no=pass_no, entered_by_id=user.id,
+                              answers=answers))
+    db.session.flush()
+    db.session.refresh(sheet)
+    if not sheet.batch.double_entry:
+        return EntryResult("stored", _settle(sheet, questionnaire, answers, user))
+    if pass_no == 1:
+        if count_before_verified:
+            _store(sheet, questionnaire, answers, user)
+        return EntryResult("waiting", sheet.response)
+    if sheet.entries[0].answers == answers:
+        return EntryResult("stored", _settle(sheet, questionnaire, answers, user))
+    return EntryResult("mismatch", sheet.response)
+
+
+class InvalidAnswers(ValueError):
+    """Typed codes that do not fit their questions; ``errors`` maps question id to reason."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+def _store(sheet: Sheet, questionnaire: Questionnaire, answers: Mapping[str, int | str],
+           user: User) -> Response:
+    unit = db.session.get(Unit, sheet.batch.unit_id)
+    assert unit is not None  # noqa: S101
+    stored = save_response(questionnaire, unit, "paper", response_id_for(sheet.serial), answers,
+                           entered_by=user, rollback_on_race=False)
+    stored.response.sheet_id = sheet.id
+    db.session.flush()
+    db.session.refresh(sheet)
+    return stored.response
+
+
+def _settle(sheet: Sheet, questionnaire: Questionnaire, answers: Mapping[str, int | str],
+            user: User) -> Response:
+    """Store (or correct) the sheet's response with its final answers, and mark it verified."""
+    if sheet.response is None:
+        response = _store(sheet, questionnaire, answers, user)
+    else:
+        response = sheet.response
+        edit_response(response, answers, user)
+    sheet.verified_at = datetime.now(UTC)
+    db.session.flush()
+    audit.record(user, "sheet.verify", format_serial(sheet.serial), receipt=response.receipt)
+    return response
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A field the two typings disagree on."""
+
+    question_id: str
+    first: int | str | None
+    second: int | str | None
+
+
+def differences(sheet: Sheet) -> list[Difference]:
+    """Return the fields where the first and second typing differ, in questionnaire order."""
+    if len(sheet.entries) < 2:
+        return []
+    first, second = sheet.entries[0].answers, sheet.entries[1].answers
+    questionnaire = get_questionnaire(sheet.batch.questionnaire_id)
+    order = [q.id for q in questionnaire.questions] if questionnaire else sorted(
+        set(first) | set(second))
+    return [Difference(qid, first.get(qid), second.get(qid)) for qid in order
+            if first.get(qid) != second.get(qid)]
+
+
+def reconcile(sheet: Sheet, raw: Mapping[str, Any], user: User) -> Response:
+    """Store a sheet whose typings differ, with the values read again from the paper.
+
+    ``raw`` holds the chosen value of each differing field; agreed fields are kept.
+    """
+    if not can_use(user, sheet.batch):
+        raise PaperError("Tài khoản này không được nhập phiếu của đơn vị này.")
+    if status_of(sheet) != "mismatch":
+        raise PaperError(f"Phiếu số {format_serial(sheet.serial)} không cần đối chiếu.")
+    questionnaire = get_questionnaire(sheet.batch.questionnaire_id)
+    assert questionnaire is not None  # noqa: S101
+    diffs = differences(sheet)
+    chosen, errors = check_answers(questionnaire, {d.question_id: raw.get(d.question_id, "")
+                                                   for d in diffs})
+    if errors:
+        raise InvalidAnswers(errors)
+    answers = {k: v for k, v in sheet.entries[0].answers.items()
+               if k not in {d.question_id for d in diffs}}
+    answers.update(chosen)
+    response = _settle(sheet, questionnaire, answers, user)
+    audit.record(user, "sheet.reconcile", format_serial(sheet.serial),
+                 fields={d.question_id: [d.first, d.second, answers.get(d.question_id)]
+                         for d in diffs})
+    return response
+
+
+def edit_response(response: Response, raw: Mapping[str, Any], user: User) -> dict[str, Any]:
+    """Change a stored response's answers; the audit log keeps who, when, old and new.
+
+    Returns the changes as ``{question_id: [old, new]}`` (empty when nothing changed).
+    """
+    questionnaire = get_questionnaire(response.questionnaire_id, response.questionnaire_version)
+    assert questionnaire is not None  # noqa: S101
+    answers, errors = check_answers(questionnaire, raw)
+    if errors:
+        raise InvalidAnswers(errors)
+    old = answers_of(response)
+    changes: dict[str, Any] = {qid: [old.get(qid), answers.get(qid)]
+                               for qid in sorted(set(old) | set(answers))
+                               if old.get(qid) != answers.get(qid)}
+    if not changes:
+        return {}
+    from ..models import Answer
+
+    record(response, sign=-1)  # out of the rollups with the old answers ...
+    response.answers = [
+        Answer(question_id=qid, option_code=value if isinstance(value, int) else None,
+               text_value=value if isinstance(value, str) else None)
+        for qid, value in answers.items()]
+    unit = db.session.get(Unit, response.unit_id)
+    assert unit is not None  # noqa: S101
+    response.digest = digest_of(questionnaire, unit, response.channel, answers)
+    response.score_milli = score_milli(response.questionnaire_id, answers)
+    db.session.flush()
+    record(response)  # ... and back in with the new ones
+    audit.record(user, "response.edit", response.receipt, changes=changes,
+                 at=datetime.now(UTC).isoformat())
+    return changes
+
+
+@dataclass
+class Progress:
+    """Sheets of one unit (or the ward): issued, returned, entered, verified, and the target."""
+
+    unit: Unit | None
+    issued: int = 0
+    returned: int = 0
+    entered: int = 0
+    verified: int = 0
+    target: int | None = None
+
+    @property
+    def share(self) -> float | None:
+        """Return verified sheets as a percentage of the target."""
+        return 100 * self.verified / self.target if self.target else None
+
+
+def progress(visible: Sequence[Unit], *, ward_target: int, questionnaire_id: str | None = None
+             ) -> tuple[list[Progress], Progress]:
+    """Return the progress of each unit with batches (and of all together) against targets.
+
+    A unit's target is its own ``sample_target`` or, for a group, the ward's target shared
+    evenly between the groups; the whole's target is the ward's.
+    """
+    ids = [u.id for u in visible]
+    query = sa.select(Batch).where(Batch.unit_id.in_(ids))
+    if questionnaire_id:
+        query = query.where(Batch.questionnaire_id == questionnaire_id)
+    batches = db.session.scalars(query).all()
+    groups = [u for u in visible if u.kind == "group"]
+    share_target = -(-ward_target // len(groups)) if groups else None
+    rows: dict[int, Progress] = {}
+    for batch in batches:
+        unit = next(u for u in visible if u.id == batch.unit_id)
+        row = rows.setdefault(unit.id, Progress(unit, target=unit.sample_target or (
+            share_target if unit.kind == "group" else None)))
+        entered = sum(1 for s in batch.sheets if s.entries)
+        row.issued += batch.sheet_count
+        row.returned += max(batch.returned_count, entered)
+        row.entered += entered
+        row.verified += sum(1 for s in batch.sheets if s.verified_at is not None)
+    total = Progress(None, target=ward_target)
+    for row in rows.values():
+        total.issued += row.issued
+        total.returned += row.returned
+        total.entered += row.entered
+        total.verified += row.verified
+    ordered = sorted(rows.values(), key=lambda r: r.unit.code if r.unit else "")
+    return ordered, total

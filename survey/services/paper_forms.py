@@ -1,0 +1,117 @@
+"""Printed sheets (A4 PDF) and the XLSX entry template of a questionnaire."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from pathlib import Path
+
+import xlsxwriter
+from flask import render_template
+
+from analysis.wide import wide_columns
+from questionnaires import Questionnaire
+
+from ..models import Batch, Unit
+from .paper import format_serial
+from .qrcodes import qr_svg
+from .questionnaires import get_questionnaire
+from .stats import scheme_of
+
+
+def sheet_url(base_url: str, serial: int) -> str:
+    """Return the entry page of a sheet (what its QR code holds)."""
+    return f"{base_url.rstrip('/')}/staff/sheets/{format_serial(serial)}"
+
+
+def write_sheets_pdf(batch: Batch, path: Path | str, *, base_url: str) -> None:
+    """Write one printable form per sheet of the batch, mirroring the on-screen numbering."""
+    from weasyprint import HTML
+
+    questionnaire = get_questionnaire(batch.questionnaire_id)
+    assert questionnaire is not None  # noqa: S101
+    sheets = [
+        {"serial": format_serial(s.serial),
+         "qr": "data:image/svg+xml;base64," + base64.b64encode(
+             qr_svg(sheet_url(base_url, s.serial))).decode()}
+        for s in batch.sheets]
+    ward = batch.unit.ward
+    html = render_template("paper/sheets.html", batch=batch, questionnaire=questionnaire,
+                           sheets=sheets, unit=batch.unit,
+                           organisation=ward.name if ward else "")
+    HTML(string=html).write_pdf(str(path))
+
+
+def write_template(questionnaire: Questionnaire, visible: Sequence[Unit],
+                   path: Path | str, rows: int = 1000) -> None:
+    """Write an XLSX in the contract §5 layout with drop-down lists of the valid codes."""
+    scheme = scheme_of(questionnaire)
+    columns = wide_columns(scheme)
+    codebook = {entry["id"]: entry for entry in scheme.codebook}
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_urls": False})
+    head = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    bold = book.add_format({"bold": True})
+    # The data sheet first: import reads the sheet named "Dữ liệu".
+    data = book.add_worksheet("Dữ liệu")
+    data.freeze_panes(1, 0)
+    data.write_row(0, 0, columns, head)
+    data.set_column(0, 0, 12)
+    data.set_column(1, 1, 18)
+    data.set_column(2, 3, 10)
+    data.set_column(4, len(columns) - 1, 9)
+    unit_codes = [u.code for u in visible][:200]
+    for col, name in enumerate(columns):
+        entry = codebook.get(name)
+        options: dict[str, object] = {}
+        if name == "unit" and unit_codes and len(",".join(unit_codes)) < 250:
+            options = {"validate": "list", "source": unit_codes}
+        elif name == "channel":
+            options = {"validate": "list", "source": ["paper", "import"]}
+        elif name == "submitted_at":
+            options = {"validate": "any", "input_title": "submitted_at",
+                       "input_message": "Ngày giờ (YYYY-MM-DD HH:MM), giờ Việt Nam; để trống = "
+                                        "lúc nhập."}
+        elif entry is not None and entry["type"] == "choice":
+            codes = [str(o["code"]) for o in entry["options"]]
+            labels = "; ".join(f"{o['code']} = {o['label']}" for o in entry["options"])
+            options = {"validate": "list", "source": codes, "input_title": name[:32],
+                       "input_message": labels[:255], "error_title": "Mã không hợp lệ",
+                       "error_message": f"Chọn một mã: {', '.join(codes)}"[:255]}
+        if options:
+            data.data_validation(1, col, rows, col, options)
+        if entry is not None:
+            data.write_comment(0, col, entry["text"][:1000])
+    guide = book.add_worksheet("Hướng dẫn")
+    guide.set_column(0, 0, 100)
+    lines = [
+        (f"Mẫu nhập phiếu: {questionnaire.title.vi} ({questionnaire.id}, phiên bản "
+         f"{questionnaire.version})", bold),
+        ("Mỗi dòng của trang “Dữ liệu” là một phiếu. Ghi mã số của câu trả lời (chọn trong danh "
+         "sách thả xuống); để trống câu không trả lời.", wrap),
+        ("Cột unit: mã tổ dân phố (có thể để trống nếu chọn đơn vị khi nhập tệp). Cột channel: "
+         "paper cho phiếu giấy. response_id và submitted_at có thể để trống.", wrap),
+        ("Nhập tệp tại trang “Nhập tệp” hoặc bằng lệnh: flask --app wsgi import TỆP.xlsx "
+         f"--questionnaire {questionnaire.id} --channel paper. Có một dòng sai thì không dòng "
+         "nào được nhập và mọi lỗi được liệt kê theo dòng và cột.", wrap),
+        ("Trang “Mã hóa” liệt kê mọi câu hỏi và mã của từng câu trả lời.", wrap),
+    ]
+    for i, (text, fmt) in enumerate(lines):
+        guide.write(i, 0, text, fmt)
+    codes = book.add_worksheet("Mã hóa")
+    codes.set_column(0, 0, 12)
+    codes.set_column(1, 1, 70)
+    codes.set_column(2, 2, 8)
+    codes.set_column(3, 3, 40)
+    codes.write_row(0, 0, ["Câu", "Nội dung", "Mã", "Câu trả lời"], head)
+    row = 1
+    for entry in scheme.codebook:
+        for option in entry["options"] or [None]:
+            codes.write(row, 0, entry["id"])
+            codes.write(row, 1, entry["text"], wrap)
+            if option is not None:
+                codes.write_number(row, 2, option["code"])
+                codes.write(row, 3, option["label"])
+            row += 1
+    book.close()

@@ -1,0 +1,376 @@
+"""Paper forms: batches, printed sheets, keyboard entry, double entry, scoping and progress."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from survey.extensions import db
+from survey.models import AuditLog, Batch, Response, Sheet, SheetEntry, Unit, User
+from survey.services import paper, stats, units
+from tests.conftest import login, require_program
+
+QID = "sipas-dichvu"
+
+
+@pytest.fixture
+def groups(app: Flask, ward: Unit) -> tuple[Unit, Unit]:
+    one = units.create_unit("TDP-01", "Tổ dân phố số 1", "group", parent=ward, actor="t")
+    two = units.create_unit("TDP-02", "Tổ dân phố số 2", "group", parent=ward, actor="t")
+    db.session.commit()
+    return one, two
+
+
+@pytest.fixture
+def people(make_user: Callable[..., User], groups: tuple[Unit, Unit]) -> dict[str, User]:
+    return {"staff": make_user("canbo", "staff"),
+            "leader1": make_user("totruong1", "leader", [groups[0]]),
+            "helper1": make_user("thuky1", "leader", [groups[0]]),
+            "leader2": make_user("totruong2", "leader", [groups[1]])}
+
+
+def make_batch(unit: Unit, count: int = 3, *, double: bool = False,
+               leader: User | None = None) -> Batch:
+    batch = paper.create_batch(QID, unit, count, leader=leader, double_entry=double,
+                               actor="test")
+    db.session.commit()
+    return batch
+
+
+def sheet_data(**codes: Any) -> dict[str, str]:
+    """A filled sheet as the entry form posts it: every item 4 unless changed."""
+    data = {f"q_q{i}": "4" for i in range(15, 34)}
+    data.update({"q_linh_vuc": "1", "q_gioi_tinh": "2", "q_y_kien": "Đường tổ bị ngập"})
+    data.update({f"q_{k}": str(v) for k, v in codes.items()})
+    return data
+
+
+def serials(batch: Batch) -> list[str]:
+    return [paper.format_serial(s.serial) for s in batch.sheets]
+
+
+def test_a_batch_allocates_consecutive_unique_serials(app: Flask, groups: tuple[Unit, Unit],
+                                                      people: dict[str, User]) -> None:
+    first = make_batch(groups[0], 3, leader=people["leader1"])
+    second = make_batch(groups[1], 2)
+    numbers = [s.serial for s in first.sheets + second.sheets]
+    assert numbers == list(range(numbers[0], numbers[0] + 5))
+    assert serials(first)[0] == f"{numbers[0]:06d}"
+    with pytest.raises(paper.PaperError, match="không phụ trách đơn vị TDP-02"):
+        paper.create_batch(QID, groups[1], 2, leader=people["leader1"], double_entry=False,
+                           actor="test")
+    db.session.rollback()
+    with pytest.raises(paper.PaperError, match="Số phiếu phải từ 1 đến 2000"):
+        paper.create_batch(QID, groups[1], 0, leader=None, double_entry=False, actor="test")
+
+
+def test_staff_issue_a_batch_and_print_it(client: FlaskClient, groups: tuple[Unit, Unit],
+                                          people: dict[str, User], tmp_path: Path) -> None:
+    login(client, "canbo")
+    response = client.post("/staff/batches", data={
+        "questionnaire": QID, "unit": "TDP-01", "leader": "totruong1", "sheet_count": "2",
+        "double_entry": "y", "note": "Đợt tháng 11"})
+    assert response.status_code == 302
+    batch = db.session.scalars(sa.select(Batch)).one()
+    assert (batch.sheet_count, batch.double_entry, batch.leader_id) == (
+        2, True, people["leader1"].id)
+    pdf = client.get(f"/staff/batches/{batch.id}/forms.pdf")
+    assert pdf.status_code == 200
+    content = pdf.data
+    pdf.close()
+    path = tmp_path / "forms.pdf"
+    path.write_bytes(content)
+    pdftotext = require_program("pdftotext")
+    text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for serial in serials(batch):
+        assert serial in text
+    assert "Công chức có thái độ giao tiếp lịch sự, tôn trọng đối với người dân." in text
+    assert "Tổ dân phố số 1" in text
+    pdftoppm, zbarimg = require_program("pdftoppm"), require_program("zbarimg")
+    subprocess.run([pdftoppm, "-png", "-r", "150", "-f", "1", "-l", "1", str(path),
+                    str(tmp_path / "page")], check=True)
+    page = next(tmp_path.glob("page*.png"))
+    decoded = subprocess.run([zbarimg, "-q", "--raw", str(page)], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    assert decoded == f"http://survey.test/staff/sheets/{serials(batch)[0]}"
+
+
+def test_single_entry_stores_once(client: FlaskClient, groups: tuple[Unit, Unit],
+                                  people: dict[str, User]) -> None:
+    batch = make_batch(groups[0], 2)
+    first, second = serials(batch)
+    login(client, "totruong1")
+    page = client.get(f"/staff/sheets/{first}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'inputmode="numeric"' in html
+    assert "autofocus" in html
+    assert "js/entry.js" in html
+    saved = client.post(f"/staff/sheets/{first}", data=sheet_data(q15=5))
+    assert saved.status_code == 302
+    assert saved.headers["Location"].endswith(f"/staff/sheets/{second}")  # on to the next
+    again = client.post(f"/staff/sheets/{first}", data=sheet_data(q15=1))
+    assert again.status_code == 409
+    assert "đã được nhập và lưu" in again.get_data(as_text=True)
+    stored = db.session.scalars(sa.select(Response)).one()
+    assert (stored.channel, stored.entered_by_id) == ("paper", people["leader1"].id)
+    assert {a.question_id: a.value for a in stored.answers}["q15"] == 5
+    assert stored.sheet_id == batch.sheets[0].id
+    assert stats.in_step()
+
+
+def test_bad_codes_are_shown_by_field_and_nothing_is_stored(client: FlaskClient,
+                                                            groups: tuple[Unit, Unit],
+                                                            people: dict[str, User]) -> None:
+    batch = make_batch(groups[0], 1)
+    login(client, "totruong1")
+    response = client.post(f"/staff/sheets/{serials(batch)[0]}",
+                           data=sheet_data(q20="7", gioi_tinh="x"))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "unknown code &#39;7&#39;" in html
+    assert 'href="#i-gioi_tinh"' in html
+    assert 'value="7"' in html  # what was typed stays, to be corrected
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SheetEntry)) == 0
+
+
+def test_double_entry_agreeing_typings_store_one_response(
+        client: FlaskClient, app: Flask, groups: tuple[Unit, Unit],
+        people: dict[str, User]) -> None:
+    batch = make_batch(groups[0], 1, double=True)
+    serial = serials(batch)[0]
+    login(client, "totruong1")
+    assert client.post(f"/staff/sheets/{serial}", data=sheet_data()).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+    same_person = client.get(f"/staff/sheets/{serial}").get_data(as_text=True)
+    assert "cần người khác nhập lần hai" in same_person
+    other = app.test_client()
+    login(other, "thuky1")
+    blind = other.get(f"/staff/sheets/{serial}").get_data(as_text=True)
+    assert "nhập lần 2" in blind
+    assert "Đường tổ bị ngập" not in blind  # the first typing is not shown
+    assert 'value="4"' not in blind
+    assert other.post(f"/staff/sheets/{serial}", data=sheet_data()).status_code == 302
+    sheet = db.session.scalars(sa.select(Sheet)).one()
+    assert paper.status_of(sheet) == "verified"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+
+
+def test_double_entry_mismatch_is_reconciled_field_by_field(
+        client: FlaskClient, app: Flask, groups: tuple[Unit, Unit],
+        people: dict[str, User]) -> None:
+    batch = make_batch(groups[0], 1, double=True)
+    serial = serials(batch)[0]
+    login(client, "totruong1")
+    client.post(f"/staff/sheets/{serial}", data=sheet_data(q17=2, q30=5))
+    other = app.test_client()
+    login(other, "thuky1")
+    response = other.post(f"/staff/sheets/{serial}", data=sheet_data(q17=3, q30=5, q31=""))
+    assert response.status_code == 302
+    sheet = db.session.scalars(sa.select(Sheet)).one()
+    assert paper.status_of(sheet) == "mismatch"
+    assert [(d.question_id, d.first, d.second) for d in paper.differences(sheet)] == [
+        ("q17", 2, 3), ("q31", 4, None)]
+    summary = stats.summary(stats.Filters(QID))
+    assert summary is not None
+    assert summary["n_responses"] == 0  # out of the scores until reconciled
+    page = client.get(f"/staff/sheets/{serial}/reconcile").get_data(as_text=True)
+    assert "q_q17" in page
+    assert "q_q31" in page
+    assert "q_q15" not in page
+    bad = client.post(f"/staff/sheets/{serial}/reconcile", data={"q_q17": "9", "q_q31": "4"})
+    assert bad.status_code == 400
+    done = client.post(f"/staff/sheets/{serial}/reconcile", data={"q_q17": "2", "q_q31": "4"})
+    assert done.status_code == 302
+    stored = db.session.scalars(sa.select(Response)).one()
+    answers = {a.question_id: a.value for a in stored.answers}
+    assert (answers["q17"], answers["q31"], answers["q30"]) == (2, 4, 5)
+    db.session.expire_all()
+    assert paper.status_of(db.session.scalars(sa.select(Sheet)).one()) == "verified"
+    log = db.session.scalars(sa.select(AuditLog).where(
+        AuditLog.action == "sheet.reconcile")).one()
+    assert log.details["fields"]["q17"] == [2, 3, 2]
+    assert stats.in_step()
+
+
+def test_counting_before_verification_is_configurable(
+        app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(PAPER_COUNT_BEFORE_VERIFIED=True)
+    with app.app_context():
+        from survey.services import accounts
+
+        ward = units.create_unit("P", "Phường", "ward", actor="t")
+        unit = units.create_unit("TDP-01", "Tổ 1", "group", parent=ward, actor="t")
+        accounts.create_user("aa", "correct horse battery", "leader", [unit], actor="t")
+        accounts.create_user("bb", "correct horse battery", "leader", [unit], actor="t")
+        batch = paper.create_batch(QID, unit, 1, leader=None, double_entry=True, actor="t")
+        db.session.commit()
+        serial = paper.format_serial(batch.sheets[0].serial)
+    first, second = app.test_client(), app.test_client()
+    login(first, "aa")
+    login(second, "bb")
+    first.post(f"/staff/sheets/{serial}", data=sheet_data(q17=2))
+    with app.app_context():
+        summary = stats.summary(stats.Filters(QID))
+        assert summary is not None
+        assert summary["n_responses"] == 1  # counted at once ...
+    second.post(f"/staff/sheets/{serial}", data=sheet_data(q17=3))
+    first.post(f"/staff/sheets/{serial}/reconcile", data={"q_q17": "3"})
+    with app.app_context():
+        stored = db.session.scalars(sa.select(Response)).one()  # ... and corrected, not doubled
+        assert {a.question_id: a.value for a in stored.answers}["q17"] == 3
+        assert stats.in_step()
+
+
+def test_edits_are_audited_with_old_and_new(client: FlaskClient, groups: tuple[Unit, Unit],
+                                            people: dict[str, User]) -> None:
+    batch = make_batch(groups[0], 1)
+    serial = serials(batch)[0]
+    login(client, "totruong1")
+    client.post(f"/staff/sheets/{serial}", data=sheet_data(q20=2))
+    form = client.get(f"/staff/sheets/{serial}/edit").get_data(as_text=True)
+    assert re.search(r'name="q_q20" value="2"', form)
+    response = client.post(f"/staff/sheets/{serial}/edit", data=sheet_data(q20=5, y_kien=""))
+    assert response.status_code == 302
+    stored = db.session.scalars(sa.select(Response)).one()
+    answers = {a.question_id: a.value for a in stored.answers}
+    assert answers["q20"] == 5
+    assert "y_kien" not in answers
+    entry = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "response.edit")
+                               ).one()
+    assert entry.actor == "totruong1"
+    assert entry.details["changes"] == {"q20": [2, 5], "y_kien": ["Đường tổ bị ngập", None]}
+    summary = stats.summary(stats.Filters(QID))
+    assert summary is not None
+    q20 = next(i for g in summary["groups"] for i in g["items"] if i["id"] == "q20")
+    assert (q20["n"], q20["satisfied"]) == (1, 1)
+    assert stats.in_step()
+
+
+def test_a_leader_cannot_read_or_write_another_groups_paper(
+        client: FlaskClient, groups: tuple[Unit, Unit], people: dict[str, User]) -> None:
+    own = make_batch(groups[0], 1)
+    other = make_batch(groups[1], 1)
+    login(client, "totruong2")
+    client.post(f"/staff/sheets/{serials(other)[0]}", data=sheet_data())
+    client.post("/logout")
+    login(client, "totruong1")
+    theirs = serials(other)[0]
+    for method, url, data in [
+        ("GET", f"/staff/batches/{other.id}", None),
+        ("POST", f"/staff/batches/{other.id}", {"returned": "1"}),
+        ("GET", f"/staff/batches/{other.id}/forms.pdf", None),
+        ("GET", f"/staff/sheets/{theirs}", None),
+        ("POST", f"/staff/sheets/{theirs}", sheet_data()),
+        ("GET", f"/staff/sheets/{theirs}/edit", None),
+        ("POST", f"/staff/sheets/{theirs}/edit", sheet_data(q15=1)),
+        ("GET", f"/staff/sheets/{theirs}/reconcile", None),
+        ("POST", f"/staff/sheets/{theirs}/reconcile", {"q_q15": "1"}),
+        ("POST", "/staff/batches", {"questionnaire": QID, "unit": "TDP-01",
+                                    "sheet_count": "5"}),
+    ]:
+        response = client.open(url, method=method, data=data)
+        assert response.status_code == 403, (method, url)
+    listing = client.get("/staff/batches").get_data(as_text=True)
+    assert f"Lô {own.id}" in listing
+    assert f"Lô {other.id}" not in listing
+    progress = client.get("/staff/progress").get_data(as_text=True)
+    assert "TDP-01" in progress
+    assert "TDP-02" not in progress
+    assert "Cả phường" not in progress
+    stored = db.session.scalars(sa.select(Response)).one()
+    assert {a.question_id: a.value for a in stored.answers}["q15"] == 4  # untouched
+
+
+def test_entry_start_opens_a_sheet_by_serial(client: FlaskClient, groups: tuple[Unit, Unit],
+                                             people: dict[str, User]) -> None:
+    batch = make_batch(groups[0], 1)
+    login(client, "totruong1")
+    number = batch.sheets[0].serial
+    response = client.post("/staff/entry", data={"serial": str(number)})
+    assert response.headers["Location"].endswith(f"/staff/sheets/{number:06d}")
+    missing = client.post("/staff/entry", data={"serial": "999999"})
+    assert missing.status_code == 400
+    assert "Không có phiếu số này." in missing.get_data(as_text=True)
+    for odd in ("abc", "0", "%00", "9" * 20):
+        assert client.get(f"/staff/sheets/{odd}").status_code == 404
+
+
+def test_progress_counts_issued_returned_entered_verified(
+        client: FlaskClient, app: Flask, groups: tuple[Unit, Unit],
+        people: dict[str, User]) -> None:
+    single = make_batch(groups[0], 4)
+    double = make_batch(groups[1], 3, double=True)
+    login(client, "canbo")
+    client.post(f"/staff/batches/{single.id}", data={"returned": "3"})
+    for serial in serials(single)[:2]:
+        client.post(f"/staff/sheets/{serial}", data=sheet_data())
+    client.post(f"/staff/sheets/{serials(double)[0]}", data=sheet_data())
+    rows, total = paper.progress([groups[0], groups[1]], ward_target=200)
+    by_code = {r.unit.code: r for r in rows if r.unit}
+    assert (by_code["TDP-01"].issued, by_code["TDP-01"].returned, by_code["TDP-01"].entered,
+            by_code["TDP-01"].verified, by_code["TDP-01"].target) == (4, 3, 2, 2, 100)
+    assert (by_code["TDP-02"].issued, by_code["TDP-02"].entered,
+            by_code["TDP-02"].verified) == (3, 1, 0)
+    assert (total.issued, total.verified, total.target) == (7, 2, 200)
+    html = client.get("/staff/progress").get_data(as_text=True)
+    assert "Cả phường" in html
+    assert "1,0\u00a0%" in html  # 2 of 200
+    bad = client.post(f"/staff/batches/{single.id}", data={"returned": "9"})
+    assert bad.status_code == 400
+
+
+def test_template_xlsx_has_code_lists_and_imports_back(client: FlaskClient,
+                                                       groups: tuple[Unit, Unit],
+                                                       people: dict[str, User]) -> None:
+    from openpyxl import load_workbook
+
+    login(client, "canbo")
+    response = client.get(f"/staff/template.xlsx?questionnaire={QID}")
+    assert response.status_code == 200
+    content = response.data
+    response.close()
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Dữ liệu", "Hướng dẫn", "Mã hóa"]
+    sheet = book["Dữ liệu"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["response_id", "submitted_at", "unit", "channel"]
+    validations = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
+    q15 = header.index("q15") + 1
+    from openpyxl.utils import get_column_letter
+
+    column = get_column_letter(q15)
+    assert validations[f"{column}2:{column}1001"] == '"1,2,3,4,5"'
+    assert '"TDP-01,TDP-02"' in validations.values()
+    sheet.cell(row=2, column=header.index("unit") + 1, value="TDP-01")
+    sheet.cell(row=2, column=q15, value=5)
+    sheet.cell(row=3, column=header.index("unit") + 1, value="TDP-02")
+    sheet.cell(row=3, column=q15, value=2)
+    filled = io.BytesIO()
+    book.save(filled)
+    uploaded = client.post("/staff/import", data={
+        "questionnaire": QID, "unit": "", "channel": "paper",
+        "file": (io.BytesIO(filled.getvalue()), "mau.xlsx")},
+        content_type="multipart/form-data")
+    assert uploaded.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 2
+
+
+def test_every_paper_route_needs_login(client: FlaskClient, groups: tuple[Unit, Unit]) -> None:
+    batch = make_batch(groups[0], 1)
+    serial = serials(batch)[0]
+    for url in ("/staff/batches", f"/staff/batches/{batch.id}", f"/staff/sheets/{serial}",
+                f"/staff/batches/{batch.id}/forms.pdf", "/staff/progress", "/staff/entry",
+                f"/staff/sheets/{serial}/edit", f"/staff/sheets/{serial}/reconcile",
+                "/staff/template.xlsx"):
+        assert client.get(url).status_code == 302, url
