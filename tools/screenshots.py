@@ -142,7 +142,30 @@ def main() -> None:
                 page.fill("#password", password)
                 page.locator("button[type=submit]").click()
                 page.wait_for_load_state()
+                if name == "phone":
+                    page.goto(base + "/staff/batches")
+                    page.select_option("#questionnaire", "sipas-dichvu")
+                    page.select_option("#unit", "TDP-01")
+                    page.fill("#sheet_count", "5")
+                    page.check("#double_entry")
+                    page.locator("form.card button[type=submit]").click()
+                    page.wait_for_load_state()
+                batch_url = page.url
+                serial = page.locator("td").first.inner_text().strip() if "/batches/" in \
+                    batch_url else ""
+                if serial:
+                    page.goto(f"{base}/staff/sheets/{serial}")
+                    shot("sheet-entry")
+                    for i in range(15, 34):
+                        page.fill(f"#i-q{i}", str(4 + i % 2))
+                    page.locator("form.entry button[type=submit]").click()
+                    page.wait_for_load_state()
+                    shot("sheet-next")
+                    page.goto(batch_url)
+                    shot("batch", full=True)
                 for url, label in [("/staff/", "dashboard"),
+                                   ("/staff/batches", "batches"),
+                                   ("/staff/progress", "progress"),
                                    ("/staff/?unit=HCC-DDXD", "dashboard-unit"),
                                    ("/staff/suggestions", "suggestions"),
                                    ("/staff/follow-up", "follow-up"),
