@@ -12,6 +12,7 @@ from . import accounts, units
 
 ADMIN_USERNAME = "admin"
 WARD = ("TRANLIEU", "Phường Trần Liễu")
+GROUP_QUESTIONNAIRES = ("sipas-chinhsach", "papi-phuong", "sipas-dichvu")
 # (code, name, kind, questionnaires)
 UNITS = (
     ("HCC-TPHT", "Trung tâm Phục vụ hành chính công - Quầy Tư pháp - Hộ tịch", "counter",
@@ -21,9 +22,9 @@ UNITS = (
     ("HCC-CT", "Trung tâm Phục vụ hành chính công - Quầy Chứng thực", "counter",
      ("sipas-dichvu", "mau-02")),
     ("PVHXH", "Phòng Văn hóa - Xã hội", "office", ("mau-02",)),
-    ("TDP-01", "Tổ dân phố số 1", "group", ("sipas-dichvu",)),
-    ("TDP-02", "Tổ dân phố số 2", "group", ("sipas-dichvu",)),
-    ("TDP-03", "Tổ dân phố số 3", "group", ("sipas-dichvu",)),
+    ("TDP-01", "Tổ dân phố số 1", "group", GROUP_QUESTIONNAIRES),
+    ("TDP-02", "Tổ dân phố số 2", "group", GROUP_QUESTIONNAIRES),
+    ("TDP-03", "Tổ dân phố số 3", "group", GROUP_QUESTIONNAIRES),
 )
 
 

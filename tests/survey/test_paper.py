@@ -374,3 +374,93 @@ def test_every_paper_route_needs_login(client: FlaskClient, groups: tuple[Unit, 
                 f"/staff/sheets/{serial}/edit", f"/staff/sheets/{serial}/reconcile",
                 "/staff/template.xlsx"):
         assert client.get(url).status_code == 302, url
+
+
+def test_papi_phuong_json_gives_dimensions_and_total_per_group_and_ward(
+        app: Flask, groups: tuple[Unit, Unit], people: dict[str, User], tmp_path: Path) -> None:
+    """Contract §6.2 through the CLI: dimensions on 1–10, the total on 8–80."""
+    import json
+    import random
+
+    from survey.services.questionnaires import get_questionnaire
+
+    questionnaire = get_questionnaire("papi-phuong")
+    assert questionnaire is not None
+    rng = random.Random(12)
+    for unit in groups:
+        batch = paper.create_batch("papi-phuong", unit, 8, leader=None, double_entry=False,
+                                   actor="test")
+        for sheet in batch.sheets:
+            raw = {q.id: str(rng.choice([o.code for o in q.options]))
+                   for q in questionnaire.questions if q.type == "choice"}
+            paper.enter_sheet(sheet, raw, people["staff"])
+    db.session.commit()
+    runner = app.test_cli_runner()
+    for args in ([], ["--unit", "TDP-01"], ["--unit", "TDP-02"]):
+        out = tmp_path / "papi.json"
+        result = runner.invoke(args=["export", "--questionnaire", "papi-phuong", "--format",
+                                     "json", "--out", str(out), *args])
+        assert result.exit_code == 0, result.output
+        summary = json.loads(out.read_text(encoding="utf-8"))
+        assert summary["questionnaire"]["index"] == "papi"
+        assert summary["n_responses"] == (16 if not args else 8)
+        assert len(summary["groups"]) == 8
+        for group in summary["groups"]:
+            assert group["items"] == []
+            assert 1 <= group["value"] <= 10, group["id"]
+            k = len(group["subgroups"])
+            for sub in group["subgroups"]:
+                assert 1 / k - 1e-9 <= sub["value"] <= 10 / k + 1e-9
+            assert abs(group["value"] - sum(s["value"] for s in group["subgroups"])) < 1e-9
+        assert 8 <= summary["index"]["value"] <= 80
+        assert abs(summary["index"]["value"] - sum(g["value"] for g in summary["groups"])) < 1e-9
+
+
+def test_a_leader_walking_every_route_never_meets_another_groups_data(
+        app: Flask, client: FlaskClient, groups: tuple[Unit, Unit],
+        people: dict[str, User]) -> None:
+    """Every /staff/ and /api/ route, as the leader of group 1, aimed at group 2's objects."""
+    own_batch, other_batch = make_batch(groups[0], 1), make_batch(groups[1], 1)
+    other_link = units.ensure_link(groups[1], QID, actor="test")
+    units.ensure_link(groups[0], QID, actor="test")
+    db.session.commit()
+    secret = "Bí mật của tổ 2"
+    login(client, "canbo")
+    client.post(f"/staff/sheets/{serials(other_batch)[0]}", data=sheet_data(y_kien=secret))
+    client.post("/logout")
+    other_receipt = db.session.scalars(sa.select(Response)).one().receipt
+    login(client, "totruong1")
+    client.post(f"/staff/sheets/{serials(own_batch)[0]}", data=sheet_data(y_kien="Tổ 1"))
+    values = {"code": other_link.code, "batch_id": str(other_batch.id),
+              "serial": serials(other_batch)[0], "user_id": str(people["leader2"].id),
+              "kind": "groups", "fmt": "csv"}
+    unit_pages = {"/staff/units/<code>", "/staff/units/<code>/links"}
+    walked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(("/staff", "/api")):
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            value = "TDP-02" if rule.rule in unit_pages and name == "code" else values[name]
+            url = re.sub(rf"<(?:[^:>]+:)?{name}>", value, url)
+        names_an_object = bool(set(rule.arguments) - {"kind", "fmt"})
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            for query in ("?unit=TDP-02&questionnaire=sipas-dichvu", ""):
+                walked += 1
+                response = client.open(url + query, method=method, data=sheet_data(q15=1))
+                body = response.get_data().decode("utf-8", errors="replace")
+                response.close()
+                if names_an_object or query:
+                    # Aimed at group 2 (its unit, link, batch, sheet or leader): refused,
+                    # unless the page ignores the unit named and shows only group 1's.
+                    assert response.status_code in (400, 403, 404, 405) or (
+                        not names_an_object and response.status_code == 200), (method, url)
+                assert response.status_code >= 300 or (
+                    secret not in body and other_receipt not in body
+                    and "TDP-02" not in body), (method, url + query)
+    assert walked >= 40
+    stored = db.session.scalars(sa.select(Response).where(Response.receipt == other_receipt)
+                                ).one()
+    answers = {a.question_id: a.value for a in stored.answers}
+    assert (answers["q15"], answers["y_kien"]) == (4, secret)  # nothing written
+    assert other_batch.returned_count == 0
