@@ -34,7 +34,7 @@ run: $(VENV)/.runtime $(MO)
 	$(FLASK) init-db --demo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
 	@# No access log: its lines would pair a citizen's IP address with the counter's link.
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
+	$(BIN)/gunicorn --workers 2 --timeout 120 --bind $(HOST):$(PORT) wsgi:app
 
 test: $(VENV)/.dev $(MO)
 	$(BIN)/ruff check .

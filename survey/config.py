@@ -112,8 +112,46 @@ class ConfigError(RuntimeError):
     """The configuration cannot work; the message says which setting."""
 
 
+def _flag(value: Any, name: str) -> bool:
+    """Read a yes/no setting: 1/0, true/false, yes/no (any case), or a bool."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"SURVEY_{name} must be 1 or 0 (or true/false), got {value!r}")
+
+
+def _whole(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ConfigError(f"SURVEY_{name} must be a whole number, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"SURVEY_{name} must be a whole number, got {value!r}") from exc
+    if number < minimum:
+        raise ConfigError(f"SURVEY_{name} must be at least {minimum}, got {number}")
+    return number
+
+
 def check_config(config: dict[str, Any]) -> None:
-    """Fail at boot, not at the first request, when a setting cannot work."""
+    """Fail at boot, not at the first request, when a setting cannot work.
+
+    Settings from the environment arrive as JSON or text; yes/no and numeric ones are turned
+    into their real types here, so that "False" cannot count as true.
+    """
+    for name in ("PAPER_COUNT_BEFORE_VERIFIED", "RATELIMIT_ENABLED"):
+        config[name] = _flag(config.get(name), name)
+    config["SAMPLE_TARGET"] = _whole(config.get("SAMPLE_TARGET"), "SAMPLE_TARGET", 1)
+    config["MIN_CELL"] = _whole(config.get("MIN_CELL"), "MIN_CELL", 1)
+    targets = config.get("TARGETS") or {}
+    if not isinstance(targets, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100
+            for v in targets.values()):
+        raise ConfigError('SURVEY_TARGETS must be JSON like {"sipas-dichvu": 85} (0-100)')
+    config["TARGETS"] = targets
     key = config.get("SECRET_KEY")
     if not isinstance(key, str) or len(key) < 16:
         raise ConfigError("SURVEY_SECRET_KEY must be at least 16 characters")

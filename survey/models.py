@@ -254,13 +254,18 @@ class Batch(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "batch"
     __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["questionnaire_id", "questionnaire_version"],
+            ["questionnaire_version.questionnaire_id", "questionnaire_version.version"],
+            name="fk_batch_questionnaire_version", ondelete="RESTRICT"),
         sa.CheckConstraint("sheet_count BETWEEN 1 AND 2000", name="sheet_count_range"),
         sa.CheckConstraint("returned_count BETWEEN 0 AND sheet_count", name="returned_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    questionnaire_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("questionnaire.id", ondelete="RESTRICT"))
+    questionnaire_id: Mapped[str] = mapped_column(sa.String(64))
+    # The version printed on the sheets, which their entry is checked against.
+    questionnaire_version: Mapped[int]
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id", ondelete="RESTRICT"),
                                          index=True)
     leader_id: Mapped[int | None] = mapped_column(

@@ -188,3 +188,56 @@ def test_citizen_scans_qr_answers_everything_and_gets_a_receipt(
     assert answers["linh_vuc"] == "2"
     assert answers["do_tuoi"] == "5"
     assert answers["y_kien"] == "Cần thêm chỗ ngồi chờ ở quầy chứng thực."
+
+
+def test_a_leader_types_a_sheet_without_touching_the_mouse(live_server: LiveServer) -> None:
+    """Keyboard only: codes move on by themselves, Enter moves on and saves at the end."""
+    chromium = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    live_server.flask("users", "create", "canbo", "--role", "staff",
+                      stdin="correct horse battery\n")
+    base = live_server.base_url
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(f"{base}/login")
+        page.locator("#username").focus()
+        page.keyboard.type("canbo")
+        page.keyboard.press("Tab")
+        page.keyboard.type("correct horse battery")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.goto(f"{base}/staff/batches")
+        page.select_option("#questionnaire", "mau-02")
+        page.select_option("#unit", "HCC-CT")
+        page.fill("#sheet_count", "2")
+        with page.expect_navigation():
+            page.locator("form.card button[type=submit]").click()
+        first = page.locator("td").first.inner_text().strip()
+        page.goto(f"{base}/staff/sheets/{first}")
+        # mau-02: the field (text), items 1-9 (codes 1-5), sex, age, education (codes).
+        assert page.evaluate("document.activeElement.id") == "i-linh_vuc"
+        page.keyboard.type("Chứng thực bản sao")
+        page.keyboard.press("Enter")
+        for code in "543215432":
+            page.keyboard.type(code)  # a complete code moves on by itself
+        assert page.evaluate("document.activeElement.id") == "i-gioi_tinh"
+        page.keyboard.type("2")
+        page.keyboard.type("5")
+        page.keyboard.type("4")  # the last field: typing does not save ...
+        assert f"/staff/sheets/{first}" in page.url
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # ... Enter does
+        assert "Đã lưu phiếu số" in page.content()
+        browser.close()
+    engine = sa.create_engine(live_server.database_url)
+    with engine.connect() as conn:
+        answers = dict(conn.execute(sa.text(
+            "SELECT question_id, coalesce(CAST(option_code AS TEXT), text_value) FROM answer"
+        )).all())
+        assert conn.execute(sa.text("SELECT channel FROM response")).scalar_one() == "paper"
+    engine.dispose()
+    assert answers == {"linh_vuc": "Chứng thực bản sao", "q1": "5", "q2": "4", "q3": "3",
+                       "q4": "2", "q5": "1", "q6": "5", "q7": "4", "q8": "3", "q9": "2",
+                       "gioi_tinh": "2", "do_tuoi": "5", "trinh_do": "4"}

@@ -25,6 +25,7 @@ def upgrade():
     op.create_table('batch',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('questionnaire_id', sa.String(length=64), nullable=False),
+    sa.Column('questionnaire_version', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('leader_id', sa.Integer(), nullable=True),
     sa.Column('sheet_count', sa.Integer(), nullable=False),
@@ -37,7 +38,7 @@ def upgrade():
     sa.CheckConstraint('sheet_count BETWEEN 1 AND 2000', name=op.f('ck_batch_sheet_count_range')),
     sa.ForeignKeyConstraint(['created_by_id'], ['app_user.id'], name=op.f('fk_batch_created_by_id_app_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['leader_id'], ['app_user.id'], name=op.f('fk_batch_leader_id_app_user'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['questionnaire_id'], ['questionnaire.id'], name=op.f('fk_batch_questionnaire_id_questionnaire'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['questionnaire_id', 'questionnaire_version'], ['questionnaire_version.questionnaire_id', 'questionnaire_version.version'], name='fk_batch_questionnaire_version', ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_batch_unit_id_unit'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_batch'))
     )

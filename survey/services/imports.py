@@ -82,7 +82,8 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
 
 
 def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
-               default_unit: Unit | None, default_channel: str) -> list[Parsed]:
+               default_unit: Unit | None, default_channel: str,
+               allowed_units: set[int] | None = None) -> list[Parsed]:
     """Check every row; return them all, or raise ImportFailed listing every error."""
     errors: list[str] = []
     total = 0
@@ -129,12 +130,16 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
             error(number, f"#{len(header) + 1}", "more cells than the header has columns "
                   "(a comma inside a text that is not in quotes?)")
         cells = dict(zip(header, list(raw) + [""] * (len(header) - len(raw)), strict=False))
-        if all(cell_text(v) == "" for v in cells.values()):
-            continue  # blank lines at the end of a sheet
+        if all(cell_text(cells.get(q, "")) == "" for q in questions):
+            # No answer at all: a blank line, or a template row with only its id filled in.
+            continue
         before = len(errors)
         response_id = _response_id(cells.get("response_id"), number, error)
         submitted_at = _moment(cells.get("submitted_at"), number, error)
         unit = _unit(cells.get("unit"), default_unit, units, number, error)
+        if unit is not None and allowed_units is not None and unit.id not in allowed_units:
+            error(number, "unit", f"{unit.code} is not one of this account's units")
+            unit = None
         channel = cell_text(cells.get("channel")) or default_channel
         if channel not in CHANNELS:
             error(number, "channel", f"unknown channel {channel!r} (use {', '.join(CHANNELS)})")
@@ -258,10 +263,14 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire) -> tuple[int, int]
 
 def import_file(path: Path | str, questionnaire: Questionnaire, *, default_unit: Unit | None,
                 default_channel: str = "import", content: bytes | None = None,
-                handle: IO[bytes] | None = None) -> tuple[int, int]:
-    """Check then store a whole file; the caller commits on success and rolls back on error."""
+                handle: IO[bytes] | None = None,
+                allowed_units: set[int] | None = None) -> tuple[int, int]:
+    """Check then store a whole file; the caller commits on success and rolls back on error.
+
+    ``allowed_units`` limits the rows to those units (a group leader's import).
+    """
     rows = read_table(path, content if content is not None else
                       (handle.read() if handle is not None else None))
     parsed = parse_rows(rows, questionnaire, default_unit=default_unit,
-                        default_channel=default_channel)
+                        default_channel=default_channel, allowed_units=allowed_units)
     return store(parsed, questionnaire)

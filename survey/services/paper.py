@@ -27,9 +27,8 @@ from .answers import check_answers
 from .questionnaires import get_questionnaire
 from .stats import answers_of, record, score_milli
 from .submissions import digest_of, save_response
+from .text import clean_text
 
-# Paper responses get an id derived from the serial: typing a sheet again can only find it.
-PAPER_NAMESPACE = uuid.UUID("6f1d4c1e-8f0e-4b4a-9f35-3a2b7a0c5e11")
 MAX_SHEETS = 2000
 
 Outcome = Literal["stored", "waiting", "mismatch"]
@@ -37,11 +36,6 @@ Outcome = Literal["stored", "waiting", "mismatch"]
 
 class PaperError(ValueError):
     """A sheet cannot be entered or changed; the message says why, in Vietnamese."""
-
-
-def response_id_for(serial: int) -> uuid.UUID:
-    """Return the response id of the sheet with this serial."""
-    return uuid.uuid5(PAPER_NAMESPACE, f"sheet:{serial}")
 
 
 def format_serial(serial: int) -> str:
@@ -62,15 +56,17 @@ def create_batch(questionnaire_id: str, unit: Unit, sheet_count: int, *,
                  leader: User | None, double_entry: bool, note: str = "",
                  actor: User | str | None) -> Batch:
     """Create a batch and allocate its serials (the next free numbers)."""
-    if get_questionnaire(questionnaire_id) is None:
+    questionnaire = get_questionnaire(questionnaire_id)
+    if questionnaire is None:
         raise PaperError(f"Không có phiếu khảo sát {questionnaire_id}.")
     if not 1 <= sheet_count <= MAX_SHEETS:
         raise PaperError(f"Số phiếu phải từ 1 đến {MAX_SHEETS}.")
     if leader is not None and not unit_service.can_see(leader, unit):
         raise PaperError(f"Tài khoản {leader.username} không phụ trách đơn vị {unit.code}.")
-    batch = Batch(questionnaire_id=questionnaire_id, unit_id=unit.id,
+    batch = Batch(questionnaire_id=questionnaire_id,
+                  questionnaire_version=questionnaire.version, unit_id=unit.id,
                   leader_id=leader.id if leader else None, sheet_count=sheet_count,
-                  double_entry=double_entry, note=note.strip()[:200],
+                  double_entry=double_entry, note=clean_text(note)[:200],
                   created_by_id=actor.id if isinstance(actor, User) else None)
     db.session.add(batch)
     db.session.flush()
@@ -84,6 +80,13 @@ def create_batch(questionnaire_id: str, unit: Unit, sheet_count: int, *,
                  serials=[format_serial(start), format_serial(start + sheet_count - 1)],
                  double_entry=double_entry, leader=leader.username if leader else None)
     return batch
+
+
+def questionnaire_of(batch: Batch) -> Questionnaire:
+    """Return the questionnaire version printed on a batch's sheets."""
+    questionnaire = get_questionnaire(batch.questionnaire_id, batch.questionnaire_version)
+    assert questionnaire is not None  # noqa: S101  (the foreign key keeps it stored)
+    return questionnaire
 
 
 def get_sheet(serial: int) -> Sheet | None:
@@ -153,8 +156,7 @@ def enter_sheet(sheet: Sheet, raw: Mapping[str, Any], user: User, *,
     if not can_use(user, sheet.batch):
         raise PaperError("Tài khoản này không được nhập phiếu của đơn vị này.")
     pass_no = next_pass(sheet, user)
-    questionnaire = get_questionnaire(sheet.batch.questionnaire_id)
-    assert questionnaire is not None  # noqa: S101  (the batch points to a stored one)
+    questionnaire = questionnaire_of(sheet.batch)
     answers, errors = check_answers(questionnaire, raw)
     if errors:
         raise InvalidAnswers(errors)
@@ -185,7 +187,9 @@ def _store(sheet: Sheet, questionnaire: Questionnaire, answers: Mapping[str, int
            user: User) -> Response:
     unit = db.session.get(Unit, sheet.batch.unit_id)
     assert unit is not None  # noqa: S101
-    stored = save_response(questionnaire, unit, "paper", response_id_for(sheet.serial), answers,
+    # A fresh id: the UNIQUE link from response to sheet is what makes a sheet count once, and
+    # an id derived from the serial could meet an imported one in another database.
+    stored = save_response(questionnaire, unit, "paper", uuid.uuid4(), answers,
                            entered_by=user, rollback_on_race=False)
     stored.response.sheet_id = sheet.id
     db.session.flush()
@@ -221,9 +225,7 @@ def differences(sheet: Sheet) -> list[Difference]:
     if len(sheet.entries) < 2:
         return []
     first, second = sheet.entries[0].answers, sheet.entries[1].answers
-    questionnaire = get_questionnaire(sheet.batch.questionnaire_id)
-    order = [q.id for q in questionnaire.questions] if questionnaire else sorted(
-        set(first) | set(second))
+    order = [q.id for q in questionnaire_of(sheet.batch).questions]
     return [Difference(qid, first.get(qid), second.get(qid)) for qid in order
             if first.get(qid) != second.get(qid)]
 
@@ -235,10 +237,10 @@ def reconcile(sheet: Sheet, raw: Mapping[str, Any], user: User) -> Response:
     """
     if not can_use(user, sheet.batch):
         raise PaperError("Tài khoản này không được nhập phiếu của đơn vị này.")
+    lock(sheet)
     if status_of(sheet) != "mismatch":
         raise PaperError(f"Phiếu số {format_serial(sheet.serial)} không cần đối chiếu.")
-    questionnaire = get_questionnaire(sheet.batch.questionnaire_id)
-    assert questionnaire is not None  # noqa: S101
+    questionnaire = questionnaire_of(sheet.batch)
     diffs = differences(sheet)
     chosen, errors = check_answers(questionnaire, {d.question_id: raw.get(d.question_id, "")
                                                    for d in diffs})
@@ -254,11 +256,28 @@ def reconcile(sheet: Sheet, raw: Mapping[str, Any], user: User) -> Response:
     return response
 
 
+def lock(row: Response | Sheet) -> None:
+    """Take the row's write lock for the rest of the transaction, then read it afresh.
+
+    A no-op UPDATE locks the row on PostgreSQL and takes SQLite's write lock, so that two
+    people editing (or reconciling) the same sheet at once are served one after the other,
+    each seeing what the other stored, and the rollups are adjusted from the true old values.
+    """
+    table = type(row).__table__
+    db.session.execute(sa.update(table).where(table.c.id == row.id).values(id=table.c.id))
+    db.session.refresh(row)
+    if isinstance(row, Response):
+        db.session.expire(row, ["answers"])
+    else:
+        db.session.expire(row, ["entries", "response"])
+
+
 def edit_response(response: Response, raw: Mapping[str, Any], user: User) -> dict[str, Any]:
     """Change a stored response's answers; the audit log keeps who, when, old and new.
 
     Returns the changes as ``{question_id: [old, new]}`` (empty when nothing changed).
     """
+    lock(response)
     questionnaire = get_questionnaire(response.questionnaire_id, response.questionnaire_version)
     assert questionnaire is not None  # noqa: S101
     answers, errors = check_answers(questionnaire, raw)
@@ -317,13 +336,16 @@ def progress(visible: Sequence[Unit], *, ward_target: int, questionnaire_id: str
     if questionnaire_id:
         query = query.where(Batch.questionnaire_id == questionnaire_id)
     batches = db.session.scalars(query).all()
-    groups = [u for u in visible if u.kind == "group"]
-    share_target = -(-ward_target // len(groups)) if groups else None
-    rows: dict[int, Progress] = {}
+    # Every active group of the ward takes an even share, whoever is looking.
+    all_groups = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(
+        Unit.kind == "group", Unit.active)) or 0
+    share_target = -(-ward_target // all_groups) if all_groups else None
+    rows: dict[int, Progress] = {
+        u.id: Progress(u, target=u.sample_target or share_target)
+        for u in visible if u.kind == "group" and u.active}
     for batch in batches:
         unit = next(u for u in visible if u.id == batch.unit_id)
-        row = rows.setdefault(unit.id, Progress(unit, target=unit.sample_target or (
-            share_target if unit.kind == "group" else None)))
+        row = rows.setdefault(unit.id, Progress(unit, target=unit.sample_target))
         entered = sum(1 for s in batch.sheets if s.entries)
         row.issued += batch.sheet_count
         row.returned += max(batch.returned_count, entered)

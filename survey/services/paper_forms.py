@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 from flask import render_template
+from xlsxwriter.utility import xl_col_to_name
 
 from analysis.wide import wide_columns
 from questionnaires import Questionnaire
@@ -24,22 +27,41 @@ def sheet_url(base_url: str, serial: int) -> str:
     return f"{base_url.rstrip('/')}/staff/sheets/{format_serial(serial)}"
 
 
-def write_sheets_pdf(batch: Batch, path: Path | str, *, base_url: str) -> None:
-    """Write one printable form per sheet of the batch, mirroring the on-screen numbering."""
+SHEETS_PER_PDF = 10  # a file prints (and renders, within a request) in seconds
+
+
+def parts_of(batch: Batch) -> list[tuple[int, int, int]]:
+    """Return the PDF parts of a batch as (part number, first serial, last serial)."""
+    sheets = batch.sheets
+    return [(i // SHEETS_PER_PDF + 1, sheets[i].serial,
+             sheets[min(i + SHEETS_PER_PDF, len(sheets)) - 1].serial)
+            for i in range(0, len(sheets), SHEETS_PER_PDF)]
+
+
+def write_sheets_pdf(batch: Batch, path: Path | str, *, base_url: str, part: int = 1) -> None:
+    """Write one printable form per sheet of one part of the batch, as shown on screen."""
     from weasyprint import HTML
 
-    questionnaire = get_questionnaire(batch.questionnaire_id)
+    questionnaire = get_questionnaire(batch.questionnaire_id, batch.questionnaire_version)
     assert questionnaire is not None  # noqa: S101
+    chosen = batch.sheets[(part - 1) * SHEETS_PER_PDF: part * SHEETS_PER_PDF]
     sheets = [
         {"serial": format_serial(s.serial),
          "qr": "data:image/svg+xml;base64," + base64.b64encode(
              qr_svg(sheet_url(base_url, s.serial))).decode()}
-        for s in batch.sheets]
+        for s in chosen]
     ward = batch.unit.ward
     html = render_template("paper/sheets.html", batch=batch, questionnaire=questionnaire,
                            sheets=sheets, unit=batch.unit,
                            organisation=ward.name if ward else "")
     HTML(string=html).write_pdf(str(path))
+
+
+def _list_range(lists: Any, col: int, codes: list[str]) -> str:
+    """Write a long code list to the hidden sheet and return its range."""
+    lists.write_column(0, col + 1, [int(c) for c in codes])
+    letter = xl_col_to_name(col + 1)
+    return f"='Danh mục'!${letter}$1:${letter}${len(codes)}"
 
 
 def write_template(questionnaire: Questionnaire, visible: Sequence[Unit],
@@ -61,12 +83,20 @@ def write_template(questionnaire: Questionnaire, visible: Sequence[Unit],
     data.set_column(1, 1, 18)
     data.set_column(2, 3, 10)
     data.set_column(4, len(columns) - 1, 9)
-    unit_codes = [u.code for u in visible][:200]
+    # Lists live on a hidden sheet: an inline list may not exceed 255 characters in Excel.
+    lists = book.add_worksheet("Danh mục")
+    lists.hide()
+    unit_codes = [u.code for u in visible]
+    lists.write_column(0, 0, unit_codes or [""])
+    # Each row carries its own id, so importing the same file twice stores nothing twice.
+    for row in range(1, rows + 1):
+        data.write_string(row, 0, str(uuid.uuid4()))
     for col, name in enumerate(columns):
         entry = codebook.get(name)
         options: dict[str, object] = {}
-        if name == "unit" and unit_codes and len(",".join(unit_codes)) < 250:
-            options = {"validate": "list", "source": unit_codes}
+        if name == "unit" and unit_codes:
+            options = {"validate": "list",
+                       "source": f"='Danh mục'!$A$1:$A${len(unit_codes)}"}
         elif name == "channel":
             options = {"validate": "list", "source": ["paper", "import"]}
         elif name == "submitted_at":
@@ -76,7 +106,8 @@ def write_template(questionnaire: Questionnaire, visible: Sequence[Unit],
         elif entry is not None and entry["type"] == "choice":
             codes = [str(o["code"]) for o in entry["options"]]
             labels = "; ".join(f"{o['code']} = {o['label']}" for o in entry["options"])
-            options = {"validate": "list", "source": codes, "input_title": name[:32],
+            options = {"validate": "list", "source": codes if len(",".join(codes)) < 250
+                       else _list_range(lists, col, codes), "input_title": name[:32],
                        "input_message": labels[:255], "error_title": "Mã không hợp lệ",
                        "error_message": f"Chọn một mã: {', '.join(codes)}"[:255]}
         if options:

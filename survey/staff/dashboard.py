@@ -38,7 +38,7 @@ from ..models import CHANNELS
 from ..services import audit, exports, report_data, report_files, reports, units
 from ..services.questionnaires import latest_questionnaires
 from ..services.stats import VIETNAM, Filters, scheme_of
-from .views import _me, bp, roles
+from .views import _me, bp
 
 PAGE_SIZE = 50
 
@@ -261,9 +261,11 @@ def follow_up() -> ResponseReturnValue:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles("admin", "staff")
 def import_responses() -> ResponseReturnValue:
-    """Import responses from a CSV or XLSX file: all or nothing, every error listed."""
+    """Import responses from a CSV or XLSX file: all or nothing, every error listed.
+
+    A group leader imports only rows of their own units.
+    """
     from wtforms import SelectChoice
 
     from ..services import imports
@@ -283,9 +285,11 @@ def import_responses() -> ResponseReturnValue:
         upload = form.file.data
         assert questionnaire is not None  # noqa: S101  (validated choice)
         try:
+            me = _me()
             imported, skipped = imports.import_file(
                 upload.filename or "", questionnaire, default_unit=unit,
-                default_channel=form.channel.data or "import", content=upload.read())
+                default_channel=form.channel.data or "import", content=upload.read(),
+                allowed_units=None if me.sees_all_units else {u.id for u in me.units})
         except imports.ImportFailed as exc:
             db.session.rollback()
             errors = exc.errors

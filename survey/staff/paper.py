@@ -35,8 +35,9 @@ from ..models import Batch, Sheet, User
 from ..services import audit, paper, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from ..services.stats import answers_of
+from ..services.submissions import ResponseConflict
 from .forms import BatchForm, EmptyForm, ReturnedForm, SerialForm
-from .views import _me, bp, roles
+from .views import _me, bp
 
 
 def _batch_or_404(batch_id: int) -> Batch:
@@ -55,10 +56,7 @@ def _sheet_or_404(serial_text: str) -> tuple[Sheet, Questionnaire]:
         abort(404, description=_("Không có phiếu số %(serial)s.", serial=serial_text[:12]))
     if not paper.can_use(_me(), sheet.batch):
         abort(403)
-    questionnaire = get_questionnaire(sheet.batch.questionnaire_id)
-    if questionnaire is None:
-        abort(404)
-    return sheet, questionnaire
+    return sheet, paper.questionnaire_of(sheet.batch)
 
 
 @bp.route("/batches", methods=["GET", "POST"])
@@ -128,25 +126,33 @@ def batch_detail(batch_id: int) -> ResponseReturnValue:
         status = 400
     else:
         form.returned.data = batch.returned_count
-    questionnaire = get_questionnaire(batch.questionnaire_id)
+    from ..services.paper_forms import parts_of
+
+    questionnaire = get_questionnaire(batch.questionnaire_id, batch.questionnaire_version)
     return render_template("staff/batch.html", batch=batch, form=form,
                            questionnaire=questionnaire, status_of=paper.status_of,
-                           fmt=paper.format_serial), status
+                           fmt=paper.format_serial, parts=parts_of(batch)), status
 
 
 @bp.get("/batches/<int(max=2147483647):batch_id>/forms.pdf")
 def batch_forms(batch_id: int) -> ResponseReturnValue:
     """Send the printable A4 sheets of a batch: tick boxes, serial and QR code on every page."""
-    from ..services.paper_forms import write_sheets_pdf
+    from ..services.paper_forms import parts_of, write_sheets_pdf
 
     batch = _batch_or_404(batch_id)
+    parts = parts_of(batch)
+    part = request.args.get("part", "1")
+    if not part.isdigit() or not 1 <= int(part) <= len(parts):
+        abort(404)
     handle, path = tempfile.mkstemp(suffix=".pdf")
     os.close(handle)
-    write_sheets_pdf(batch, path, base_url=current_app.config["BASE_URL"])
-    audit.record(_me(), "batch.print", f"batch {batch.id}")
+    write_sheets_pdf(batch, path, base_url=current_app.config["BASE_URL"], part=int(part))
+    audit.record(_me(), "batch.print", f"batch {batch.id}", part=int(part))
     db.session.commit()
+    first, last = parts[int(part) - 1][1:]
     response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=f"phieu-lo-{batch.id}.pdf")
+                         download_name=f"phieu-{paper.format_serial(first)}-"
+                                       f"{paper.format_serial(last)}.pdf")
     response.call_on_close(lambda: os.unlink(path))
     return response
 
@@ -212,7 +218,7 @@ def sheet_entry(serial: str) -> ResponseReturnValue:
             db.session.rollback()
             flash(str(exc), "error")
             return redirect(url_for("staff.sheet_entry", serial=serial))
-        except sa.exc.IntegrityError:
+        except (sa.exc.IntegrityError, ResponseConflict):
             db.session.rollback()
             flash(_("Phiếu số %(serial)s vừa được người khác nhập.",
                     serial=paper.format_serial(sheet.serial)), "error")
@@ -253,6 +259,13 @@ def sheet_reconcile(serial: str) -> ResponseReturnValue:
         except paper.InvalidAnswers as exc:
             db.session.rollback()
             errors = exc.errors
+        except (paper.PaperError, ResponseConflict, sa.exc.IntegrityError) as exc:
+            # Someone settled the sheet meanwhile: show them what is stored now.
+            db.session.rollback()
+            flash(str(exc) if isinstance(exc, paper.PaperError) else _(
+                "Phiếu số %(serial)s vừa được người khác đối chiếu.",
+                serial=paper.format_serial(sheet.serial)), "error")
+            return redirect(url_for("staff.batch_detail", batch_id=sheet.batch_id))
         else:
             db.session.commit()
             flash(_("Đã lưu phiếu số %(serial)s sau đối chiếu (mã phiếu %(receipt)s).",
@@ -272,6 +285,11 @@ def sheet_edit(serial: str) -> ResponseReturnValue:
     response = sheet.response
     if response is None:
         return redirect(url_for("staff.sheet_entry", serial=serial))
+    if sheet.batch.double_entry and sheet.verified_at is None:
+        # Blind double entry: nobody sees (or changes) the first typing before the second.
+        flash(_("Phiếu số %(serial)s đang chờ nhập lần 2 hoặc đối chiếu, chưa sửa được.",
+                serial=paper.format_serial(sheet.serial)), "error")
+        return redirect(url_for("staff.batch_detail", batch_id=sheet.batch_id))
     form = EmptyForm()
     errors: dict[str, str] = {}
     values: dict[str, Any] = dict(answers_of(response))
@@ -284,6 +302,7 @@ def sheet_edit(serial: str) -> ResponseReturnValue:
         except paper.InvalidAnswers as exc:
             db.session.rollback()
             errors = exc.errors
+            values = dict(values)
         else:
             db.session.commit()
             flash(_("Đã sửa %(n)d ô của phiếu số %(serial)s.", n=len(changes),
@@ -300,6 +319,8 @@ def progress() -> ResponseReturnValue:
     """Show sheets issued, returned, entered and verified per group and for the ward."""
     me = _me()
     questionnaire_id = request.args.get("questionnaire") or None
+    if questionnaire_id is not None and get_questionnaire(questionnaire_id) is None:
+        abort(404)
     visible = [u for u in units.visible_units(me) if u.kind != "ward"]
     rows, total = paper.progress(visible, ward_target=int(current_app.config["SAMPLE_TARGET"]),
                                  questionnaire_id=questionnaire_id)
@@ -309,7 +330,6 @@ def progress() -> ResponseReturnValue:
 
 
 @bp.get("/template.xlsx")
-@roles("admin", "staff", "leader")
 def entry_template() -> ResponseReturnValue:
     """Send an XLSX template (contract §5 layout, drop-down lists of codes) for import."""
     from ..services.paper_forms import write_template

@@ -399,7 +399,14 @@ def test_import_page_takes_files_beyond_the_general_size_limit(admin_client: Fla
                              ).status_code == 413
 
 
-def test_leaders_cannot_import(client: FlaskClient, leader: User) -> None:
+def test_leaders_import_only_their_own_units(client: FlaskClient, leader: User) -> None:
     login(client, "totruong")
-    assert client.get("/staff/import").status_code == 403
-    assert _upload(client, "phieu.csv", b"q15\n4\n").status_code == 403
+    assert client.get("/staff/import").status_code == 200
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+    refused = _upload(client, "phieu.csv", b"unit,q15\nT1,4\nQ1,4\n")
+    assert refused.status_code == 400
+    assert "row 3, column unit: Q1 is not one of this account&#39;s units" in refused.get_data(
+        as_text=True)
+    assert _upload(client, "phieu.csv", b"unit,q15\nT1,4\n").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == before + 1
+    assert _upload(client, "phieu.csv", b"q15\n4\n", unit="Q1").status_code == 400

@@ -341,7 +341,8 @@ def test_template_xlsx_has_code_lists_and_imports_back(client: FlaskClient,
     content = response.data
     response.close()
     book = load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["Dữ liệu", "Hướng dẫn", "Mã hóa"]
+    assert book.sheetnames == ["Dữ liệu", "Danh mục", "Hướng dẫn", "Mã hóa"]
+    assert book["Danh mục"].sheet_state == "hidden"
     sheet = book["Dữ liệu"]
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["response_id", "submitted_at", "unit", "channel"]
@@ -351,7 +352,10 @@ def test_template_xlsx_has_code_lists_and_imports_back(client: FlaskClient,
 
     column = get_column_letter(q15)
     assert validations[f"{column}2:{column}1001"] == '"1,2,3,4,5"'
-    assert '"TDP-01,TDP-02"' in validations.values()
+    assert "'Danh mục'!$A$1:$A$2" in validations.values()
+    assert [c.value for c in book["Danh mục"]["A"]] == ["TDP-01", "TDP-02"]
+    ids = [sheet.cell(row=r, column=1).value for r in range(2, 1002)]
+    assert len(set(ids)) == 1000  # every row has its own id
     sheet.cell(row=2, column=header.index("unit") + 1, value="TDP-01")
     sheet.cell(row=2, column=q15, value=5)
     sheet.cell(row=3, column=header.index("unit") + 1, value="TDP-02")
@@ -363,6 +367,13 @@ def test_template_xlsx_has_code_lists_and_imports_back(client: FlaskClient,
         "file": (io.BytesIO(filled.getvalue()), "mau.xlsx")},
         content_type="multipart/form-data")
     assert uploaded.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 2
+    again = client.post("/staff/import", data={
+        "questionnaire": QID, "unit": "", "channel": "paper",
+        "file": (io.BytesIO(filled.getvalue()), "mau.xlsx")},
+        content_type="multipart/form-data")
+    assert again.status_code == 302
+    assert "2 phiếu đã có nên bỏ qua" in client.get("/staff/import").get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 2
 
 
@@ -464,3 +475,143 @@ def test_a_leader_walking_every_route_never_meets_another_groups_data(
     answers = {a.question_id: a.value for a in stored.answers}
     assert (answers["q15"], answers["y_kien"]) == (4, secret)  # nothing written
     assert other_batch.returned_count == 0
+
+
+# --- review findings -----------------------------------------------------------------------
+
+def _threads(*calls: Callable[[], Any]) -> list[Any]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def test_simultaneous_edits_keep_rollups_and_audit_true(app: Flask, groups: tuple[Unit, Unit],
+                                                        people: dict[str, User]) -> None:
+    batch = make_batch(groups[0], 1)
+    serial = serials(batch)[0]
+    staff, leader = app.test_client(), app.test_client()
+    login(staff, "canbo")
+    login(leader, "totruong1")
+    staff.post(f"/staff/sheets/{serial}", data=sheet_data(q17=2))
+    for _ in range(3):
+        statuses = _threads(
+            lambda: staff.post(f"/staff/sheets/{serial}/edit", data=sheet_data(q17=5)).status_code,
+            lambda: leader.post(f"/staff/sheets/{serial}/edit", data=sheet_data(q17=1)).status_code)
+        assert set(statuses) == {302}
+        assert stats.in_step()
+        rows = {tuple(r) for r in db.session.execute(sa.select(stats.stat_answer)) if r.n}
+        stats.rebuild(rescore="none")
+        db.session.commit()
+        assert {tuple(r) for r in db.session.execute(sa.select(stats.stat_answer)) if r.n} == rows
+    edits = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "response.edit")
+                               .order_by(AuditLog.id)).all()
+    values = [2] + [e.details["changes"]["q17"][1] for e in edits]
+    for previous, entry in zip(values, edits, strict=False):
+        assert entry.details["changes"]["q17"][0] == previous  # each edit saw the last one
+
+
+def test_simultaneous_reconciliations_never_fail(app: Flask, groups: tuple[Unit, Unit],
+                                                 people: dict[str, User]) -> None:
+    batch = make_batch(groups[0], 1, double=True)
+    serial = serials(batch)[0]
+    first, second = app.test_client(), app.test_client()
+    login(first, "totruong1")
+    login(second, "thuky1")
+    first.post(f"/staff/sheets/{serial}", data=sheet_data(q17=2))
+    second.post(f"/staff/sheets/{serial}", data=sheet_data(q17=3))
+    statuses = _threads(
+        lambda: first.post(f"/staff/sheets/{serial}/reconcile", data={"q_q17": "2"}).status_code,
+        lambda: second.post(f"/staff/sheets/{serial}/reconcile", data={"q_q17": "3"}
+                            ).status_code)
+    assert set(statuses) == {302}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+    assert stats.in_step()
+
+
+def test_no_one_sees_a_double_entry_before_it_is_settled(app_factory: Callable[..., Flask]
+                                                         ) -> None:
+    app = app_factory(PAPER_COUNT_BEFORE_VERIFIED="1")
+    assert app.config["PAPER_COUNT_BEFORE_VERIFIED"] is True
+    with app.app_context():
+        from survey.services import accounts
+
+        ward = units.create_unit("P", "Phường", "ward", actor="t")
+        unit = units.create_unit("TDP-01", "Tổ 1", "group", parent=ward, actor="t")
+        accounts.create_user("aa", "correct horse battery", "leader", [unit], actor="t")
+        accounts.create_user("bb", "correct horse battery", "leader", [unit], actor="t")
+        batch = paper.create_batch(QID, unit, 1, leader=None, double_entry=True, actor="t")
+        db.session.commit()
+        serial = paper.format_serial(batch.sheets[0].serial)
+    first, second = app.test_client(), app.test_client()
+    login(first, "aa")
+    login(second, "bb")
+    first.post(f"/staff/sheets/{serial}", data=sheet_data(y_kien="Ý riêng lần 1"))
+    for client in (first, second):
+        peek = client.get(f"/staff/sheets/{serial}/edit")
+        assert peek.status_code == 302
+        assert "Ý riêng lần 1" not in client.get(peek.headers["Location"]).get_data(
+            as_text=True)
+
+
+def test_config_flags_are_read_as_flags(tmp_path: Path) -> None:
+    from survey.config import ConfigError
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'x.db'}", PAPER_COUNT_BEFORE_VERIFIED="False",
+                   SAMPLE_TARGET="150")
+    assert app.config["PAPER_COUNT_BEFORE_VERIFIED"] is False
+    assert app.config["SAMPLE_TARGET"] == 150
+    for bad in ({"PAPER_COUNT_BEFORE_VERIFIED": "maybe"}, {"SAMPLE_TARGET": "many"},
+                {"SAMPLE_TARGET": 0}, {"TARGETS": {"sipas-dichvu": 120}}, {"MIN_CELL": "-1"}):
+        with pytest.raises(ConfigError):
+            make_app(f"sqlite:///{tmp_path / 'x.db'}", **bad)
+
+
+def test_progress_shares_the_target_between_all_groups(client: FlaskClient, app: Flask,
+                                                       groups: tuple[Unit, Unit],
+                                                       people: dict[str, User]) -> None:
+    make_batch(groups[0], 2)
+    rows, _ = paper.progress([groups[0]], ward_target=200)
+    assert [(r.unit.code, r.target) for r in rows if r.unit] == [("TDP-01", 100)]
+    staff_rows, _ = paper.progress([groups[0], groups[1]], ward_target=200)
+    assert [(r.unit.code, r.issued, r.target) for r in staff_rows if r.unit] == [
+        ("TDP-01", 2, 100), ("TDP-02", 0, 100)]  # a group without a batch is listed too
+    login(client, "canbo")
+    assert client.get("/staff/progress?questionnaire=%00").status_code == 404
+    assert client.get("/staff/progress?questionnaire=papi-phuong").status_code == 200
+
+
+def test_printed_qr_survives_a_printer_margin_and_parts(client: FlaskClient,
+                                                        groups: tuple[Unit, Unit],
+                                                        people: dict[str, User],
+                                                        tmp_path: Path) -> None:
+    from PIL import Image
+
+    from survey.services.paper_forms import SHEETS_PER_PDF
+
+    batch = make_batch(groups[0], SHEETS_PER_PDF + 2)
+    login(client, "canbo")
+    page = client.get(f"/staff/batches/{batch.id}").get_data(as_text=True)
+    assert "forms.pdf?part=2" in page
+    part = client.get(f"/staff/batches/{batch.id}/forms.pdf?part=2")
+    content = part.data
+    part.close()
+    assert client.get(f"/staff/batches/{batch.id}/forms.pdf?part=3").status_code == 404
+    pdf = tmp_path / "part2.pdf"
+    pdf.write_bytes(content)
+    pdftoppm, zbarimg = require_program("pdftoppm"), require_program("zbarimg")
+    subprocess.run([pdftoppm, "-png", "-r", "150", str(pdf), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p*.png"))
+    assert len(pages) >= 2
+    decoded = set()
+    for png in pages:
+        image = Image.open(png).convert("RGB")
+        margin = int(5 / 25.4 * 150)  # a printer's 5 mm unprintable edge
+        image.paste((255, 255, 255), (0, 0, image.width, margin))
+        image.save(png)
+        result = subprocess.run([zbarimg, "-q", "--raw", str(png)], capture_output=True,
+                                text=True, check=False).stdout.strip()
+        assert result, png  # the QR reads on every page, margin or not
+        decoded.add(result)
+    assert decoded == {f"http://survey.test/staff/sheets/{s}" for s in serials(batch)[10:]}
