@@ -203,9 +203,12 @@ def test_double_entry_mismatch_is_reconciled_field_by_field(
     assert stats.in_step()
 
 
-def test_counting_before_verification_is_configurable(
-        app_factory: Callable[..., Flask]) -> None:
-    app = app_factory(PAPER_COUNT_BEFORE_VERIFIED=True)
+def counting_first(app_factory: Callable[..., Flask], flag: object
+                   ) -> tuple[Flask, str, FlaskClient, FlaskClient]:
+    """An app counting double entries from their first typing, one double-entry sheet and
+    two leaders of its group, logged in."""
+    app = app_factory(PAPER_COUNT_BEFORE_VERIFIED=flag)
+    assert app.config["PAPER_COUNT_BEFORE_VERIFIED"] is True
     with app.app_context():
         from survey.services import accounts
 
@@ -219,6 +222,12 @@ def test_counting_before_verification_is_configurable(
     first, second = app.test_client(), app.test_client()
     login(first, "aa")
     login(second, "bb")
+    return app, serial, first, second
+
+
+def test_counting_before_verification_is_configurable(
+        app_factory: Callable[..., Flask]) -> None:
+    app, serial, first, second = counting_first(app_factory, True)
     first.post(f"/staff/sheets/{serial}", data=sheet_data(q17=2))
     with app.app_context():
         summary = stats.summary(stats.Filters(QID))
@@ -531,21 +540,7 @@ def test_simultaneous_reconciliations_never_fail(app: Flask, groups: tuple[Unit,
 
 def test_no_one_sees_a_double_entry_before_it_is_settled(app_factory: Callable[..., Flask]
                                                          ) -> None:
-    app = app_factory(PAPER_COUNT_BEFORE_VERIFIED="1")
-    assert app.config["PAPER_COUNT_BEFORE_VERIFIED"] is True
-    with app.app_context():
-        from survey.services import accounts
-
-        ward = units.create_unit("P", "Phường", "ward", actor="t")
-        unit = units.create_unit("TDP-01", "Tổ 1", "group", parent=ward, actor="t")
-        accounts.create_user("aa", "correct horse battery", "leader", [unit], actor="t")
-        accounts.create_user("bb", "correct horse battery", "leader", [unit], actor="t")
-        batch = paper.create_batch(QID, unit, 1, leader=None, double_entry=True, actor="t")
-        db.session.commit()
-        serial = paper.format_serial(batch.sheets[0].serial)
-    first, second = app.test_client(), app.test_client()
-    login(first, "aa")
-    login(second, "bb")
+    app, serial, first, second = counting_first(app_factory, "1")
     first.post(f"/staff/sheets/{serial}", data=sheet_data(y_kien="Ý riêng lần 1"))
     for client in (first, second):
         peek = client.get(f"/staff/sheets/{serial}/edit")
