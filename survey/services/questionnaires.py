@@ -35,6 +35,17 @@ def get_questionnaire(questionnaire_id: str, version: int | None = None) -> Ques
     """
     if not QUESTIONNAIRE_ID.match(questionnaire_id or ""):
         return None
+    # Asked several times per request (the form, scoring, rollups): remembered for the
+    # session, which is the request's (or the command's) unit of work.
+    memo: dict[tuple[str, int | None], Questionnaire | None] = db.session.info.setdefault(
+        "questionnaires", {})
+    key = (questionnaire_id, version)
+    if key not in memo:
+        memo[key] = _lookup(questionnaire_id, version)
+    return memo[key]
+
+
+def _lookup(questionnaire_id: str, version: int | None) -> Questionnaire | None:
     if version is None:
         row = db.session.get(QuestionnaireRow, questionnaire_id)
         if row is None:
@@ -72,6 +83,7 @@ def sync_questionnaires(directory: Path) -> list[Change]:
     Returns one line per questionnaire version added or refreshed.
     """
     changes: list[Change] = []
+    db.session.info.pop("questionnaires", None)  # what this session remembered may change
     for path in definition_files(directory):
         source = path.read_text(encoding="utf-8")
         q = load(path)
@@ -102,6 +114,7 @@ def sync_questionnaires(directory: Path) -> list[Change]:
             stored.title = q.title.vi[:300]
             changes.append(Change(q.id, q.version, "refreshed"))
         db.session.flush()
+    db.session.info.pop("questionnaires", None)
     return changes
 
 

@@ -71,11 +71,21 @@ def _upsert(table: sa.Table, rows: list[dict[str, Any]], added: Sequence[str]) -
                 {name: table.c[name] + row[name] for name in added}))
         return
     dialect = db.session.get_bind().dialect.name
+    db.session.execute(_upsert_statement(table, dialect, tuple(added)), rows)
+
+
+@functools.cache
+def _upsert_statement(table: sa.Table, dialect: str, added: tuple[str, ...]) -> Any:
+    """Return one INSERT … ON CONFLICT … DO UPDATE per table, compiled once and reused.
+
+    Executed with a list of rows (executemany); building a new multi-row statement for every
+    response cost more than the rest of the submission.
+    """
+    keys = [c.name for c in table.primary_key.columns]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(rows)
-    stmt = stmt.on_conflict_do_update(
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
         index_elements=keys, set_={name: table.c[name] + stmt.excluded[name] for name in added})
-    db.session.execute(stmt)
 
 
 def scoring_scheme(questionnaire_id: str) -> Scheme | None:
@@ -88,10 +98,15 @@ def scoring_scheme(questionnaire_id: str) -> Scheme | None:
     return None if questionnaire is None else scheme_of(questionnaire)
 
 
-def record(response: Response, sign: int = 1) -> None:
-    """Add a stored response to the rollups (``sign=-1`` takes it out again)."""
+def record(response: Response, answers: Mapping[str, int | str] | None = None,
+           sign: int = 1) -> None:
+    """Add a stored response to the rollups (``sign=-1`` takes it out again).
+
+    ``answers`` spares a read when the caller has them at hand.
+    """
     scheme = scoring_scheme(response.questionnaire_id)
-    answers = answers_of(response)
+    if answers is None:
+        answers = answers_of(response)
     key = {"questionnaire_id": response.questionnaire_id,
            "day": vietnam_day(response.submitted_at), "unit_id": response.unit_id,
            "channel": response.channel}

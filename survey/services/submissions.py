@@ -99,11 +99,6 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
         link_id=link.id if link else None,
         entered_by_id=entered_by.id if entered_by else None,
         score_milli=stats.score_milli(questionnaire.id, answers),
-        answers=[
-            Answer(question_id=qid, option_code=value if isinstance(value, int) else None,
-                   text_value=value if isinstance(value, str) else None)
-            for qid, value in answers.items()
-        ],
     )
     db.session.add(response)
     try:
@@ -116,7 +111,14 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
         if existing is None:
             raise
         return _same_or_conflict(existing, digest)
-    stats.record(response)
+    if answers:
+        # One executemany instead of an ORM object per answer: the hot path of every form.
+        db.session.execute(sa.insert(Answer), [
+            {"response_pk": response.id, "question_id": qid,
+             "option_code": value if isinstance(value, int) else None,
+             "text_value": value if isinstance(value, str) else None}
+            for qid, value in answers.items()])
+    stats.record(response, answers)
     return Stored(response, created=True)
 
 

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import UNIT_KINDS, Questionnaire, SurveyLink, Unit, User
@@ -105,7 +106,8 @@ def get_link(code: str) -> SurveyLink | None:
     code = code.lower()
     if not LINK_CODE.match(code):
         return None
-    return db.session.scalar(sa.select(SurveyLink).where(SurveyLink.code == code))
+    return db.session.scalar(sa.select(SurveyLink).where(SurveyLink.code == code).options(
+        joinedload(SurveyLink.unit).joinedload(Unit.parent)))
 
 
 def link_for(unit: Unit, questionnaire_id: str) -> SurveyLink | None:
