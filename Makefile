@@ -6,11 +6,12 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test typecheck translations messages clean help
+.PHONY: run serve test audit typecheck translations messages clean help
 
 help:
 	@echo "make run    - install, create or upgrade instance/survey.db, seed demo data once, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install development tools and run lint and the whole test suite"
+	@echo "make serve  - production: upgrade the database, serve with gunicorn.conf.py (see README)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -33,12 +34,26 @@ translations: $(MO)
 run: $(VENV)/.runtime $(MO)
 	$(FLASK) init-db --demo
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	@# No access log: its lines would pair a citizen's IP address with the counter's link.
-	$(BIN)/gunicorn --workers 2 --timeout 120 --bind $(HOST):$(PORT) wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) wsgi:app
+
+# Production: no demo data; workers, threads and timeout from gunicorn.conf.py (SURVEY_WORKERS,
+# SURVEY_THREADS, SURVEY_TIMEOUT); the database and Redis from SURVEY_* variables (README).
+serve: $(VENV)/.runtime $(MO)
+	$(FLASK) init-db
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: $(VENV)/.dev $(MO)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# pip-audit asks PyPI's JSON API about every installed package; a package it cannot look up is
+# listed and skipped, a known vulnerability fails.
+audit: $(VENV)/.dev
+	@log=$$(mktemp); $(BIN)/pip-audit --local --progress-spinner off --desc off > $$log 2>&1; rc=$$?; cat $$log; \
+	  total=$$($(BIN)/pip list --format freeze | wc -l); skipped=$$(grep -c 'could not be audited' $$log); \
+	  rm -f $$log; \
+	  if [ "$$skipped" -ge "$$total" ]; then echo "audit: the vulnerability service could not be reached; nothing was audited"; fi; \
+	  exit $$rc
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy

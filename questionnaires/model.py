@@ -6,6 +6,7 @@ the paper-entry screen, the exports and an offline notebook.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -111,27 +112,39 @@ class Questionnaire:
     groups: tuple[Group, ...]
     sections: tuple[Section, ...]
 
+    def __hash__(self) -> int:
+        # Frozen, so the hash never changes; computing it walks every question and option,
+        # and the caches keyed by a questionnaire (form classes, scoring schemes) ask for it
+        # on every request. Kept in the instance's __dict__, outside the fields.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.id, self.version, self.index, self.title, self.intro,
+                           self.source, self.notes, self.groups, self.sections))
+            self.__dict__["_hash"] = cached
+        return int(cached)
+
     @property
     def key(self) -> tuple[str, int]:
         """Return ``(id, version)``, the identity of this definition."""
         return (self.id, self.version)
 
-    @property
+    @functools.cached_property
     def questions(self) -> tuple[Question, ...]:
         """Return every question in form order."""
         return tuple(q for s in self.sections for q in s.questions)
 
-    @property
+    @functools.cached_property
     def scored_questions(self) -> tuple[Question, ...]:
         """Return the questions that count towards the index, in form order."""
         return tuple(q for q in self.questions if q.scored)
 
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
     def question(self, question_id: str) -> Question | None:
         """Return the question with ``question_id``, or None."""
-        for q in self.questions:
-            if q.id == question_id:
-                return q
-        return None
+        return self._by_id.get(question_id)
 
     def codebook(self, lang: str = "vi") -> list[dict[str, Any]]:
         """Return the codebook of contract §6: every question with its options."""

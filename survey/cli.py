@@ -22,7 +22,7 @@ from questionnaires import QuestionnaireError, load_all
 
 from .extensions import db
 from .models import ROLES, UNIT_KINDS, Unit, User
-from .services import accounts, demo, qrcodes, stats, units
+from .services import accounts, audit, backup, demo, qrcodes, stats, units
 from .services.questionnaires import get_questionnaire, has_responses, sync_questionnaires
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,6 +60,24 @@ def _migrate_up() -> None:
 @friendly_errors
 def init_db(with_demo: bool) -> None:
     """Create or upgrade the schema and load the questionnaires; idempotent."""
+    _prepare_database()
+    if with_demo:
+        if not demo.is_new_database():
+            click.echo("demo data: not seeded, the database already holds units or accounts")
+            return
+        password = demo.seed_demo()
+        db.session.commit()
+        base = current_app.config["BASE_URL"]
+        click.echo("demo data: Phường Trần Liễu with 7 units (counters, an office, "
+                   "residential groups) and their survey links")
+        click.echo(f"  staff login: {base}/login")
+        click.echo(f"  username:    {demo.ADMIN_USERNAME}")
+        click.echo(f"  password:    {password}")
+        click.echo("  (shown only this once; change it under 'Tài khoản' after logging in)")
+
+
+def _prepare_database() -> None:
+    """Upgrade the schema, load the questionnaires and bring the rollups in step."""
     _migrate_up()
     directory = Path(current_app.config["QUESTIONNAIRE_DIR"])
     changes = sync_questionnaires(directory)
@@ -77,19 +95,42 @@ def init_db(with_demo: bool) -> None:
         stats.rebuild()
         db.session.commit()
     click.echo("database ready: " + db.engine.url.render_as_string(hide_password=True))
-    if with_demo:
-        if not demo.is_new_database():
-            click.echo("demo data: not seeded, the database already holds units or accounts")
-            return
-        password = demo.seed_demo()
-        db.session.commit()
-        base = current_app.config["BASE_URL"]
-        click.echo("demo data: Phường Trần Liễu with 7 units (counters, an office, "
-                   "residential groups) and their survey links")
-        click.echo(f"  staff login: {base}/login")
-        click.echo(f"  username:    {demo.ADMIN_USERNAME}")
-        click.echo(f"  password:    {password}")
-        click.echo("  (shown only this once; change it under 'Tài khoản' after logging in)")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+@friendly_errors
+def backup_(file: Path) -> None:
+    """Copy the whole database to FILE (a new file) while the server keeps running.
+
+    SQLite: an online backup, checked with integrity_check. PostgreSQL: pg_dump -Fc.
+    """
+    info = backup.backup(file)
+    audit.record("cli", "database.backup", str(file.name))
+    db.session.commit()
+    click.echo(f"backup written: {info.path} ({info.size:,} bytes, {info.responses} responses, "
+               f"schema {info.revision})")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the data.")
+@with_appcontext
+@friendly_errors
+def restore(file: Path, yes: bool) -> None:
+    """Replace the whole database with the backup FILE, then upgrade its schema."""
+    if not yes:
+        click.confirm(f"Replace every response, unit and account in "
+                      f"{db.engine.url.render_as_string(hide_password=True)} with {file}?",
+                      abort=True)
+    info, kept = backup.restore(file)
+    if kept:
+        click.echo(f"the data replaced is kept in {kept}")
+    _prepare_database()
+    audit.record("cli", "database.restore", str(file.name))
+    db.session.commit()
+    click.echo(f"restored {info.path}: {info.responses} responses")
 
 
 units_cli = AppGroup("units", help="Manage units (counters, offices, residential groups).")
@@ -340,5 +381,6 @@ def questionnaires_check(directory: Path | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, qr, export, import_, units_cli, users_cli, questionnaires_cli):
+    for command in (init_db, qr, export, import_, units_cli, users_cli, questionnaires_cli,
+                    backup_, restore):
         app.cli.add_command(command)

@@ -59,6 +59,11 @@ class DefaultConfig:
     # Double entry: count a sheet in the scores from its first typing (True), or only once the
     # two typings agree or are reconciled (False).
     PAPER_COUNT_BEFORE_VERIFIED = False
+    # SQLite: how long (milliseconds) a writer waits for another one before "database is
+    # locked"; then the whole write is tried again, DB_WRITE_ATTEMPTS times in all
+    # (services/transactions.py), before the citizen is asked to send again.
+    SQLITE_BUSY_TIMEOUT = 10000
+    DB_WRITE_ATTEMPTS = 5
 
 
 def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -85,6 +90,25 @@ def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     check_config(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _sqlite_settings(app)
+
+
+def _sqlite_settings(app: Flask) -> None:
+    """SQLite: the busy timeout, no ping (a file does not go away), and the writers' lock."""
+    from sqlalchemy.engine import make_url
+
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options["connect_args"] = {**options.get("connect_args", {}),
+                               "timeout": app.config["SQLITE_BUSY_TIMEOUT"] / 1000}
+    options["pool_pre_ping"] = False
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        if not path.is_absolute():
+            path = Path(app.instance_path) / database
+        app.config.setdefault("SQLITE_WRITER_LOCK", str(path) + "-writer.lock")
 
 
 def _instance_secret(instance: Path) -> str:
@@ -146,6 +170,9 @@ def check_config(config: dict[str, Any]) -> None:
         config[name] = _flag(config.get(name), name)
     config["SAMPLE_TARGET"] = _whole(config.get("SAMPLE_TARGET"), "SAMPLE_TARGET", 1)
     config["MIN_CELL"] = _whole(config.get("MIN_CELL"), "MIN_CELL", 1)
+    config["SQLITE_BUSY_TIMEOUT"] = _whole(config.get("SQLITE_BUSY_TIMEOUT"),
+                                           "SQLITE_BUSY_TIMEOUT", 0)
+    config["DB_WRITE_ATTEMPTS"] = _whole(config.get("DB_WRITE_ATTEMPTS"), "DB_WRITE_ATTEMPTS", 1)
     targets = config.get("TARGETS") or {}
     if not isinstance(targets, dict) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -21,6 +21,8 @@ def _messages() -> dict[int, tuple[str, str]]:
         413: (_("Dữ liệu quá lớn"), _("Nội dung gửi lên quá lớn.")),
         429: (_("Quá nhiều yêu cầu"), _("Xin đợi một lát rồi thử lại.")),
         500: (_("Đã có lỗi"), _("Hệ thống gặp sự cố. Câu trả lời chưa được lưu; xin thử lại sau.")),
+        503: (_("Hệ thống đang bận"),
+              _("Dữ liệu chưa được lưu. Xin quay lại trang trước và gửi lại sau ít giây.")),
     }
 
 
@@ -34,9 +36,20 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
 
 
 def handle_unexpected(error: Exception) -> ResponseReturnValue:
-    """Log an unexpected exception and answer with the generic 500 page."""
+    """Log an unexpected exception and answer with the generic 500 page.
+
+    A database that stayed busy (locked SQLite, a PostgreSQL deadlock) is no bug: 503, with
+    Retry-After, and the page says nothing was stored.
+    """
     from flask import current_app
 
+    from .services.transactions import DatabaseBusy, is_transient
+
+    if isinstance(error, DatabaseBusy) or is_transient(error):
+        current_app.logger.warning("database busy on %s %s", request.method, request.path)
+        response = current_app.make_response(handle_http_error(ServiceUnavailable()))
+        response.headers["Retry-After"] = "5"
+        return response
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
 

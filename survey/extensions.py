@@ -80,14 +80,14 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Make SQLite enforce foreign keys and wait for, rather than fail on, a busy database.
 
     WAL lets readers work while one writer writes; ``synchronous=FULL`` makes every commit
-    durable before the citizen sees a receipt. PostgreSQL connections are left alone.
+    durable before the citizen sees a receipt. The busy timeout is the driver's ``timeout``
+    (SQLITE_BUSY_TIMEOUT in the configuration). PostgreSQL connections are left alone.
     """
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()

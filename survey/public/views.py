@@ -25,7 +25,13 @@ from ..models import SurveyLink
 from ..questionnaire_forms import QuestionnaireForm, build_form_class
 from ..services import units
 from ..services.questionnaires import get_questionnaire
-from ..services.submissions import ResponseConflict, find_response, save_response
+from ..services.submissions import (
+    ResponseConflict,
+    find_response,
+    receipt_for,
+    save_response,
+)
+from ..services.transactions import DatabaseBusy, committed
 
 bp = Blueprint("public", __name__)
 
@@ -138,16 +144,24 @@ def survey(code: str) -> ResponseReturnValue:
     if not valid:
         return _render_form(link, form, status=400, notice=notice)
 
+    response_id, answers = uuid.UUID(form.response_id.data), form.answers()
+    # What the receipt page shows, read now: the commit expires every loaded row.
+    ward = link.unit.ward
+    thanks = {"code": link.code, "organisation": ward.name if ward else None}
     try:
-        stored = save_response(questionnaire, link.unit, "qr", uuid.UUID(form.response_id.data),
-                               form.answers(), link=link)
+        committed(lambda: save_response(questionnaire, link.unit, "qr", response_id,
+                                                 answers, link=link))
     except ResponseConflict:
         db.session.rollback()
         return render_template("public/conflict.html", link=link), 409
-    db.session.commit()
+    except DatabaseBusy:
+        busy = current_app.make_response(_render_form(link, form, status=503, notice=_(
+            "Hệ thống đang bận nên phiếu chưa được lưu. Câu trả lời vẫn còn, xin đợi một lát "
+            "rồi bấm “Gửi phiếu” lại.")))
+        busy.headers["Retry-After"] = "5"
+        return busy
     response = current_app.make_response(render_template(
-        "public/thanks.html", link=link, unit=link.unit, receipt=stored.response.receipt,
-        questionnaire=questionnaire, lang=form.lang))
+        "public/thanks.html", receipt=receipt_for(response_id), **thanks))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -41,19 +41,30 @@ def get_questionnaire(questionnaire_id: str, version: int | None = None) -> Ques
         "questionnaires", {})
     key = (questionnaire_id, version)
     if key not in memo:
-        memo[key] = _lookup(questionnaire_id, version)
+        memo[key] = found = _lookup(questionnaire_id, version)
+        if found is not None:
+            memo.setdefault((questionnaire_id, found.version), found)
     return memo[key]
 
 
 def _lookup(questionnaire_id: str, version: int | None) -> Questionnaire | None:
-    if version is None:
-        row = db.session.get(QuestionnaireRow, questionnaire_id)
-        if row is None:
-            return None
-        version = row.latest_version
-    if not 1 <= version <= MAX_VERSION:
+    if version is not None and not 1 <= version <= MAX_VERSION:
         return None
-    stored = db.session.get(QuestionnaireVersion, (questionnaire_id, version))
+    # One small query for the version's hash; the definition itself is read (and parsed) only
+    # the first time this process meets that content.
+    wanted = (QuestionnaireRow.latest_version if version is None
+              else sa.literal(version, sa.Integer))
+    found = db.session.execute(
+        sa.select(QuestionnaireVersion.version, QuestionnaireVersion.sha256)
+        .join(QuestionnaireRow, QuestionnaireRow.id == QuestionnaireVersion.questionnaire_id)
+        .where(QuestionnaireVersion.questionnaire_id == questionnaire_id,
+               QuestionnaireVersion.version == wanted)).first()
+    if found is None:
+        return None
+    parsed = _PARSED.get(found.sha256)
+    if parsed is not None:
+        return parsed
+    stored = db.session.get(QuestionnaireVersion, (questionnaire_id, found.version))
     return None if stored is None else _parsed(stored)
 
 

@@ -112,8 +112,9 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
             raise
         return _same_or_conflict(existing, digest)
     if answers:
-        # One executemany instead of an ORM object per answer: the hot path of every form.
-        db.session.execute(sa.insert(Answer), [
+        # One executemany instead of an ORM object per answer: the hot path of every form
+        # (every row names both value columns, so that they go in one statement).
+        db.session.connection().execute(Answer.__table__.insert(), [
             {"response_pk": response.id, "question_id": qid,
              "option_code": value if isinstance(value, int) else None,
              "text_value": value if isinstance(value, str) else None}

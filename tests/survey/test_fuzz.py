@@ -1,0 +1,229 @@
+"""Bad input, fuzzed with hypothesis: import files, query parameters, login.
+
+Whatever arrives: never a 5xx, a clear message, and nothing invalid stored. (The citizen's form
+is fuzzed in test_public.py, odd URLs in test_security.py.) The number of examples is bounded
+so that CI stays quick; raise it locally with HYPOTHESIS_PROFILE=long.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from survey.extensions import db
+from survey.models import Response, User
+from survey.services import stats, units
+from survey.services.questionnaires import get_questionnaire
+from tests.conftest import login
+
+QID = "sipas-dichvu"
+LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+FUZZ = settings(max_examples=300 if LONG else 40, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                       HealthCheck.too_slow])
+
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+_cell = st.one_of(_text, st.sampled_from(
+    ["4", "5", "0", "6", "-1", "4.0", " 4 ", "=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+     "\t=1", "Q1", "T1", "QUAY-1", "qr", "paper", "2026-02-30", "2026-01-15T08:00:00+07:00",
+     "", "null", "None", "Tốt lắm", "Tô\u0301t", "x" * 3000]))
+_columns = st.lists(st.sampled_from(
+    ["unit", "channel", "submitted_at", "response_id", "q15", "q16", "q33", "y_kien",
+     "linh_vuc", "gioi_tinh", "q99", "", "Q15", "unit ", "q15"]), min_size=1, max_size=6)
+
+
+def count() -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(Response)) or 0)
+
+
+def assert_stored_is_valid() -> None:
+    """Every stored answer is one the questionnaire allows; rollups match a rebuild."""
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    for response in db.session.scalars(sa.select(Response)):
+        for answer in response.answers:
+            question = questionnaire.question(answer.question_id)
+            assert question is not None
+            if answer.option_code is not None:
+                assert answer.option_code in {o.code for o in question.options}
+            else:
+                assert answer.text_value
+                assert answer.text_value == answer.text_value.strip()
+    assert stats.in_step()
+
+
+@pytest.fixture
+def staff(app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> FlaskClient:
+    ward = units.create_unit("P", "Phường", "ward", actor="test")
+    for code in ("Q1", "T1"):
+        units.create_unit(code, f"Đơn vị {code}", "counter", parent=ward, actor="test")
+    db.session.commit()
+    make_user("canbo", "admin")
+    assert login(client, "canbo").status_code == 302
+    return client
+
+
+def upload(client: FlaskClient, name: str, content: bytes, unit: str = "Q1") -> Any:
+    return client.post("/staff/import", data={
+        "questionnaire": QID, "channel": "paper", "unit": unit,
+        "file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+
+
+def check_upload(client: FlaskClient, name: str, content: bytes, unit: str = "Q1") -> int:
+    before = count()
+    response = upload(client, name, content, unit)
+    html = response.get_data(as_text=True)
+    with contextlib.suppress(InvalidArgument):  # outside a hypothesis test: no statistics
+        event(f"HTTP {response.status_code}")
+    assert response.status_code in (302, 400, 413), (response.status_code, html[:300])
+    if response.status_code == 302:
+        assert "Đã nhập" in client.get(response.headers["Location"]).get_data(as_text=True)
+        assert_stored_is_valid()
+    else:
+        assert count() == before, "a refused file stored something"
+        assert "Traceback" not in html
+        if response.status_code == 400:
+            assert ("Không nhập phiếu nào" in html or "Chỉ nhận tệp" in html
+                    or "class=\"errors\"" in html), html[:500]
+    return response.status_code
+
+
+@FUZZ
+@given(columns=_columns, rows=st.lists(st.lists(_cell, min_size=6, max_size=6), max_size=5),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1258", "latin-1"]),
+       delimiter=st.sampled_from([",", ";", "\t"]))
+def test_fuzzed_csv_imports_never_fail(staff: FlaskClient, columns: list[str],
+                                       rows: list[list[str]], encoding: str,
+                                       delimiter: str) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(row[: len(columns)])
+    content = buffer.getvalue().encode(encoding, errors="replace")
+    check_upload(staff, "phieu.csv", content)
+
+
+@FUZZ
+@given(content=st.binary(max_size=2000), name=st.sampled_from(
+    ["phieu.csv", "phieu.xlsx", "phieu.CSV", "phieu", "phieu.csv.exe", "../../phieu.csv",
+     "phiếu.xlsx", ""]))
+def test_fuzzed_binary_uploads_never_fail(staff: FlaskClient, content: bytes, name: str) -> None:
+    check_upload(staff, name, content)
+
+
+@FUZZ
+@given(members=st.dictionaries(st.sampled_from(
+    ["[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml",
+     "xl/sharedStrings.xml", "_rels/.rels", "xl/_rels/workbook.xml.rels"]),
+    st.binary(max_size=300), max_size=6))
+def test_fuzzed_xlsx_archives_never_fail(staff: FlaskClient, members: dict[str, bytes]) -> None:
+    """A zip that looks like a workbook but holds anything."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    check_upload(staff, "phieu.xlsx", buffer.getvalue())
+
+
+def test_a_zip_bomb_is_refused(staff: FlaskClient) -> None:
+    """A small file that would unpack to gigabytes stores nothing and says why."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (300 * 1024 * 1024))
+    assert len(buffer.getvalue()) < 2 * 1024 * 1024
+    assert check_upload(staff, "bom.xlsx", buffer.getvalue()) == 400
+
+
+def test_a_huge_upload_is_refused_with_a_message(staff: FlaskClient) -> None:
+    import gc
+    import warnings
+
+    content = b"unit,q15\n" + b"Q1,4\n" * (21 * 1024 * 1024 // 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # Werkzeug's spooled test file
+        response = upload(staff, "lon.csv", content)
+        status, html = response.status_code, response.get_data(as_text=True)
+        response.close()
+        del response
+        gc.collect()
+    assert status == 413
+    assert "Nội dung gửi lên quá lớn." in html
+    assert count() == 0
+
+
+def test_formulas_in_an_import_are_stored_as_text_and_exported_harmless(
+        staff: FlaskClient) -> None:
+    content = (b"q15,y_kien\n4,=HYPERLINK(\"http://x\")\n5,+1+2\n3,@SUM(A1)\n"
+               b"4,-2+3\n")
+    assert check_upload(staff, "phieu.csv", content) == 302
+    texts = set(db.session.scalars(sa.text("SELECT text_value FROM answer "
+                                           "WHERE text_value IS NOT NULL")))
+    assert texts == {'=HYPERLINK("http://x")', "+1+2", "@SUM(A1)", "-2+3"}
+    response = staff.get("/staff/export.csv", query_string={"questionnaire": QID})
+    exported = response.get_data(as_text=True)
+    response.close()
+    assert "'=HYPERLINK" in exported
+    for row in csv.reader(io.StringIO(exported.lstrip("\ufeff"))):
+        for value in row:
+            assert not value.startswith(("=", "+", "@", "-2")), value
+
+
+_param = st.one_of(_text, st.sampled_from(
+    ["2026-01-01", "2026-02-30", "0000-01-01", "9999-12-31", "2026-1-1", "Q1", "T1", "qr",
+     "paper", "sipas-dichvu", "papi-phuong", "../etc", "%00", "1e9", "-1", "NaN",
+     "x" * 500]))
+_names = st.sampled_from(["questionnaire", "from", "to", "unit", "channel", "page", "group",
+                          "by", "aggregation", "lang", "q", "format"])
+
+
+@FUZZ
+@given(params=st.lists(st.tuples(_names, _param), max_size=6), path=st.sampled_from(
+    ["/staff/", "/staff/export.csv", "/staff/export.json", "/staff/export.xlsx",
+     "/staff/suggestions", "/staff/suggestions.csv", "/staff/follow-up",
+     "/staff/charts/index.png", "/staff/charts/monthly.png", "/api/v1/summary",
+     "/staff/progress", "/staff/units", "/staff/users", "/", "/login"]))
+def test_fuzzed_query_parameters_never_fail(staff: FlaskClient, params: list[tuple[str, str]],
+                                            path: str) -> None:
+    before = count()
+    response = staff.get(path, query_string=params)
+    assert response.status_code < 500, (path, params, response.status_code)
+    assert response.status_code in (200, 302, 400, 404), (path, params, response.status_code)
+    body = response.get_data()
+    assert b"Traceback" not in body
+    if response.status_code == 400 and response.mimetype == "text/html":
+        assert "<h1>" in body.decode()  # a page that says what was wrong, not a bare error
+    response.close()
+    assert count() == before
+
+
+@FUZZ
+@given(username=_text, password=st.one_of(_text, st.text(max_size=2000)),
+       extra=st.dictionaries(st.sampled_from(["next", "remember", "csrf_token", "x"]), _text,
+                             max_size=2))
+def test_fuzzed_logins_never_fail_and_never_let_in(app: Flask, client: FlaskClient,
+                                                   make_user: Callable[..., User],
+                                                   username: str, password: str,
+                                                   extra: dict[str, str]) -> None:
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
+        make_user("canbo", "staff")
+    response = client.post("/login", data={"username": username, "password": password,
+                                            **extra})
+    html = response.get_data(as_text=True)
+    assert response.status_code in (400, 401), (response.status_code, html[:300])
+    assert "Traceback" not in html
+    assert client.get("/staff/").status_code == 302  # still not logged in
