@@ -1,7 +1,7 @@
 """Drive the citizen's submit endpoint with many concurrent clients, some repeating their POST.
 
-    bench/load [--seconds 20] [--clients 32] [--workers 4] [--retry-share 0.2] [--pg]
-               [--keep-server]
+    bench/load [--seconds 20] [--clients 32] [--workers 4] [--threads 2] [--retry-share 0.2]
+               [--pg]
 
 Starts gunicorn on 127.0.0.1 as `make serve` does, with a fresh database (SQLite, or with --pg
 the database of SURVEY_TEST_DATABASE_URL, emptied), fetches the form once for its CSRF token
@@ -195,6 +195,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2, help="per worker (1: sync worker)")
     parser.add_argument("--retry-share", type=float, default=0.2)
     parser.add_argument("--pg", action="store_true", help="use SURVEY_TEST_DATABASE_URL")
     args = parser.parse_args()
@@ -216,7 +217,8 @@ def main() -> None:
     port = 5600 + os.getpid() % 300
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
     env.update(SURVEY_DATABASE_URL=url, SURVEY_SECRET_KEY="load-bench-secret-0123456789",
-               SURVEY_BASE_URL=f"http://127.0.0.1:{port}", SURVEY_RATELIMIT_ENABLED="0")
+               SURVEY_BASE_URL=f"http://127.0.0.1:{port}", SURVEY_RATELIMIT_ENABLED="0",
+               SURVEY_THREADS=str(args.threads))
     flask(env, "init-db")
     flask(env, "units", "create", "HCC-CT", "--name", "Quầy Chứng thực", "--kind", "counter")
     link = flask(env, "qr", "sipas-dichvu", "--unit", "HCC-CT", "--out",
@@ -265,7 +267,7 @@ def main() -> None:
         acked += cut_off
         unique = set(acked)
         print(f"database: {'PostgreSQL' if args.pg else 'SQLite'}; gunicorn workers: "
-              f"{args.workers}; clients: {args.clients}; {args.seconds:.0f} s; "
+              f"{args.workers} x {args.threads} threads; clients: {args.clients}; {args.seconds:.0f} s; "
               f"repeat share {args.retry_share:.0%}; cores: {os.cpu_count()}")
         print(f"submissions: {posts} POSTs ({got['REPEATED']} repeats) = {rate:.0f}/s; "
               f"p50 {float(got['P50']):.1f} ms, p99 {float(got['P99']):.1f} ms; "
