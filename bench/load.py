@@ -267,7 +267,8 @@ def main() -> None:
         acked += cut_off
         unique = set(acked)
         print(f"database: {'PostgreSQL' if args.pg else 'SQLite'}; gunicorn workers: "
-              f"{args.workers} x {args.threads} threads; clients: {args.clients}; {args.seconds:.0f} s; "
+              f"{args.workers} x {args.threads} threads; clients: {args.clients}; "
+              f"{args.seconds:.0f} s; "
               f"repeat share {args.retry_share:.0%}; cores: {os.cpu_count()}")
         print(f"submissions: {posts} POSTs ({got['REPEATED']} repeats) = {rate:.0f}/s; "
               f"p50 {float(got['P50']):.1f} ms, p99 {float(got['P99']):.1f} ms; "

@@ -22,7 +22,7 @@ from questionnaires import Questionnaire
 
 from ..extensions import csrf, db, limiter
 from ..models import SurveyLink
-from ..questionnaire_forms import QuestionnaireForm, build_form_class
+from ..questionnaire_forms import QuestionnaireForm, build_form_class, quick_answers
 from ..services import units
 from ..services.questionnaires import get_questionnaire
 from ..services.submissions import (
@@ -111,21 +111,9 @@ def _submit_limit() -> str:
     return str(current_app.config["RATELIMIT_SUBMIT"])
 
 
-@bp.route("/s/<code>", methods=["GET", "POST"])
-@csrf.exempt  # the form validates its own token, so an expired one keeps the answers
-@limiter.limit(_submit_limit, methods=["POST"])
-def survey(code: str) -> ResponseReturnValue:
-    """Show the form of one questionnaire at one unit, and store what it sends back once."""
-    link, latest = _open_link(code)
-    # Answer with the version the citizen saw, even if a newer one was loaded meanwhile.
-    questionnaire = _posted_questionnaire(link, latest) if request.method == "POST" else latest
-    form_class = build_form_class(questionnaire, _lang())
-    if request.method == "GET":
-        form = form_class(formdata=None, data={"response_id": str(uuid.uuid4()),
-                                               "version": str(questionnaire.version)})
-        return _render_form(link, form)
-
-    form = form_class()
+def _refused(form: QuestionnaireForm, questionnaire: Questionnaire,
+             link: SurveyLink) -> ResponseReturnValue | None:
+    """Validate the posted form; return the form page again (400) when it cannot be stored."""
     notice = None
     unknown = form.unknown_fields(request.form.keys())
     valid = form.validate()
@@ -141,21 +129,46 @@ def survey(code: str) -> ResponseReturnValue:
         form.response_id.data = str(uuid.uuid4())
         form.version.data = str(questionnaire.version)
         valid = False
-    if not valid:
-        return _render_form(link, form, status=400, notice=notice)
+    if valid:
+        return None
+    return _render_form(link, form, status=400, notice=notice)
 
-    response_id, answers = uuid.UUID(form.response_id.data), form.answers()
+
+@bp.route("/s/<code>", methods=["GET", "POST"])
+@csrf.exempt  # the form validates its own token, so an expired one keeps the answers
+@limiter.limit(_submit_limit, methods=["POST"])
+def survey(code: str) -> ResponseReturnValue:
+    """Show the form of one questionnaire at one unit, and store what it sends back once."""
+    link, latest = _open_link(code)
+    # Answer with the version the citizen saw, even if a newer one was loaded meanwhile.
+    questionnaire = _posted_questionnaire(link, latest) if request.method == "POST" else latest
+    form_class = build_form_class(questionnaire, _lang())
+    if request.method == "GET":
+        form = form_class(formdata=None, data={"response_id": str(uuid.uuid4()),
+                                               "version": str(questionnaire.version)})
+        return _render_form(link, form)
+
+    # A clean, complete submission (nearly all of them) is read without building the form;
+    # anything else goes through the form, which says what is wrong.
+    answers = quick_answers(questionnaire, request.form)
+    if answers is None:
+        form = form_class()
+        refused = _refused(form, questionnaire, link)
+        if refused is not None:
+            return refused
+        answers = form.answers()
+    response_id = uuid.UUID(request.form["response_id"])
     # What the receipt page shows, read now: the commit expires every loaded row.
     ward = link.unit.ward
     thanks = {"code": link.code, "organisation": ward.name if ward else None}
     try:
-        committed(lambda: save_response(questionnaire, link.unit, "qr", response_id,
-                                                 answers, link=link))
+        committed(lambda: save_response(questionnaire, link.unit, "qr", response_id, answers,
+                                        link=link))
     except ResponseConflict:
         db.session.rollback()
         return render_template("public/conflict.html", link=link), 409
     except DatabaseBusy:
-        busy = current_app.make_response(_render_form(link, form, status=503, notice=_(
+        busy = current_app.make_response(_render_form(link, form_class(), status=503, notice=_(
             "Hệ thống đang bận nên phiếu chưa được lưu. Câu trả lời vẫn còn, xin đợi một lát "
             "rồi bấm “Gửi phiếu” lại.")))
         busy.headers["Retry-After"] = "5"

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from survey.extensions import db
@@ -442,3 +442,61 @@ def test_a_new_version_is_offered_only_once_stored(app: Flask, client: FlaskClie
     assert client.post(f"/s/{link_code}", data=sipas_answers(response_id=rid)).status_code == 200
     stored = db.session.scalars(sa.select(Response)).one()
     assert stored.questionnaire_version == 1
+
+
+_quick_values = st.one_of(_text, st.sampled_from(["1", "2", "4", "5", "05", "6", "0", "", " 4",
+                                                  "٣", "4.0", "x" * 1001]))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.dictionaries(_fields, _quick_values, max_size=4),
+       drop=st.lists(_fields, max_size=3), twice=st.lists(_fields, max_size=1),
+       qid=st.sampled_from(["sipas-dichvu", "mau-02", "papi-phuong"]))
+def test_the_quick_path_takes_only_what_the_form_takes(app: Flask, changes: dict[str, str],
+                                                       drop: list[str], twice: list[str],
+                                                       qid: str) -> None:
+    """Whatever quick_answers accepts, the WTForms form accepts with the same answers."""
+    from werkzeug.datastructures import MultiDict
+
+    from survey.questionnaire_forms import build_form_class, quick_answers
+    from survey.services.questionnaires import get_questionnaire
+
+    questionnaire = get_questionnaire(qid)
+    assert questionnaire is not None
+    data = sipas_answers() if qid == "sipas-dichvu" else {
+        f"q_{q.id}": str(q.options[0].code) for q in questionnaire.questions
+        if q.type == "choice"} | {"response_id": str(uuid.uuid4()), "version": "1"}
+    data.update(changes)
+    for name in drop:
+        data.pop(name, None)
+    formdata = MultiDict(list(data.items()) + [(n, data.get(n, "4")) for n in twice])
+    with app.test_request_context("/", method="POST", data=formdata):
+        quick = quick_answers(questionnaire, formdata)
+        form = build_form_class(questionnaire, "vi")()
+        valid = form.validate() and not form.unknown_fields(formdata.keys())
+        event("quick path" if quick is not None else "form" if valid else "refused")
+        if quick is not None:
+            assert valid, form.errors
+            assert quick == form.answers()
+    if not changes and not drop and not twice:
+        assert valid or qid != "sipas-dichvu"
+        if valid:
+            assert quick is not None, "a clean submission takes the quick path"
+
+
+def test_the_quick_path_checks_the_csrf_token(app_factory: Callable[..., Flask]) -> None:
+    from flask_wtf.csrf import generate_csrf
+    from werkzeug.datastructures import MultiDict
+
+    from survey.questionnaire_forms import quick_answers
+    from survey.services.questionnaires import get_questionnaire
+
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.test_request_context("/", method="POST"):
+        questionnaire = get_questionnaire("sipas-dichvu")
+        assert questionnaire is not None
+        good = sipas_answers(csrf_token=generate_csrf())
+        assert quick_answers(questionnaire, MultiDict(good)) is not None
+        assert quick_answers(questionnaire, MultiDict(sipas_answers(csrf_token="x"))) is None
+        assert quick_answers(questionnaire, MultiDict(sipas_answers())) is None
