@@ -61,6 +61,9 @@ def _migrate_up() -> None:
 def init_db(with_demo: bool) -> None:
     """Create or upgrade the schema and load the questionnaires; idempotent."""
     _prepare_database()
+    if not with_demo and not db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        click.echo("no account yet: create the first one with\n"
+                   "  flask --app wsgi users create NAME --role admin")
     if with_demo:
         if not demo.is_new_database():
             click.echo("demo data: not seeded, the database already holds units or accounts")

@@ -49,6 +49,8 @@ def test_init_db_creates_schema_and_questionnaires_idempotently(bare_app: Flask)
     assert "added" not in second.output
     with bare_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Unit)) == 0
+    assert "users create NAME --role admin" in second.output  # how to make the first account
+    assert "no account yet" not in run(bare_app, "init-db", "--demo").output
 
 
 def test_init_db_demo_seeds_only_a_new_database(bare_app: Flask) -> None:
