@@ -1,7 +1,7 @@
 """Backup and restore of the whole database, while the server keeps running.
 
-SQLite: the online backup API copies a consistent snapshot page by page (writers wait only for
-a moment), into a temporary file that is renamed into place once checked. PostgreSQL: pg_dump
+SQLite: the online backup API copies one consistent snapshot (in WAL mode writers go on
+meanwhile) into a temporary file that is renamed into place once checked. PostgreSQL: pg_dump
 and pg_restore in their custom format, when the client programs are installed.
 """
 
@@ -122,8 +122,10 @@ def backup(target: Path) -> BackupInfo:
     try:
         destination = sqlite3.connect(partial)
         try:
-            # Page by page, so that writers are held up only briefly at a time.
-            source.backup(destination, pages=256)
+            # In one step: in WAL mode the copy reads one snapshot while writers go on
+            # appending to the WAL; copied in steps, every write by another connection
+            # would restart the copy, which under steady load might never end.
+            source.backup(destination)
             # A single file, readable without its -wal companion.
             destination.execute("PRAGMA journal_mode=DELETE")
         finally:

@@ -127,3 +127,57 @@ def test_restore_refuses_a_bad_file_and_changes_nothing(app: Flask, tmp_path: Pa
     assert "Error:" in result.output
     assert "Traceback" not in result.output
     assert count() == 6
+
+
+def test_backup_while_citizens_keep_writing(app: Flask, tmp_path: Path, database_url: str,
+                                            needs_pg_tools: None) -> None:
+    """The backup is taken while another connection keeps storing responses."""
+    import re
+    import threading
+    import time
+    import uuid
+
+    from survey.services import units
+    from survey.services.questionnaires import get_questionnaire
+    from survey.services.submissions import save_response
+
+    seed(app, 5)
+    stop = threading.Event()
+    written: list[int] = []
+
+    def citizens() -> None:
+        with app.app_context():
+            questionnaire = get_questionnaire(QID)
+            unit = units.get_unit("Q1")
+            assert questionnaire is not None
+            assert unit is not None
+            while not stop.is_set():
+                save_response(questionnaire, unit, "qr", uuid.uuid4(), {"q15": 4, "q16": 5})
+                db.session.commit()
+                written.append(1)
+            db.session.remove()
+
+    thread = threading.Thread(target=citizens)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        file = tmp_path / "dang-chay.db"
+        result = app.test_cli_runner().invoke(args=["backup", str(file)])
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert result.exit_code == 0, result.output
+    copied = int(re.search(r"(\d+) responses", result.output).group(1))  # type: ignore[union-attr]
+    assert copied > 5
+    assert written, "the citizens kept writing"
+    if database_url.startswith("sqlite"):
+        assert copied < 5 + len(written)
+        with sqlite3.connect(file) as conn:
+            # One consistent snapshot: every response with its answers and its rollup count.
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert conn.execute("SELECT count(*) FROM response").fetchone()[0] == copied
+            assert conn.execute("SELECT sum(n) FROM stat_response").fetchone()[0] == copied
+            orphans = conn.execute("SELECT count(*) FROM response r WHERE NOT EXISTS "
+                                   "(SELECT 1 FROM answer a WHERE a.response_pk = r.id)")
+            assert orphans.fetchone()[0] == 0
