@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
+from werkzeug.datastructures import MultiDict
 from wtforms import Field, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -141,7 +142,7 @@ def _form_names(questionnaire: Questionnaire, with_csrf: bool) -> frozenset[str]
 
 
 def quick_answers(questionnaire: Questionnaire,
-                  formdata: Mapping[str, Any]) -> dict[str, AnswerValue] | None:
+                  formdata: MultiDict[str, str]) -> dict[str, AnswerValue] | None:
     """Return the answers of a clean, complete submission without building a form, else None.
 
     The citizen's submit is the busiest request, and building and validating a WTForms form
@@ -154,10 +155,7 @@ def quick_answers(questionnaire: Questionnaire,
     """
     with_csrf = bool(current_app.config.get("WTF_CSRF_ENABLED", True))
     names = _form_names(questionnaire, with_csrf)
-    lists = getattr(formdata, "lists", None)
-    if lists is None:
-        return None
-    for name, values in lists():
+    for name, values in formdata.lists():
         if name not in names or len(values) != 1:
             return None
     if formdata.get(HONEYPOT) or formdata.get("version") != str(questionnaire.version):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,6 +47,13 @@ def require_program(name: str) -> str:
     require(path, f"the program {name!r} is not installed")
     assert path is not None
     return path
+
+
+def free_port() -> int:
+    """Return a TCP port of 127.0.0.1 that is free now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def postgres_url() -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import require, require_program
+from tests.conftest import free_port, require, require_program
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM_BUDGET = 14 * 1024  # bytes: what fits in TCP's first flight (initial window of 10 segments)
@@ -41,12 +40,6 @@ def chromium_path() -> str:
     require(path, "Chromium is not installed (apt-get install chromium)")
     assert path is not None
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -27,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from tests.conftest import postgres_url, require, reset_database
+from tests.conftest import free_port, postgres_url, require, reset_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "serving-test-secret-0123456789abcdef"
@@ -40,12 +40,6 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -39,6 +39,10 @@ class BackupInfo:
     revision: str
 
 
+def _busy_seconds() -> float:
+    return float(current_app.config["SQLITE_BUSY_TIMEOUT"]) / 1000
+
+
 def _dialect() -> str:
     return db.engine.url.get_backend_name()
 
@@ -116,8 +120,7 @@ def backup(target: Path) -> BackupInfo:
         return _pg_dump(target)
     if _dialect() != "sqlite":
         raise BackupError(f"backup of {_dialect()} databases is not supported")
-    source = sqlite3.connect(_sqlite_path(), timeout=current_app.config[
-        "SQLITE_BUSY_TIMEOUT"] / 1000)
+    source = sqlite3.connect(_sqlite_path(), timeout=_busy_seconds())
     partial = target.with_name(f".{target.name}.partial")
     try:
         destination = sqlite3.connect(partial)
@@ -163,7 +166,7 @@ def restore(source: Path) -> tuple[BackupInfo, Path | None]:
     db.session.remove()
     db.engine.dispose()
     reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    writer = sqlite3.connect(live, timeout=current_app.config["SQLITE_BUSY_TIMEOUT"] / 1000)
+    writer = sqlite3.connect(live, timeout=_busy_seconds())
     try:
         # The backup API writes the live file under its own lock: workers that read meanwhile
         # see either the old database or the new one, never a mix.
@@ -197,6 +200,18 @@ def _program(name: str) -> str:
     return path
 
 
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "no message"
+
+
+def _pg_info(path: Path) -> BackupInfo:
+    """Describe a dump by the live database it was made from or restored into."""
+    responses = db.session.scalar(sa.text("SELECT count(*) FROM response")) or 0
+    revision = db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) or ""
+    return BackupInfo(path, path.stat().st_size, int(responses), str(revision))
+
+
 def _pg_dump(target: Path) -> BackupInfo:
     args, env = _pg_env()
     partial = target.with_name(f".{target.name}.partial")
@@ -205,12 +220,10 @@ def _pg_dump(target: Path) -> BackupInfo:
          db.engine.url.database or ""], env=env, capture_output=True, text=True)
     if done.returncode:
         partial.unlink(missing_ok=True)
-        raise BackupError(f"pg_dump failed: {done.stderr.strip().splitlines()[-1:]}")
+        raise BackupError(f"pg_dump failed: {_last_line(done.stderr)}")
     _fsync(partial)
     os.replace(partial, target)
-    responses = db.session.scalar(sa.text("SELECT count(*) FROM response")) or 0
-    revision = db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) or ""
-    return BackupInfo(target, target.stat().st_size, int(responses), str(revision))
+    return _pg_info(target)
 
 
 def _pg_restore(source: Path) -> BackupInfo:
@@ -229,7 +242,5 @@ def _pg_restore(source: Path) -> BackupInfo:
          "--single-transaction", "--exit-on-error", "--dbname", db.engine.url.database or "",
          str(source)], env=env, capture_output=True, text=True)
     if done.returncode:
-        raise BackupError(f"pg_restore failed: {done.stderr.strip().splitlines()[-1:]}")
-    responses = db.session.scalar(sa.text("SELECT count(*) FROM response")) or 0
-    revision = db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) or ""
-    return BackupInfo(source, source.stat().st_size, int(responses), str(revision))
+        raise BackupError(f"pg_restore failed: {_last_line(done.stderr)}")
+    return _pg_info(source)

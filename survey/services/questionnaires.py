@@ -94,7 +94,6 @@ def sync_questionnaires(directory: Path) -> list[Change]:
     Returns one line per questionnaire version added or refreshed.
     """
     changes: list[Change] = []
-    db.session.info.pop("questionnaires", None)  # what this session remembered may change
     for path in definition_files(directory):
         source = path.read_text(encoding="utf-8")
         q = load(path)
@@ -125,7 +124,7 @@ def sync_questionnaires(directory: Path) -> list[Change]:
             stored.title = q.title.vi[:300]
             changes.append(Change(q.id, q.version, "refreshed"))
         db.session.flush()
-    db.session.info.pop("questionnaires", None)
+    db.session.info.pop("questionnaires", None)  # what get_questionnaire remembered may change
     return changes
 
 
