@@ -1,10 +1,11 @@
 """Drive the citizen's submit endpoint with many concurrent clients, some repeating their POST.
 
-    bench/load [--seconds 20] [--clients 32] [--workers 4] [--threads 2] [--retry-share 0.2]
+    bench/load [--seconds 20] [--clients 32] [--workers N] [--threads N] [--retry-share 0.2]
                [--pg]
 
-Starts gunicorn on 127.0.0.1 as `make serve` does, with a fresh database (SQLite, or with --pg
-the database of SURVEY_TEST_DATABASE_URL, emptied), fetches the form once for its CSRF token
+Starts gunicorn on 127.0.0.1 as `make serve` does (the same gunicorn.conf.py, so by default
+the same workers and threads), with a fresh database (SQLite, or with --pg the database of
+SURVEY_TEST_DATABASE_URL, emptied), fetches the form once for its CSRF token
 and cookie, then has wrk (Debian package ``wrk``: a C load generator, so that the client takes
 little of the two cores) post complete answers with a new response id each time; a share of
 the posts is sent again with the same body, as a phone on a bad network does. Prints
@@ -194,19 +195,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2, help="per worker (1: sync worker)")
+    parser.add_argument("--workers", type=int, help="default: as `make serve` (gunicorn.conf.py)")
+    parser.add_argument("--threads", type=int, help="per worker (1: sync worker); default: as "
+                        "`make serve`")
     parser.add_argument("--retry-share", type=float, default=0.2)
     parser.add_argument("--pg", action="store_true", help="use SURVEY_TEST_DATABASE_URL")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/load needs wrk: apt-get install wrk")
 
-    work = Path(tempfile.mkdtemp(prefix="survey-load-"))
     if args.pg:
         url = os.environ.get("SURVEY_TEST_DATABASE_URL", "")
-        if "test" not in (sa.engine.make_url(url).database or ""):
+        if not url or "test" not in (sa.engine.make_url(url).database or ""):
             sys.exit("--pg needs SURVEY_TEST_DATABASE_URL naming a database containing 'test'")
+    work = Path(tempfile.mkdtemp(prefix="survey-load-"))
+    try:
+        ok = run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(0 if ok else 1)
+
+
+def run(args: argparse.Namespace, work: Path) -> bool:
+    """Serve, load, count; return whether every acknowledged response is stored once."""
+    if args.pg:
+        url = os.environ["SURVEY_TEST_DATABASE_URL"]
         engine = sa.create_engine(url)
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")
@@ -218,7 +231,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
     env.update(SURVEY_DATABASE_URL=url, SURVEY_SECRET_KEY="load-bench-secret-0123456789",
                SURVEY_BASE_URL=f"http://127.0.0.1:{port}", SURVEY_RATELIMIT_ENABLED="0",
-               SURVEY_THREADS=str(args.threads))
+               **({"SURVEY_WORKERS": str(args.workers)} if args.workers else {}),
+               **({"SURVEY_THREADS": str(args.threads)} if args.threads else {}))
+    workers, threads = _layout(env)
     flask(env, "init-db")
     flask(env, "units", "create", "HCC-CT", "--name", "Quầy Chứng thực", "--kind", "counter")
     link = flask(env, "qr", "sipas-dichvu", "--unit", "HCC-CT", "--out",
@@ -226,15 +241,16 @@ def main() -> None:
     path = urllib.parse.urlsplit(link).path
     # The same command line as `make serve`, on another port.
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--workers",
-         str(args.workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
+         "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=(work / "gunicorn.log").open("w"))
     try:
         wait_for(port)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("GET", path)
-        page = conn.getresponse()
+        http_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        http_conn.request("GET", path)
+        page = http_conn.getresponse()
         html = page.read().decode()
+        http_conn.close()
         cookie = (page.getheader("Set-Cookie") or "").split(";")[0]
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
         version = re.search(r'name="version" value="(\d+)"', html)
@@ -267,7 +283,7 @@ def main() -> None:
         acked += cut_off
         unique = set(acked)
         print(f"database: {'PostgreSQL' if args.pg else 'SQLite'}; gunicorn workers: "
-              f"{args.workers} x {args.threads} threads; clients: {args.clients}; "
+              f"{workers} x {threads} threads; clients: {args.clients}; "
               f"{args.seconds:.0f} s; "
               f"repeat share {args.retry_share:.0%}; cores: {os.cpu_count()}")
         print(f"submissions: {posts} POSTs ({got['REPEATED']} repeats) = {rate:.0f}/s; "
@@ -289,14 +305,22 @@ def main() -> None:
     engine.dispose()
     missing = len(unique - stored)
     extra = len(stored - unique)
-    ok = count == len(unique) and not missing and not extra
+    ok = count == len(unique) and not missing and not extra and not errors
     print(f"stored responses: {count}; unique acknowledged: {len(unique)} "
           f"(of {len(acked)} acknowledgements); acknowledged but missing: {missing}; "
           f"stored but not acknowledged: {extra}"
           + ("" if args.pg else f"; integrity_check: {check}")
           + f"; {'OK' if ok else 'MISMATCH'}")
-    shutil.rmtree(work, ignore_errors=True)
-    sys.exit(0 if ok and not errors else 1)
+    return ok
+
+
+def _layout(env: dict[str, str]) -> tuple[int, int]:
+    """Return (workers, threads) as gunicorn.conf.py sets them in this environment."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import runpy; c = runpy.run_path('gunicorn.conf.py'); "
+         "print(c['workers'], c['threads'])"], cwd=ROOT, env=env, capture_output=True,
+        text=True, check=True).stdout.split()
+    return int(out[0]), int(out[1])
 
 
 if __name__ == "__main__":

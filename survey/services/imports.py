@@ -246,8 +246,7 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire) -> tuple[int, int]
         existing = find_response(item.response_id)
         try:
             stored = save_response(questionnaire, item.unit, item.channel, item.response_id,
-                                   item.answers, submitted_at=item.submitted_at,
-                                   rollback_on_race=False)
+                                   item.answers, submitted_at=item.submitted_at)
         except ResponseConflict:
             errors.append(f"row {item.row}, column response_id: already stored with other "
                           "answers")

@@ -190,9 +190,7 @@ def _store(sheet: Sheet, questionnaire: Questionnaire, answers: Mapping[str, int
     # A fresh id: the UNIQUE link from response to sheet is what makes a sheet count once, and
     # an id derived from the serial could meet an imported one in another database.
     stored = save_response(questionnaire, unit, "paper", uuid.uuid4(), answers,
-                           entered_by=user, rollback_on_race=False)
-    stored.response.sheet_id = sheet.id
-    db.session.flush()
+                           entered_by=user, sheet_id=sheet.id)
     db.session.refresh(sheet)
     return stored.response
 

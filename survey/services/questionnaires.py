@@ -47,6 +47,19 @@ def get_questionnaire(questionnaire_id: str, version: int | None = None) -> Ques
     return memo[key]
 
 
+def remember_latest(questionnaire_id: str, version: int, sha256: str) -> None:
+    """Note the latest version of a questionnaire, read along with something else.
+
+    Spares ``get_questionnaire`` its query in this session when this process has parsed that
+    content before; otherwise the query reads the definition as usual.
+    """
+    parsed = _PARSED.get(sha256)
+    if parsed is not None:
+        memo = db.session.info.setdefault("questionnaires", {})
+        memo.setdefault((questionnaire_id, None), parsed)
+        memo.setdefault((questionnaire_id, version), parsed)
+
+
 def _lookup(questionnaire_id: str, version: int | None) -> Questionnaire | None:
     if version is not None and not 1 <= version <= MAX_VERSION:
         return None

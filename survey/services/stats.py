@@ -18,7 +18,6 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from analysis.scoring import Counts, Scheme, counted_groups, respondent_score_milli, summarize
 from questionnaires import Questionnaire
@@ -26,6 +25,7 @@ from questionnaires import Questionnaire
 from ..extensions import db
 from ..models import Answer, Response, Unit, stat_answer, stat_group
 from ..models import stat_response as stat_response_table
+from . import bulk
 from .questionnaires import get_questionnaire, latest_questionnaires
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -55,37 +55,20 @@ def answers_of(response: Response) -> dict[str, int | str]:
 
 # --- keeping the rollups in step ----------------------------------------------------------
 
-def _upsert(table: sa.Table, rows: list[dict[str, Any]], added: Sequence[str]) -> None:
+def _upsert(table: sa.Table, rows: Sequence[Mapping[str, Any]], added: Sequence[str]) -> None:
     """Add ``rows``' counts to ``table``, inserting the rows that do not exist yet."""
     if not rows:
         return
-    keys = [c.name for c in table.primary_key.columns]
-    # Always the same order, so that concurrent writers on PostgreSQL lock rows in one order.
-    rows.sort(key=lambda r: tuple(r[k] for k in keys))
     if any(row[name] < 0 for row in rows for name in added):
         # Taking counts out: the rows exist (the response was counted when stored), and an
         # INSERT of negative counts would trip the CHECK constraints before the conflict.
-        for row in rows:
+        keys = [c.name for c in table.primary_key.columns]
+        for row in sorted(rows, key=lambda r: tuple(r[k] for k in keys)):
             db.session.execute(table.update().where(
                 *(table.c[k] == row[k] for k in keys)).values(
                 {name: table.c[name] + row[name] for name in added}))
         return
-    dialect = db.session.get_bind().dialect.name
-    db.session.execute(_upsert_statement(table, dialect, tuple(added)), rows)
-
-
-@functools.cache
-def _upsert_statement(table: sa.Table, dialect: str, added: tuple[str, ...]) -> Any:
-    """Return one INSERT … ON CONFLICT … DO UPDATE per table, compiled once and reused.
-
-    Executed with a list of rows (executemany); building a new multi-row statement for every
-    response cost more than the rest of the submission.
-    """
-    keys = [c.name for c in table.primary_key.columns]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={name: table.c[name] + stmt.excluded[name] for name in added})
+    bulk.insert_rows(bulk.Rows(table, rows, tuple(added)))
 
 
 def scoring_scheme(questionnaire_id: str) -> Scheme | None:
@@ -104,22 +87,37 @@ def record(response: Response, answers: Mapping[str, int | str] | None = None,
 
     ``answers`` spares a read when the caller has them at hand.
     """
-    scheme = scoring_scheme(response.questionnaire_id)
     if answers is None:
         answers = answers_of(response)
-    key = {"questionnaire_id": response.questionnaire_id,
-           "day": vietnam_day(response.submitted_at), "unit_id": response.unit_id,
-           "channel": response.channel}
-    score = response.score_milli
-    _upsert(stat_response_table, [dict(key, n=sign, score_n=sign if score is not None else 0,
-                                       score_sum=sign * (score or 0),
-                                       score_sqsum=sign * (score or 0) ** 2)],
-            ("n", "score_n", "score_sum", "score_sqsum"))
-    _upsert(stat_answer, [dict(key, question_id=qid, option_code=value, n=sign)
-                          for qid, value in answers.items() if isinstance(value, int)], ("n",))
+    for rows in rollup_rows(response.questionnaire_id, response.submitted_at, response.unit_id,
+                            response.channel, response.score_milli, answers, sign):
+        _upsert(rows.table, rows.rows, rows.add)
+
+
+def rollup_rows(questionnaire_id: str, submitted_at: datetime, unit_id: int, channel: str,
+                score: int | None, answers: Mapping[str, int | str],
+                sign: int = 1) -> list[bulk.Rows]:
+    """Return what one response adds to (``sign=-1``: takes from) each rollup table.
+
+    The rows of each table come sorted by key, so that concurrent writers on PostgreSQL lock
+    rows in one order and never deadlock.
+    """
+    scheme = scoring_scheme(questionnaire_id)
+    key = {"questionnaire_id": questionnaire_id, "day": vietnam_day(submitted_at),
+           "unit_id": unit_id, "channel": channel}
+    tables = [
+        bulk.Rows(stat_response_table, [dict(
+            key, n=sign, score_n=sign if score is not None else 0,
+            score_sum=sign * (score or 0), score_sqsum=sign * (score or 0) ** 2)],
+            ("n", "score_n", "score_sum", "score_sqsum")),
+        bulk.Rows(stat_answer, [dict(key, question_id=qid, option_code=value, n=sign)
+                                for qid, value in sorted(answers.items())
+                                if isinstance(value, int)], ("n",)),
+    ]
     if scheme is not None:
-        _upsert(stat_group, [dict(key, group_id=gid, n=sign)
-                             for gid in counted_groups(scheme, answers)], ("n",))
+        tables.append(bulk.Rows(stat_group, [dict(key, group_id=gid, n=sign) for gid in
+                                             sorted(counted_groups(scheme, answers))], ("n",)))
+    return tables
 
 
 def score_milli(questionnaire_id: str, answers: Mapping[str, int | str]) -> int | None:

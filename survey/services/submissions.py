@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import Answer, Response, SurveyLink, Unit, User, utcnow
-from . import stats
+from . import bulk, stats
 
 AnswerValue = int | str
 
@@ -38,10 +37,17 @@ class ResponseConflict(Exception):
 
 @dataclass(frozen=True)
 class Stored:
-    """The stored response, and whether this call created it."""
+    """The stored response's primary key, and whether this call created it."""
 
-    response: Response
+    pk: int
     created: bool
+
+    @property
+    def response(self) -> Response:
+        """The stored response (read when asked for: the citizen's receipt does not need it)."""
+        response = db.session.get(Response, self.pk)
+        assert response is not None  # noqa: S101 - stored in this transaction or before
+        return response
 
 
 def receipt_for(response_id: uuid.UUID) -> str:
@@ -74,53 +80,50 @@ def find_response(response_id: uuid.UUID) -> Response | None:
 def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
                   response_id: uuid.UUID, answers: Mapping[str, AnswerValue], *,
                   link: SurveyLink | None = None, submitted_at: datetime | None = None,
-                  entered_by: User | None = None, rollback_on_race: bool = True) -> Stored:
+                  entered_by: User | None = None, sheet_id: int | None = None) -> Stored:
     """Store a validated response once; return the existing one for an identical retry.
 
     ``answers`` maps question ids to option codes or texts, already checked against the
     questionnaire; blanks are simply absent. Raises ResponseConflict for the same id with
-    other answers. Flushes; the caller commits. On a race lost to another request the session
-    is rolled back before the winner is read; a caller with more work in the same transaction
-    (an import) passes ``rollback_on_race=False`` and gets the IntegrityError instead.
+    other answers. The response, its answers and its rollup counts are written together (one
+    statement on PostgreSQL, see bulk.py); the caller commits. Two requests racing with the
+    same id cannot both store it: the UNIQUE constraint on ``response_id`` decides, and the
+    loser finds the winner's row (PostgreSQL makes it wait for the winner's commit).
     """
     digest = digest_of(questionnaire, unit, channel, answers)
-    existing = find_response(response_id)
-    if existing is not None:
-        return _same_or_conflict(existing, digest)
-    response = Response(
-        response_id=response_id,
-        questionnaire_id=questionnaire.id,
-        questionnaire_version=questionnaire.version,
-        unit_id=unit.id,
-        channel=channel,
-        submitted_at=submitted_at or utcnow(),
-        receipt=receipt_for(response_id),
-        digest=digest,
-        link_id=link.id if link else None,
-        entered_by_id=entered_by.id if entered_by else None,
-        score_milli=stats.score_milli(questionnaire.id, answers),
-    )
-    db.session.add(response)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        if not rollback_on_race:
-            raise
-        db.session.rollback()
+    submitted_at = submitted_at or utcnow()
+    score = stats.score_milli(questionnaire.id, answers)
+    row = {
+        "response_id": response_id,
+        "questionnaire_id": questionnaire.id,
+        "questionnaire_version": questionnaire.version,
+        "unit_id": unit.id,
+        "channel": channel,
+        "submitted_at": submitted_at,
+        "receipt": receipt_for(response_id),
+        "digest": digest,
+        "link_id": link.id if link else None,
+        "entered_by_id": entered_by.id if entered_by else None,
+        "score_milli": score,
+        "sheet_id": sheet_id,
+    }
+    # Every answer row names both value columns, so that they all go in one statement.
+    answer_rows = bulk.Rows(Answer.__table__, [
+        {"response_pk": None, "question_id": qid,
+         "option_code": value if isinstance(value, int) else None,
+         "text_value": value if isinstance(value, str) else None}
+        for qid, value in answers.items()], parent="response_pk")
+    rollups = stats.rollup_rows(questionnaire.id, submitted_at, unit.id, channel, score, answers)
+    for _attempt in range(3):
+        pk = bulk.insert_once(Response.__table__, row, unique="response_id",
+                              children=[answer_rows, *rollups])
+        if pk is not None:
+            return Stored(pk, created=True)
         existing = find_response(response_id)
-        if existing is None:
-            raise
-        return _same_or_conflict(existing, digest)
-    if answers:
-        # One executemany instead of an ORM object per answer: the hot path of every form
-        # (every row names both value columns, so that they go in one statement).
-        db.session.connection().execute(Answer.__table__.insert(), [
-            {"response_pk": response.id, "question_id": qid,
-             "option_code": value if isinstance(value, int) else None,
-             "text_value": value if isinstance(value, str) else None}
-            for qid, value in answers.items()])
-    stats.record(response, answers)
-    return Stored(response, created=True)
+        if existing is not None:
+            return _same_or_conflict(existing, digest)
+        # Seen taken, then not found: the other writer rolled back in between. Try again.
+    raise RuntimeError(f"response {response_id} could be neither stored nor found")
 
 
 def delete_response(response: Response) -> None:
@@ -133,4 +136,4 @@ def delete_response(response: Response) -> None:
 def _same_or_conflict(existing: Response, digest: str) -> Stored:
     if existing.digest != digest:
         raise ResponseConflict(existing)
-    return Stored(existing, created=False)
+    return Stored(existing.id, created=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import unicodedata
@@ -11,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import UNIT_KINDS, Questionnaire, SurveyLink, Unit, User
+from ..models import UNIT_KINDS, Questionnaire, QuestionnaireVersion, SurveyLink, Unit, User
 from . import audit
+from .questionnaires import remember_latest
 
 UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 # Link codes are typed from a poster by people with poor eyesight: no 0/o, 1/l/i.
@@ -106,8 +108,29 @@ def get_link(code: str) -> SurveyLink | None:
     code = code.lower()
     if not LINK_CODE.match(code):
         return None
-    return db.session.scalar(sa.select(SurveyLink).where(SurveyLink.code == code).options(
-        joinedload(SurveyLink.unit).joinedload(Unit.parent)))
+    found = db.session.execute(_link_query(), {"code": code}).first()
+    if found is None:
+        return None
+    link, version, sha256 = found
+    if version is not None and sha256 is not None:
+        remember_latest(link.questionnaire_id, version, sha256)
+    return link
+
+
+@functools.cache
+def _link_query() -> sa.Select[SurveyLink, int | None, str | None]:
+    """Return the query of every citizen's request, built once (it is the same every time).
+
+    It also reads which version of the link's questionnaire is the latest, so that the form
+    (asked for next) usually needs no query of its own.
+    """
+    return (sa.select(SurveyLink, QuestionnaireVersion.version, QuestionnaireVersion.sha256)
+            .outerjoin(Questionnaire, Questionnaire.id == SurveyLink.questionnaire_id)
+            .outerjoin(QuestionnaireVersion, sa.and_(
+                QuestionnaireVersion.questionnaire_id == Questionnaire.id,
+                QuestionnaireVersion.version == Questionnaire.latest_version))
+            .where(SurveyLink.code == sa.bindparam("code"))
+            .options(joinedload(SurveyLink.unit).joinedload(Unit.parent)))
 
 
 def link_for(unit: Unit, questionnaire_id: str) -> SurveyLink | None:

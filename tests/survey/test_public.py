@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -373,7 +375,8 @@ def test_identical_posts_at_the_same_time_store_one_response(
 
 def test_a_race_lost_at_insert_returns_the_winner(app: Flask, counter: Unit,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two requests both find nothing, both insert: the loser gets the stored response."""
+    """The id is taken at insert but not found at once (its writer rolled back in between):
+    the insert is tried again, and a retry gets the stored response, other answers a 409."""
     from survey.services import questionnaires, submissions
 
     q = questionnaires.get_questionnaire("sipas-dichvu")
@@ -397,6 +400,41 @@ def test_a_race_lost_at_insert_returns_the_winner(app: Flask, counter: Unit,
         submissions.save_response(q, counter, "qr", rid, {"q15": 5})
     db.session.rollback()
     assert count_responses() == 1
+
+
+def test_two_writers_of_one_id_store_it_once(app: Flask, counter: Unit) -> None:
+    """A second writer of the same id while the first has not committed yet (a phone's retry
+    reaching another worker) waits for it, then gets the first one's response."""
+    from survey.services import questionnaires, stats, submissions
+    from survey.services.transactions import committed
+
+    q = questionnaires.get_questionnaire("sipas-dichvu")
+    assert q is not None
+    rid, unit_id = uuid.uuid4(), counter.id
+    holding, results = threading.Event(), []
+
+    def first_writer() -> None:
+        with app.app_context():
+            def work() -> int:
+                unit = db.session.get(Unit, unit_id)
+                assert unit is not None
+                stored = submissions.save_response(q, unit, "qr", rid, {"q15": 4, "q16": 5})
+                holding.set()
+                time.sleep(0.5)  # the row is written, not yet committed
+                return stored.pk
+            results.append(committed(work))
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    assert holding.wait(10)
+    second = committed(lambda: submissions.save_response(q, db.session.get(Unit, unit_id), "qr",
+                                                         rid, {"q15": 4, "q16": 5}))
+    thread.join(10)
+    assert results == [second.pk]
+    assert second.created is False
+    assert count_responses() == 1
+    assert count_answers() == 2
+    assert stats.in_step()
 
 
 def test_a_retry_after_the_link_closed_still_shows_the_receipt(client: FlaskClient,
