@@ -46,6 +46,8 @@ class Rows:
 
     def __post_init__(self) -> None:
         names = tuple(self.rows[0]) if self.rows else ()
+        if any(tuple(row) != names for row in self.rows):
+            raise ValueError(f"rows for {self.table.name} do not all have the keys {names}")
         object.__setattr__(self, "columns", names)
 
 
@@ -57,7 +59,7 @@ def insert_rows(rows: Rows) -> None:
         _connection().execute(_recordset_statement(rows.table, rows.columns, rows.add),
                               {"rows": _json(rows)})
     else:
-        _connection().execute(_values_statement(rows.table, "sqlite", rows.add), list(rows.rows))
+        _connection().execute(_values_statement(rows.table, rows.add), list(rows.rows))
 
 
 def insert_once(table: sa.Table, row: Row, *, unique: str,
@@ -65,7 +67,9 @@ def insert_once(table: sa.Table, row: Row, *, unique: str,
     """Insert ``row`` and its ``children`` unless a row with the same ``unique`` value exists.
 
     Return the new row's id, or None (and write nothing) when the row was there already. Any
-    other constraint violation raises IntegrityError as usual.
+    other constraint violation raises IntegrityError as usual. The children are written one
+    table after the other, in the order given, on both databases, so that concurrent writers
+    take row locks in one order (see stats.rollup_rows).
     """
     children = tuple(c for c in children if c.rows)
     if _dialect() == "postgresql":
@@ -94,11 +98,15 @@ def _connection() -> sa.Connection:
 
 
 def _json(rows: Rows) -> str:
-    """Return the rows as a JSON array of objects (without the parent column)."""
+    """Return the rows as a JSON array of objects (without the parent column).
+
+    JSON carries the numbers and texts of answers and counts; anything else (a datetime, a
+    UUID) would skip its column type's conversion, so it raises TypeError instead.
+    """
     if rows.parent is None:
-        return json.dumps(rows.rows, ensure_ascii=False, default=str)
+        return json.dumps(rows.rows, ensure_ascii=False)
     return json.dumps([{k: v for k, v in row.items() if k != rows.parent} for row in rows.rows],
-                      ensure_ascii=False, default=str)
+                      ensure_ascii=False)
 
 
 def _recordset(table: sa.Table, columns: Sequence[str], key: str) -> Any:
@@ -124,12 +132,9 @@ def _recordset_statement(table: sa.Table, columns: tuple[str, ...], add: tuple[s
 
 
 @functools.cache
-def _values_statement(table: sa.Table, dialect: str, add: tuple[str, ...]) -> Any:
-    """Return the INSERT (… ON CONFLICT DO UPDATE) run once per row as an executemany."""
-    if not add:
-        return table.insert()
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return _upsert(insert(table), table, add)
+def _values_statement(table: sa.Table, add: tuple[str, ...]) -> Any:
+    """Return SQLite's INSERT (… ON CONFLICT DO UPDATE), run once per row as an executemany."""
+    return _upsert(sqlite.insert(table), table, add) if add else table.insert()
 
 
 @functools.cache
@@ -150,14 +155,19 @@ def _tree_statement(table: sa.Table, columns: tuple[str, ...], unique: str,
                        for name in columns})
               .on_conflict_do_nothing(index_elements=[unique])
               .returning(table.c.id).cte("parent_row"))
-    writes = []
+    writes: list[Any] = []
     for index, (child, names, add, parent_column) in enumerate(shape):
         given = [name for name in names if name != parent_column]
         rows = _recordset(child, given, f"rows_{index}")
         selected = [parent.c.id if name == parent_column else rows.c[name] for name in names]
-        stmt = postgresql.insert(child).from_select(
-            list(names), sa.select(*selected).select_from(parent).join(rows, sa.true()))
+        source = sa.select(*selected).select_from(parent).join(rows, sa.true())
+        if writes:
+            # PostgreSQL runs the CTEs that nothing reads in an order of its choosing; counting
+            # the rows of the previous write makes it finish first.
+            before: Any = sa.select(sa.func.count()).select_from(writes[-1])
+            source = source.join(before.subquery(f"after_{index - 1}"), sa.true())
+        stmt = postgresql.insert(child).from_select(list(names), source)
         if add:
             stmt = _upsert(stmt, child, add)
-        writes.append(stmt.cte(f"write_{index}"))
+        writes.append(stmt.returning(sa.literal_column("1")).cte(f"write_{index}"))
     return sa.select(parent.c.id).add_cte(*writes)

@@ -23,7 +23,7 @@ from . import units as unit_service
 from .answers import cell_text, check_value
 from .exports import restore
 from .stats import VIETNAM
-from .submissions import ResponseConflict, find_response, save_response
+from .submissions import ResponseConflict, save_response
 
 BASE = ("response_id", "submitted_at", "unit", "channel")
 MAX_ERRORS = 200
@@ -243,7 +243,6 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire) -> tuple[int, int]
     imported = skipped = 0
     errors = []
     for item in parsed:
-        existing = find_response(item.response_id)
         try:
             stored = save_response(questionnaire, item.unit, item.channel, item.response_id,
                                    item.answers, submitted_at=item.submitted_at)
@@ -253,7 +252,7 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire) -> tuple[int, int]
             continue
         if stored.created:
             imported += 1
-        elif existing is not None:
+        else:
             skipped += 1
     if errors:
         raise ImportFailed(errors)

@@ -99,8 +99,10 @@ def rollup_rows(questionnaire_id: str, submitted_at: datetime, unit_id: int, cha
                 sign: int = 1) -> list[bulk.Rows]:
     """Return what one response adds to (``sign=-1``: takes from) each rollup table.
 
-    The rows of each table come sorted by key, so that concurrent writers on PostgreSQL lock
-    rows in one order and never deadlock.
+    Every writer on PostgreSQL (a submission, an edit, an import) writes the tables in this
+    order, stat_response first. All the rows one response touches share the key of its
+    stat_response row, so two writers of the same key queue on that row before either holds
+    any other: they cannot deadlock. The rows of each table also come sorted.
     """
     scheme = scoring_scheme(questionnaire_id)
     key = {"questionnaire_id": questionnaire_id, "day": vietnam_day(submitted_at),

@@ -113,6 +113,8 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
          "option_code": value if isinstance(value, int) else None,
          "text_value": value if isinstance(value, str) else None}
         for qid, value in answers.items()], parent="response_pk")
+    # The answers go first: the rollup rows that every response of the day at this unit
+    # shares are then held only from their update to the commit.
     rollups = stats.rollup_rows(questionnaire.id, submitted_at, unit.id, channel, score, answers)
     for _attempt in range(3):
         pk = bulk.insert_once(Response.__table__, row, unique="response_id",
@@ -122,7 +124,7 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
         existing = find_response(response_id)
         if existing is not None:
             return _same_or_conflict(existing, digest)
-        # Seen taken, then not found: the other writer rolled back in between. Try again.
+        # Taken, then gone: deleted by staff (and committed) between the two statements.
     raise RuntimeError(f"response {response_id} could be neither stored nor found")
 
 
