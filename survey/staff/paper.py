@@ -36,6 +36,7 @@ from ..services import audit, paper, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from ..services.stats import answers_of
 from ..services.submissions import ResponseConflict
+from ..services.transactions import DatabaseBusy, committed
 from .forms import BatchForm, EmptyForm, ReturnedForm, SerialForm
 from .views import _me, bp
 
@@ -188,6 +189,18 @@ def _next_sheet(sheet: Sheet) -> Sheet | None:
     return None
 
 
+def _busy(sheet: Sheet, questionnaire: Questionnaire, form: EmptyForm,
+          values: dict[str, Any], pass_no: int | None, mode: str) -> ResponseReturnValue:
+    """Show the typed sheet again, nothing stored, when the database stayed busy (503)."""
+    flash(_("Hệ thống đang bận nên phiếu chưa được lưu. Các ô đã nhập vẫn còn, xin đợi một "
+            "lát rồi bấm “Lưu phiếu” lại."), "error")
+    response = current_app.make_response((render_template(
+        "staff/sheet_entry.html", sheet=sheet, questionnaire=questionnaire, form=form,
+        errors={}, values=values, pass_no=pass_no, fmt=paper.format_serial, mode=mode), 503))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 @bp.route("/sheets/<serial>", methods=["GET", "POST"])
 def sheet_entry(serial: str) -> ResponseReturnValue:
     """Type one sheet in, from the keyboard; the serial can be stored only once."""
@@ -208,9 +221,12 @@ def sheet_entry(serial: str) -> ResponseReturnValue:
             abort(400)
         values = _raw_answers(questionnaire)
         try:
-            result = paper.enter_sheet(
+            # Tried again from the start when the database is only busy (see transactions.py).
+            result = committed(lambda: paper.enter_sheet(
                 sheet, values, me,
-                count_before_verified=current_app.config["PAPER_COUNT_BEFORE_VERIFIED"])
+                count_before_verified=current_app.config["PAPER_COUNT_BEFORE_VERIFIED"]))
+        except DatabaseBusy:
+            return _busy(sheet, questionnaire, form, values, pass_no, "entry")
         except paper.InvalidAnswers as exc:
             db.session.rollback()
             errors = exc.errors
@@ -224,7 +240,6 @@ def sheet_entry(serial: str) -> ResponseReturnValue:
                     serial=paper.format_serial(sheet.serial)), "error")
             return redirect(url_for("staff.sheet_entry", serial=serial))
         else:
-            db.session.commit()
             flash({"stored": _("Đã lưu phiếu số %(serial)s."),
                    "waiting": _("Đã nhập lần 1 phiếu số %(serial)s; cần người khác nhập lần 2."),
                    "mismatch": _("Phiếu số %(serial)s: hai lần nhập khác nhau, cần đối chiếu."),
@@ -297,14 +312,16 @@ def sheet_edit(serial: str) -> ResponseReturnValue:
         if not form.validate():
             abort(400)
         values = _raw_answers(questionnaire)
+        me = _me()
         try:
-            changes = paper.edit_response(response, values, _me())
+            changes = committed(lambda: paper.edit_response(response, values, me))
+        except DatabaseBusy:
+            return _busy(sheet, questionnaire, form, values, None, "edit")
         except paper.InvalidAnswers as exc:
             db.session.rollback()
             errors = exc.errors
             values = dict(values)
         else:
-            db.session.commit()
             flash(_("Đã sửa %(n)d ô của phiếu số %(serial)s.", n=len(changes),
                     serial=paper.format_serial(sheet.serial)) if changes else
                   _("Không có gì thay đổi."), "success")

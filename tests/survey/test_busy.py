@@ -139,3 +139,55 @@ def _pg_table_lock(url: str, table: str) -> Iterator[None]:
         yield
         conn.rollback()
     engine.dispose()
+
+
+def _leader_with_a_sheet(app: Flask) -> str:
+    """A residential group, its leader and a single-entry batch; return the first serial."""
+    from survey.services import accounts, paper, units
+    from tests.conftest import PASSWORD
+
+    with app.app_context():
+        group = units.create_unit("TDP-01", "Tổ dân phố số 1", "group", actor="test")
+        accounts.create_user("totruong1", PASSWORD, "leader", [group], actor="test")
+        batch = paper.create_batch("sipas-dichvu", group, 2, leader=None, double_entry=False,
+                                   actor="test")
+        db.session.commit()
+        return paper.format_serial(batch.sheets[0].serial)
+
+
+def _sheet(**codes: str) -> dict[str, str]:
+    data = {f"q_q{i}": "4" for i in range(15, 34)}
+    data.update({"q_linh_vuc": "1", "q_gioi_tinh": "2", "q_y_kien": "Đường tổ bị ngập"})
+    data.update({f"q_{k}": v for k, v in codes.items()})
+    return data
+
+
+def test_a_sheet_typed_while_the_database_is_busy_is_tried_again_or_kept(
+        app_factory: Callable[..., Flask], database_url: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A leader's sheet that meets a lock is stored once it is free; if the lock outlasts every
+    attempt, the page comes back (503) with what was typed, and nothing is stored."""
+    from tests.conftest import login
+
+    app = busy_app(app_factory, database_url, attempts=2)
+    app.logger.addHandler(caplog.handler)
+    serial = _leader_with_a_sheet(app)
+    client = app.test_client()
+    assert login(client, "totruong1").status_code == 302
+    with write_lock(database_url):
+        busy = client.post(f"/staff/sheets/{serial}", data=_sheet(q20="2"))
+        html = busy.get_data(as_text=True)
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"]
+    assert "Hệ thống đang bận nên phiếu chưa được lưu" in html
+    assert "Đường tổ bị ngập" in html
+    assert re.search(r'name="q_q20"[^>]*value="2"', html)
+    assert stored(app) == 0
+    assert "database busy (attempt 1 of 2)" in caplog.text
+
+    app.config["DB_WRITE_ATTEMPTS"] = 8
+    with write_lock(database_url) as release:
+        threading.Timer(0.3, release.set).start()
+        saved = client.post(f"/staff/sheets/{serial}", data=_sheet(q20="2"))
+    assert saved.status_code == 302
+    assert stored(app) == 1
