@@ -14,10 +14,10 @@ import math
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from matplotlib import rc_context
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with the web worker
+    from matplotlib.figure import Figure
 
 from .formatting import number, percent
 from .targets import target_status
@@ -59,6 +59,8 @@ def group_bar_chart(summary: Mapping[str, Any], target: float | None = None,
     index = str(summary["questionnaire"]["index"])
     groups = list(summary["groups"])
     top = 100.0 if index == "sipas" else 10.0
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH_IN, 1.5 + 0.62 * max(len(groups), 1)), layout="constrained")
     ax = fig.add_subplot()
 
@@ -123,6 +125,8 @@ def trend_chart(points: Sequence[tuple[str, float | None, int]], target: float |
     A period without a value (no data, or a suppressed small cell) breaks the line rather than
     being joined across, and its label still shows its n.
     """
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH_IN, 3.6), layout="constrained")
     ax = fig.add_subplot()
     fig.suptitle(title, fontsize=12, fontweight="bold")
@@ -181,6 +185,8 @@ def figure_to_svg(fig: Figure) -> bytes:
     apply only inside this call.
     """
     buffer = io.BytesIO()
+    from matplotlib import rc_context
+
     with rc_context({"svg.hashsalt": "analysis.charts", "svg.fonttype": "none"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
-
 from .scoring import Z95, Aggregation, Scheme, counts_of, summarize
+
+if TYPE_CHECKING:  # pandas is imported where a file is read: a web worker rarely needs it
+    import pandas as pd
 
 BASE_COLUMNS = ("response_id", "submitted_at", "unit", "channel")
 
@@ -44,6 +46,8 @@ def read_wide_csv(source: str | Path | IO[Any]) -> pd.DataFrame:
     Reading everything as text keeps codes as written ("04" is not silently 4.0) and leaves
     type checks to :func:`answers_of_row`.
     """
+    import pandas as pd
+
     frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     # A text stream is already decoded, so a BOM there would survive into the first header.
     frame.columns = [str(c).removeprefix("\ufeff") for c in frame.columns]
@@ -51,7 +55,10 @@ def read_wide_csv(source: str | Path | IO[Any]) -> pd.DataFrame:
 
 
 def _blank(value: object) -> bool:
-    if value is None or value is pd.NaT:
+    if value is None:
+        return True
+    pandas = sys.modules.get("pandas")  # a NaT comes only from a frame: pandas is loaded then
+    if pandas is not None and value is pandas.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True  # an empty cell of an XLSX sheet read without dtype=str
