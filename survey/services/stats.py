@@ -11,7 +11,7 @@ that they agree.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -55,20 +55,18 @@ def answers_of(response: Response) -> dict[str, int | str]:
 
 # --- keeping the rollups in step ----------------------------------------------------------
 
-def _upsert(table: sa.Table, rows: Sequence[Mapping[str, Any]], added: Sequence[str]) -> None:
-    """Add ``rows``' counts to ``table``, inserting the rows that do not exist yet."""
-    if not rows:
-        return
-    if any(row[name] < 0 for row in rows for name in added):
+def _upsert(rows: bulk.Rows) -> None:
+    """Add the rows' counts to their table, inserting the rows that do not exist yet."""
+    if any(row[name] < 0 for row in rows.rows for name in rows.add):
         # Taking counts out: the rows exist (the response was counted when stored), and an
         # INSERT of negative counts would trip the CHECK constraints before the conflict.
-        keys = [c.name for c in table.primary_key.columns]
-        for row in sorted(rows, key=lambda r: tuple(r[k] for k in keys)):
+        table, keys = rows.table, [c.name for c in rows.table.primary_key.columns]
+        for row in rows.rows:  # sorted by rollup_rows
             db.session.execute(table.update().where(
                 *(table.c[k] == row[k] for k in keys)).values(
-                {name: table.c[name] + row[name] for name in added}))
+                {name: table.c[name] + row[name] for name in rows.add}))
         return
-    bulk.insert_rows(bulk.Rows(table, rows, tuple(added)))
+    bulk.insert_rows(rows)
 
 
 def scoring_scheme(questionnaire_id: str) -> Scheme | None:
@@ -91,7 +89,7 @@ def record(response: Response, answers: Mapping[str, int | str] | None = None,
         answers = answers_of(response)
     for rows in rollup_rows(response.questionnaire_id, response.submitted_at, response.unit_id,
                             response.channel, response.score_milli, answers, sign):
-        _upsert(rows.table, rows.rows, rows.add)
+        _upsert(rows)
 
 
 def rollup_rows(questionnaire_id: str, submitted_at: datetime, unit_id: int, channel: str,

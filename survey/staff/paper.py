@@ -189,14 +189,22 @@ def _next_sheet(sheet: Sheet) -> Sheet | None:
     return None
 
 
+def _entry_page(sheet: Sheet, questionnaire: Questionnaire, form: EmptyForm,
+                values: dict[str, Any], pass_no: int | None, mode: str,
+                errors: dict[str, str] | None = None, status: int | None = None) -> Response:
+    """Return the typing page of a sheet (``mode`` "entry" or "edit"), with what was typed."""
+    return current_app.make_response((render_template(
+        "staff/sheet_entry.html", sheet=sheet, questionnaire=questionnaire, form=form,
+        errors=errors or {}, values=values, pass_no=pass_no, fmt=paper.format_serial,
+        mode=mode), status or (400 if errors else 200)))
+
+
 def _busy(sheet: Sheet, questionnaire: Questionnaire, form: EmptyForm,
           values: dict[str, Any], pass_no: int | None, mode: str) -> ResponseReturnValue:
     """Show the typed sheet again, nothing stored, when the database stayed busy (503)."""
     flash(_("Hệ thống đang bận nên phiếu chưa được lưu. Các ô đã nhập vẫn còn, xin đợi một "
             "lát rồi bấm “Lưu phiếu” lại."), "error")
-    response = current_app.make_response((render_template(
-        "staff/sheet_entry.html", sheet=sheet, questionnaire=questionnaire, form=form,
-        errors={}, values=values, pass_no=pass_no, fmt=paper.format_serial, mode=mode), 503))
+    response = _entry_page(sheet, questionnaire, form, values, pass_no, mode, status=503)
     response.headers["Retry-After"] = "5"
     return response
 
@@ -250,9 +258,7 @@ def sheet_entry(serial: str) -> ResponseReturnValue:
                 return redirect(url_for("staff.sheet_entry",
                                         serial=paper.format_serial(following.serial)))
             return redirect(url_for("staff.batch_detail", batch_id=sheet.batch_id))
-    return render_template("staff/sheet_entry.html", sheet=sheet, questionnaire=questionnaire,
-                           form=form, errors=errors, values=values, pass_no=pass_no,
-                           fmt=paper.format_serial, mode="entry"), 400 if errors else 200
+    return _entry_page(sheet, questionnaire, form, values, pass_no, "entry", errors)
 
 
 @bp.route("/sheets/<serial>/reconcile", methods=["GET", "POST"])
@@ -326,9 +332,7 @@ def sheet_edit(serial: str) -> ResponseReturnValue:
                     serial=paper.format_serial(sheet.serial)) if changes else
                   _("Không có gì thay đổi."), "success")
             return redirect(url_for("staff.batch_detail", batch_id=sheet.batch_id))
-    return render_template("staff/sheet_entry.html", sheet=sheet, questionnaire=questionnaire,
-                           form=form, errors=errors, values=values, pass_no=None,
-                           fmt=paper.format_serial, mode="edit"), 400 if errors else 200
+    return _entry_page(sheet, questionnaire, form, values, None, "edit", errors)
 
 
 @bp.get("/progress")
