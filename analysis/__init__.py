@@ -19,6 +19,7 @@ so that a web worker that does neither stays small (about 50 MB less) and starts
 
 from .breakdown import MIN_CELL, merge, month_of, quarter_of, summarize_cells
 from .formatting import interval, number, percent
+from .intervals import index_ci95, verdict
 from .scoring import (
     SCORE_SCALE,
     Z95,
@@ -34,7 +35,7 @@ from .scoring import (
     summarize,
     wilson_interval,
 )
-from .targets import DEFAULT_TARGETS, target_status
+from .targets import DEFAULT_TARGETS, target_for
 from .wide import BASE_COLUMNS, answers_of_row, read_wide_csv, recompute_summary, wide_columns
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "counted",
     "counted_groups",
     "counts_of",
+    "index_ci95",
     "interval",
     "merge",
     "month_of",
@@ -63,7 +65,8 @@ __all__ = [
     "respondent_score_milli",
     "summarize",
     "summarize_cells",
-    "target_status",
+    "target_for",
+    "verdict",
     "wide_columns",
     "wilson_interval",
 ]

@@ -20,13 +20,11 @@ if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not with the 
     from matplotlib.figure import Figure
 
 from .formatting import number, percent
-from .targets import target_status
 
 WIDTH_IN = 6.4
 NO_DATA = "không đủ dữ liệu"
 COLOUR = "#1f5f9e"
-COLOUR_MET = "#1a7f4b"
-COLOUR_NOT_MET = "#c2571a"
+COLOUR_INTERVAL = "#9bb8d6"
 COLOUR_TARGET = "#444444"
 COLOUR_MUTED = "#6b6b6b"
 LABEL_WIDTH = 30  # characters per line of a group label; keeps the bars wide enough at 700 px
@@ -40,21 +38,15 @@ def _tick_text(value: float, _pos: float | None = None) -> str:
     return number(value, 0 if float(value).is_integer() else 1)
 
 
-def _bar_colour(value: float, target: float | None) -> str:
-    status = target_status(value, target)
-    if status is None:
-        return COLOUR
-    return COLOUR_MET if status == "met" else COLOUR_NOT_MET
-
-
 def group_bar_chart(summary: Mapping[str, Any], target: float | None = None,
                     title: str = "Kết quả theo từng yếu tố") -> Figure:
     """Draw each group's value as a horizontal bar, with its n, value label and the target.
 
     SIPAS values are percentages (axis 0–100); PAPI-style dimension values lie in 1–10. A group
     without a value gets no bar but the words "không đủ dữ liệu", so it is not read as zero.
-    ``target`` is drawn as a dashed line on the bars' scale, and bars are coloured by whether
-    they reach it (the text labels carry the same information for colour-blind readers).
+    ``target`` is drawn as a dashed line on the bars' scale. Bars are not coloured by the
+    target: a group's value has no interval of its own, and a colour would claim a certainty
+    that a small sample does not give (the index's verdict, with its interval, says it).
     """
     index = str(summary["questionnaire"]["index"])
     groups = list(summary["groups"])
@@ -69,7 +61,7 @@ def group_bar_chart(summary: Mapping[str, Any], target: float | None = None,
     positions = list(range(len(groups)))
     values = [g["value"] for g in groups]
     ax.barh(positions, [0.0 if v is None else v for v in values], height=0.6,
-            color=[COLOUR if v is None else _bar_colour(v, target) for v in values])
+            color=COLOUR)
     for y, value in zip(positions, values, strict=True):
         if value is None:
             text = ax.text(top * 0.01, y, NO_DATA, va="center", ha="left", fontsize=9,
@@ -119,11 +111,14 @@ def period_label(period: str) -> str:
 
 def trend_chart(points: Sequence[tuple[str, float | None, int]], target: float | None = None,
                 title: str = "Chỉ số hài lòng theo tháng", *,
-                index: Literal["sipas", "papi"] = "sipas") -> Figure:
+                index: Literal["sipas", "papi"] = "sipas",
+                intervals: Sequence[Sequence[float] | None] | None = None) -> Figure:
     """Draw the index per period (``(period, value, n)`` in time order), with gaps for None.
 
     A period without a value (no data, or a suppressed small cell) breaks the line rather than
-    being joined across, and its label still shows its n.
+    being joined across, and its label still shows its n. ``intervals`` (one ``[low, high]``
+    or None per point) are drawn as bars behind the points, so a month of few responses looks
+    as uncertain as it is.
     """
     from matplotlib.figure import Figure
 
@@ -141,7 +136,13 @@ def trend_chart(points: Sequence[tuple[str, float | None, int]], target: float |
     xs = list(range(len(points)))
     # NaN makes matplotlib break the line there; None would be an error.
     ys = [math.nan if v is None else v for _, v, _ in points]
-    ax.plot(xs, ys, color=COLOUR, marker="o", linewidth=2, markersize=5)
+    shown_cis = [(x, ci) for x, ci in zip(xs, intervals or [None] * len(points), strict=True)
+                 if ci is not None and not math.isnan(ys[x])]
+    if shown_cis:
+        ax.vlines([x for x, _ in shown_cis], [ci[0] for _, ci in shown_cis],
+                  [ci[1] for _, ci in shown_cis], color=COLOUR_INTERVAL, linewidth=6, zorder=1,
+                  label="Khoảng tin cậy 95 %")
+    ax.plot(xs, ys, color=COLOUR, marker="o", linewidth=2, markersize=5, zorder=2)
     for x, (_, value, _) in zip(xs, points, strict=True):
         if value is None:
             continue
@@ -163,6 +164,7 @@ def trend_chart(points: Sequence[tuple[str, float | None, int]], target: float |
         shown = percent(target, 0) if index == "sipas" else number(target, 1)
         ax.axhline(target, color=COLOUR_TARGET, linestyle="--", linewidth=1.2,
                    label=f"Mục tiêu {shown}")
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)

@@ -19,16 +19,14 @@ Methods (the section of the method each formula implements is named in its docst
   sub-dimensions of its dimension; dimension value = sum of its sub-dimensions (1–10); index =
   sum of the dimensions. Any sub-dimension without data makes its dimension and the index null.
 
-Confidence interval of the index: **respondent-level linearisation**. Each respondent gets a
-score on the index's own scale (:func:`respondent_score`: SIPAS, the mean over elements of the
-share of their counted answers that are satisfied, × 100; PAPI, the sum over sub-dimensions of
-``(1 + 9 x) / k`` with ``x`` their own mean score there). The index is treated as a mean of
-these scores, so its standard error is ``s / √n`` with ``s`` the sample standard deviation of
-the respondent scores, and ``ci95 = value ± z · s / √n``, centred on the index value and clipped
-to the index's range. It ignores the clustering of answers within items and the weighting of
-elements, which is why it is called a linearisation and not an exact interval; it is cheap,
-needs only three integer sums (``score_n``, ``score_sum``, ``score_sqsum``, scores stored in
-thousandths of a point) and therefore merges across cells exactly like the other counts.
+Confidence interval of the index: a **Wilson score interval with a Korn–Graubard effective
+sample size and an end-padded variance** (:func:`analysis.intervals.index_ci95`, whose docstring
+gives the formula). Each respondent gets a score on the index's own scale
+(:func:`respondent_score`: SIPAS, the mean over elements of the share of their counted answers
+that are satisfied, × 100; PAPI, the sum over sub-dimensions of ``(1 + 9 x) / k`` with ``x``
+their own mean score there); the interval needs only three integer sums of these scores
+(``score_n``, ``score_sum``, ``score_sqsum``, in thousandths of a point), so it merges across
+cells like the other counts, and it never collapses to a point for small ``n``.
 """
 
 from __future__ import annotations
@@ -39,9 +37,9 @@ import numbers
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from statistics import NormalDist
 from typing import Any, Literal, NamedTuple
 
+from .intervals import SCORE_SCALE, Z95, index_ci95, verdict
 from .scheme import (
     SIPAS_RANGE,
     Counts,
@@ -51,12 +49,6 @@ from .scheme import (
     SchemeSubgroup,
     ScoredOption,
 )
-
-Z95: float = NormalDist().inv_cdf(0.975)
-"""The 97.5 % quantile of the standard normal distribution, 1.959963984540054…"""
-
-SCORE_SCALE = 1000
-"""Respondent scores are stored as integers in thousandths of a point."""
 
 Aggregation = Literal["mean_of_items", "pooled"]
 AGGREGATIONS: tuple[Aggregation, ...] = ("mean_of_items", "pooled")
@@ -129,27 +121,6 @@ def papi_sum(values: Sequence[float | None]) -> float | None:
     if any(v is None for v in values):
         return None
     return math.fsum(v for v in values if v is not None)
-
-
-def respondent_linearised_ci95(value: float | None, counts: Counts, bounds: tuple[float, float],
-                               z: float = Z95) -> list[float] | None:
-    """Return the index interval by respondent-level linearisation (see the module docstring).
-
-    With ``n = score_n >= 2`` respondent scores (in thousandths):
-    ``s² = (Σx² − (Σx)²/n) / (n − 1)``, ``half = z · √(s²/n)``, and the interval is
-    ``[value − half, value + half]`` clipped to ``bounds``. None when value is None or n < 2.
-    """
-    n = counts.score_n
-    if value is None or n < 2:
-        return None
-    # n·Σx² − (Σx)² is computed on exact integers, so neither the order in which the sums were
-    # accumulated nor floating-point cancellation can change the result;
-    # divided by n(n − 1) it is the sample variance (in thousandths squared).
-    spread = max(n * counts.score_sqsum - counts.score_sum * counts.score_sum, 0)
-    variance = spread / (n * (n - 1)) / (SCORE_SCALE * SCORE_SCALE)
-    half = z * math.sqrt(variance / n)
-    low, high = bounds
-    return [max(low, value - half), min(high, value + half)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,13 +328,16 @@ def echo_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def summarize(scheme: Scheme, counts: Counts, filters: Mapping[str, Any] | None = None, *,
-              aggregation: Aggregation = "mean_of_items", z: float = Z95) -> dict[str, Any]:
-    """Return the summary JSON of contract §6 (unrounded floats, None where there is no data).
+              aggregation: Aggregation = "mean_of_items", z: float = Z95,
+              target: float | None = None, n_excluded: int = 0) -> dict[str, Any]:
+    """Return the summary JSON of contract §6 and §8 (unrounded floats, None without data).
 
     ``aggregation`` chooses the SIPAS element value: ``"mean_of_items"`` (the contract's
     unweighted mean of item rates) or ``"pooled"`` (``100 × Σs / Σn``, domain.md §5.1). For PAPI
     it chooses ``x_s`` likewise: the mean of item means, or the mean of all valid answers of
-    the sub-dimension. Reports must say which one they used.
+    the sub-dimension. Reports must say which one they used. ``target`` is the target in force
+    (its verdict follows the index's interval, :func:`analysis.intervals.verdict`);
+    ``n_excluded`` the responses that passed the filters but were excluded by staff.
     """
     if aggregation not in AGGREGATIONS:
         raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
@@ -373,12 +347,14 @@ def summarize(scheme: Scheme, counts: Counts, filters: Mapping[str, Any] | None 
     else:
         groups = [_papi_group(scheme, counts, g, aggregation) for g in scheme.groups]
         value = papi_sum([g["value"] for g in groups])
+    ci95 = index_ci95(value, counts, scheme.index_range, z)
     return {
         "questionnaire": {"id": scheme.id, "version": scheme.version, "index": scheme.index},
         "filters": echo_filters(filters),
         "n_responses": counts.n_responses,
-        "index": {"value": value,
-                  "ci95": respondent_linearised_ci95(value, counts, scheme.index_range, z)},
+        "index": {"value": value, "ci95": ci95},
+        "target": {"value": target, "verdict": verdict(ci95, target)},
+        "n_excluded": n_excluded,
         "groups": groups,
         # Copies: a caller editing the summary must not edit the scheme.
         "codebook": [copy.deepcopy(e) for e in scheme.codebook],
@@ -422,10 +398,11 @@ __all__ = [
     "papi_subgroup_value",
     "papi_sum",
     "pooled_rate",
-    "respondent_linearised_ci95",
+    "index_ci95",
     "respondent_score",
     "respondent_score_milli",
     "sipas_index",
     "summarize",
+    "verdict",
     "wilson_interval",
 ]

@@ -1,4 +1,4 @@
-"""Targets for the index, and whether a value meets one.
+"""Targets for the index (whether the index meets one: :func:`analysis.intervals.verdict`).
 
 The 2011–2020 public administration reform programme (Nghị quyết 30c/NQ-CP, 08/11/2011) aimed
 at citizens' and organisations' satisfaction with administrative agencies above 80 % by 2020;
@@ -10,7 +10,7 @@ on :data:`DEFAULT_TARGETS`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any
 
 DEFAULT_TARGETS: Mapping[str, float] = {"sipas": 80.0}
 """Target per index kind, in the index's own unit (SIPAS: percent satisfied).
@@ -20,11 +20,13 @@ DEFAULT_TARGETS: Mapping[str, float] = {"sipas": 80.0}
 configurable per questionnaire. PAPI-style scores have no official target, hence no default.
 """
 
-TargetStatus = Literal["met", "not_met"]
+def target_for(questionnaire_id: str, index_kind: str,
+               targets: Mapping[str, Any] | None = None) -> float | None:
+    """Return the target of a questionnaire: configured by its id, else by its index kind.
 
-
-def target_status(value: float | None, target: float | None) -> TargetStatus | None:
-    """Return "met" when ``value >= target``, "not_met" below it, None when either is missing."""
-    if value is None or target is None:
-        return None
-    return "met" if value >= target else "not_met"
+    ``targets`` (the SURVEY_TARGETS setting) overrides :data:`DEFAULT_TARGETS`.
+    """
+    configured: dict[str, Any] = dict(DEFAULT_TARGETS)
+    configured.update(targets or {})
+    value = configured.get(questionnaire_id, configured.get(index_kind))
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # pandas is imported where a file is read: a web worker rarel
     import pandas as pd
 
 BASE_COLUMNS = ("response_id", "submitted_at", "unit", "channel")
+INTEGRITY_COLUMNS = ("flags", "excluded")
+"""Contract §8: the response's flag codes (space-separated) and whether staff excluded it."""
 
 
 def _vietnam() -> tzinfo:
@@ -35,9 +37,14 @@ def _vietnam() -> tzinfo:
 VIETNAM = _vietnam()
 
 
-def wide_columns(scheme: Scheme) -> list[str]:
-    """Return the columns of the wide format: the base columns, then every question id."""
-    return [*BASE_COLUMNS, *(str(e["id"]) for e in scheme.codebook)]
+def wide_columns(scheme: Scheme, *, integrity: bool = True) -> list[str]:
+    """Return the columns of the wide format: the fixed ones, then every question id.
+
+    ``integrity=False`` leaves out ``flags`` and ``excluded``, which an import reads when
+    present (an entry template for typing sheets has no use for them).
+    """
+    fixed = [*BASE_COLUMNS, *(INTEGRITY_COLUMNS if integrity else ())]
+    return [*fixed, *(str(e["id"]) for e in scheme.codebook)]
 
 
 def read_wide_csv(source: str | Path | IO[Any]) -> pd.DataFrame:
@@ -134,17 +141,19 @@ def _cell(value: object) -> str:
 def recompute_summary(scheme: Scheme, frame: pd.DataFrame,
                       filters: Mapping[str, Any] | None = None, *,
                       aggregation: Aggregation = "mean_of_items",
-                      z: float = Z95) -> dict[str, Any]:
+                      z: float = Z95, target: float | None = None) -> dict[str, Any]:
     """Return the contract §6 summary of the rows of a wide frame that pass ``filters``.
 
     ``from``/``to`` are inclusive Vietnam calendar days of ``submitted_at`` (a row without a
     time is left out once either is set); ``units`` and ``channels`` mean "any of these"
-    (an empty list means all). The filters are echoed in the summary.
+    (an empty list means all). The filters are echoed in the summary. A row whose
+    ``excluded`` cell is 1 counts only in ``n_excluded`` (contract §8).
     """
     wanted = dict(filters or {})
     start, end = _as_day(wanted.get("from")), _as_day(wanted.get("to"))
     units, channels = _as_set(wanted.get("units")), _as_set(wanted.get("channels"))
     responses: list[dict[str, int | str]] = []
+    excluded = 0
     # Row numbers as a spreadsheet shows them: the header is row 1.
     for number, row in enumerate(frame.to_dict("records"), start=2):
         record = {str(k): v for k, v in row.items()}
@@ -161,9 +170,12 @@ def recompute_summary(scheme: Scheme, frame: pd.DataFrame,
             if day is None or (start is not None and day < start) or (
                     end is not None and day > end):
                 continue
+        if _cell(record.get("excluded")) == "1":
+            excluded += 1
+            continue
         try:
             responses.append(answers_of_row(scheme, record))
         except ValueError as exc:
             raise ValueError(f"row {number}, {exc}") from None
     return summarize(scheme, counts_of(scheme, responses), filters,
-                     aggregation=aggregation, z=z)
+                     aggregation=aggregation, z=z, target=target, n_excluded=excluded)

@@ -22,7 +22,7 @@ from questionnaires import QuestionnaireError, load_all
 
 from .extensions import db
 from .models import ROLES, UNIT_KINDS, Unit, User
-from .services import accounts, audit, backup, demo, qrcodes, stats, units
+from .services import accounts, audit, backup, demo, integrity, qrcodes, stats, units
 from .services.questionnaires import get_questionnaire, has_responses, sync_questionnaires
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,10 +93,15 @@ def _prepare_database() -> None:
         click.echo("rollups: scoring the stored responses with the new version ...")
         stats.rebuild(rescore="all")
         db.session.commit()
-    elif not stats.in_step():
+    elif not stats.totals_in_step():
         click.echo("rollups: counting the stored responses again ...")
         stats.rebuild()
         db.session.commit()
+    scanned = integrity.scan()
+    db.session.commit()
+    if scanned.responses or scanned.days:
+        click.echo(f"flags: {scanned.responses} new response(s) over {scanned.days} day(s) "
+                   f"looked at, {scanned.groups} flagged group(s)")
     click.echo("database ready: " + db.engine.url.render_as_string(hide_password=True))
 
 
@@ -297,6 +302,9 @@ def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
     if fmt in ("json", "csv") and aggregation != "mean_of_items":
         raise click.ClickException("--aggregation applies to xlsx and pdf reports; the JSON "
                                    "summary always follows contract §6.1 (mean of items)")
+    if fmt in ("csv", "xlsx"):
+        integrity.scan()  # the raw rows carry every response's flags (contract §8)
+        db.session.commit()
     try:
         if fmt == "json":
             summary = stats.summary(filters)
@@ -353,15 +361,19 @@ def import_(file: Path, questionnaire_id: str, unit_code: str | None, channel: s
         content = file.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from exc
+    receipts: list[str] = []
     try:
         imported, skipped = imports.import_file(file, questionnaire, default_unit=unit,
-                                                default_channel=channel, content=content)
+                                                default_channel=channel, content=content,
+                                                actor="cli", receipts=receipts)
     except imports.ImportFailed as exc:
         db.session.rollback()
         for line in exc.errors:
             click.echo(line, err=True)
         raise click.ClickException(
             f"nothing imported: {len(exc.errors)} error(s) in {file.name}") from exc
+    audit.record("cli", "import", questionnaire.id, file=file.name, imported=imported,
+                 skipped=skipped, receipts=receipts)
     db.session.commit()
     if skipped:
         click.echo(f"{skipped} response(s) already stored with the same answers: skipped")

@@ -64,6 +64,17 @@ class DefaultConfig:
     # (services/transactions.py), before the citizen is asked to send again.
     SQLITE_BUSY_TIMEOUT = 10000
     DB_WRITE_ATTEMPTS = 5
+    # Integrity flags (contract §8, services/integrity.py, README "Flags"): opening hours of
+    # counters and offices unless a unit sets its own, and each rule's settings.
+    OPENING_HOURS = "T2-T6 07:00-17:30; T7 07:00-12:00"
+    FLAG_BURST_WINDOW = 10  # minutes
+    FLAG_BURST_MIN = 10  # responses in one window, at least
+    FLAG_BURST_FACTOR = 5  # times the link's usual number in such a window
+    FLAG_SAME_WINDOW = 60  # minutes
+    FLAG_SAME_MIN = 3  # responses with the same answers from one link
+    FLAG_STRAIGHTLINE_MIN = 5  # scored items answered, at least
+    FLAG_ENTERER_MIN = 10  # sheets of the enterer, and of the others, at least
+    FLAG_ENTERER_GAP = 20  # points between the enterer's mean score and the others'
 
 
 def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -173,6 +184,17 @@ def check_config(config: dict[str, Any]) -> None:
     config["SQLITE_BUSY_TIMEOUT"] = _whole(config.get("SQLITE_BUSY_TIMEOUT"),
                                            "SQLITE_BUSY_TIMEOUT", 0)
     config["DB_WRITE_ATTEMPTS"] = _whole(config.get("DB_WRITE_ATTEMPTS"), "DB_WRITE_ATTEMPTS", 1)
+    for name in ("FLAG_BURST_WINDOW", "FLAG_BURST_MIN", "FLAG_BURST_FACTOR", "FLAG_SAME_WINDOW",
+                 "FLAG_SAME_MIN", "FLAG_STRAIGHTLINE_MIN", "FLAG_ENTERER_MIN",
+                 "FLAG_ENTERER_GAP"):
+        config[name] = _whole(config.get(name), name, 1)
+    from analysis.flags import OpeningHours
+
+    try:
+        OpeningHours.parse(str(config.get("OPENING_HOURS") or ""))
+    except ValueError as exc:
+        raise ConfigError(f"SURVEY_OPENING_HOURS cannot be read at {exc}: write it like "
+                          '"T2-T6 07:00-11:30 13:30-17:00; T7 07:00-11:30"') from exc
     targets = config.get("TARGETS") or {}
     if not isinstance(targets, dict) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100

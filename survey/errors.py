@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from typing import NoReturn
+
+from flask import Flask, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
@@ -26,10 +28,25 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
+def fail(status: int, message: str) -> NoReturn:
+    """Stop the request with an error page that says ``message`` (already translated).
+
+    Other errors show only their status's general message: a library's description (English,
+    sometimes technical) never reaches a citizen or an officer.
+    """
+    try:
+        abort(status, description=message)
+    except HTTPException as error:
+        error.shown = True  # type: ignore[attr-defined]
+        raise
+
+
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     """Render any HTTP error as a page (or JSON under /api and /healthz)."""
     code = error.code or 500
     title, message = _messages().get(code, (error.name, error.description or ""))
+    if getattr(error, "shown", False) and error.description:
+        message = error.description
     if request.path.startswith(("/api/", "/healthz")):
         return jsonify({"error": title, "message": message, "status": code}), code
     return render_template("errors/error.html", code=code, title=title, message=message), code

@@ -53,6 +53,10 @@ class Unit(db.Model):  # type: ignore[name-defined]
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Responses wanted from this unit (e.g. 200 for a ward); None = the configured default.
     sample_target: Mapped[int | None]
+    # When the unit is open, as analysis.flags.OpeningHours reads it ("T2-T6 07:00-17:30;
+    # T7 07:00-12:00"); None = the default of its kind (counters and offices: office hours;
+    # residential groups: always, since citizens answer at home); "" = always open.
+    opening_hours: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
@@ -155,6 +159,17 @@ class Response(db.Model):  # type: ignore[name-defined]
     # A printed sheet yields at most one response, however often it is typed in.
     sheet_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sheet.id", ondelete="RESTRICT"), unique=True)
+    # Integrity (contract §8): the flag codes the server found (space-separated, sorted, kept
+    # in step by services/integrity.py), those read from an imported file, and staff's
+    # exclusion. An excluded response counts nowhere (the rollups count it in n_excluded).
+    # Server defaults only: the citizen's submit writes its row with a statement of its own
+    # (services/bulk.py) that names just the columns it sets.
+    flags: Mapped[str] = mapped_column(sa.String(80), server_default="")
+    imported_flags: Mapped[str] = mapped_column(sa.String(80), server_default="")
+    excluded: Mapped[bool] = mapped_column(server_default=sa.false())
+    excluded_at: Mapped[datetime | None]
+    excluded_by: Mapped[str | None] = mapped_column(sa.String(64))
+    excluded_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     unit: Mapped[Unit] = relationship()
     answers: Mapped[list[Answer]] = relationship(
@@ -378,7 +393,10 @@ stat_response = sa.Table(
     sa.Column("score_n", sa.Integer, nullable=False),
     sa.Column("score_sum", sa.BigInteger, nullable=False),
     sa.Column("score_sqsum", sa.BigInteger, nullable=False),
+    # Responses excluded by staff: counted here only (contract §8, n_excluded).
+    sa.Column("n_excluded", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("n >= 0 AND score_n >= 0 AND score_n <= n", name="counts_valid"),
+    sa.CheckConstraint("n_excluded >= 0", name="excluded_valid"),
 )
 
 stat_answer = sa.Table(
@@ -396,4 +414,57 @@ stat_group = sa.Table(
     sa.Column("group_id", sa.String(64), primary_key=True),
     sa.Column("n", sa.Integer, nullable=False),
     sa.CheckConstraint("n >= 0", name="n_valid"),
+)
+
+
+# --- Integrity flags (services/integrity.py) -----------------------------------------------
+
+
+class FlagGroup(db.Model):  # type: ignore[name-defined]
+    """Responses one rule flagged together, with the evidence; a row per rule, place and day.
+
+    ``key`` names the group for good (e.g. ``burst:sipas-dichvu:12:2026-03-05:0``), so that a
+    new scan updates the group a member of staff is looking at instead of replacing it.
+    """
+
+    __tablename__ = "flag_group"
+    __table_args__ = (sa.Index("ix_flag_group_questionnaire_day", "questionnaire_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    questionnaire_id: Mapped[str] = mapped_column(sa.String(64))
+    unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    # The Vietnam day of the responses, or "" for a group over all days (an enterer's sheets).
+    day: Mapped[str] = mapped_column(sa.String(10))
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    n: Mapped[int]
+    evidence: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+
+
+response_flag = sa.Table(
+    "response_flag", db.metadata,
+    sa.Column("group_id", sa.ForeignKey("flag_group.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("response_pk", sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+# Where the flags must be computed again: the days of responses edited, deleted, excluded or
+# taken back in since the last scan (new responses are found by their id, integrity_state).
+integrity_dirty = sa.Table(
+    "integrity_dirty", db.metadata,
+    sa.Column("questionnaire_id", sa.String(64), primary_key=True),
+    sa.Column("unit_id", sa.Integer, primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+)
+
+integrity_state = sa.Table(
+    "integrity_state", db.metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
 )

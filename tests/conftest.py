@@ -7,10 +7,15 @@ server or program into a failure.
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import functools
+import getpass
 import os
 import re
 import shutil
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +25,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import event
+from hypothesis.errors import InvalidArgument
 from sqlalchemy.engine import make_url
 
 from survey import create_app
@@ -29,6 +36,38 @@ from survey.services import accounts, units
 from survey.services.questionnaires import sync_questionnaires
 
 STRICT = os.environ.get("SURVEY_TEST_STRICT") == "1"
+# Hypothesis tests run ``examples(n)`` examples: n on a newcomer's `make test`, 3n in CI
+# (HYPOTHESIS_PROFILE=ci, set by .ci/run), 10n for a long local run (HYPOTHESIS_PROFILE=long).
+_EXAMPLE_FACTOR = {"ci": 3, "long": 10}.get(os.environ.get("HYPOTHESIS_PROFILE", ""), 1)
+
+
+def examples(n: int) -> int:
+    """Return how many examples a hypothesis test of ``n`` examples runs in this profile."""
+    return n * _EXAMPLE_FACTOR
+
+
+class Outcomes:
+    """Counts what the examples of a hypothesis test reached, to check it reached them.
+
+    A fuzz test whose examples nearly all end in the same refusal tests little: record each
+    example's outcome, then ``require_share`` of the outcomes that matter.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def add(self, outcome: str) -> None:
+        self.seen.append(outcome)
+        with contextlib.suppress(InvalidArgument):  # outside a hypothesis test: no statistics
+            event(outcome)
+
+    def share(self, outcome: str) -> float:
+        return self.seen.count(outcome) / len(self.seen) if self.seen else 0.0
+
+    def require_share(self, outcome: str, at_least: float) -> None:
+        assert self.share(outcome) >= at_least, (
+            f"only {self.share(outcome):.0%} of {len(self.seen)} examples reached {outcome!r} "
+            f"(want {at_least:.0%}): {dict(collections.Counter(self.seen))}")
 TEST_SECRET = "test-secret-key-not-for-production"
 PASSWORD = "correct horse battery"
 
@@ -56,13 +95,84 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def postgres_url() -> str:
-    """Return the PostgreSQL test URL, or skip/fail when it is not set."""
+LOCAL_POSTGRES = ("127.0.0.1", 5432)
+LOCAL_TEST_DATABASE = "survey_test"
+
+
+@functools.cache
+def _postgres() -> tuple[str, str]:
+    """Return (URL, "") of the PostgreSQL test database, or ("", why there is none).
+
+    SURVEY_TEST_DATABASE_URL wins. Without it, a PostgreSQL server answering on the default
+    local address is used as it comes (the user from PGUSER, else the login name, else
+    ``postgres``; a password from PGPASSWORD or ~/.pgpass), with a database of our own,
+    ``survey_test``, created when missing. Asked once per run.
+    """
     url = os.environ.get("SURVEY_TEST_DATABASE_URL", "")
-    require(url, "SURVEY_TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    if url:
+        return url, ""
+    host, port = LOCAL_POSTGRES
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return "", (f"no PostgreSQL answers on {host}:{port} and SURVEY_TEST_DATABASE_URL "
+                    "is not set")
+    import psycopg
+
+    users = dict.fromkeys(u for u in (os.environ.get("PGUSER"), getpass.getuser(), "postgres")
+                          if u)
+    last = ""
+    for user in users:
+        try:
+            with psycopg.connect(host=host, port=port, user=user, dbname="postgres",
+                                 connect_timeout=3, autocommit=True) as conn:
+                exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                      (LOCAL_TEST_DATABASE,)).fetchone()
+                if not exists:
+                    conn.execute(f'CREATE DATABASE "{LOCAL_TEST_DATABASE}"')
+        except psycopg.Error as error:
+            last = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            continue
+        return f"postgresql+psycopg://{user}@{host}:{port}/{LOCAL_TEST_DATABASE}", ""
+    return "", (f"PostgreSQL on {host}:{port} did not let us create or use "
+                f"{LOCAL_TEST_DATABASE!r} ({last}); set SURVEY_TEST_DATABASE_URL")
+
+
+def postgres_url() -> str:
+    """Return the PostgreSQL test URL, or skip/fail with the reason there is none."""
+    url, reason = _postgres()
+    require(url, f"{reason} (PostgreSQL tests)")
     name = make_url(url).database or ""
     assert "test" in name, f"refusing to empty database {name!r}: its name lacks 'test'"
     return url
+
+
+# --- how many PostgreSQL tests ran, in the summary line -----------------------------------
+
+_POSTGRES_TESTS: dict[str, int] = {"ran": 0, "skipped": 0}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the tests that ran on PostgreSQL, and those skipped for want of it."""
+    params = report.nodeid.partition("[")[2].rstrip("]").split("-")
+    if "postgresql" not in params:
+        return
+    if report.when == "call":
+        _POSTGRES_TESTS["ran"] += 1
+    elif report.skipped:
+        _POSTGRES_TESTS["skipped"] += 1
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the run's summary with how many tests ran on PostgreSQL, and on which database."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not sum(_POSTGRES_TESTS.values()):
+        return
+    url, reason = _postgres()
+    where = make_url(url).render_as_string(hide_password=True) if url else reason
+    reporter.write_line(
+        f"PostgreSQL: {_POSTGRES_TESTS['ran']} tests ran, {_POSTGRES_TESTS['skipped']} "
+        f"skipped ({where})", bold=True, yellow=not _POSTGRES_TESTS["ran"])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -216,6 +326,27 @@ def admin_client(client: FlaskClient, make_user: Callable[..., User]) -> FlaskCl
     make_user("quantri", "admin")
     assert login(client, "quantri").status_code == 302
     return client
+
+
+def wait_until(condition: Callable[[], object], what: str, seconds: float = 20) -> None:
+    """Poll ``condition`` until it holds; fail (never hang) after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.01)
+
+
+def a_writer_is_waiting() -> bool:
+    """Whether another writer waits for this app's database right now.
+
+    PostgreSQL: a lock asked for and not granted. SQLite: a process waiting for the writers'
+    flock (a "->" line of /proc/locks), which is where a second writer queues.
+    """
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            return bool(conn.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
+    return any("->" in line and "FLOCK" in line
+               for line in Path("/proc/locks").read_text().splitlines())
 
 
 def seed_link(app: Flask, questionnaire_id: str = "sipas-dichvu") -> str:

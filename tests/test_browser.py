@@ -234,3 +234,114 @@ def test_a_leader_types_a_sheet_without_touching_the_mouse(live_server: LiveServ
     assert answers == {"linh_vuc": "Chứng thực bản sao", "q1": "5", "q2": "4", "q3": "3",
                        "q4": "2", "q5": "1", "q6": "5", "q7": "4", "q8": "3", "q9": "2",
                        "gioi_tinh": "2", "do_tuoi": "5", "trinh_do": "4"}
+
+
+def _answer_and_send(page: object, code: int) -> str:
+    """Answer the 19 required items with ``code`` (as taps), send, and return the receipt."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    for i in range(15, 34):
+        page.locator(f'#f-q{i} label:has(input[value="{code}"])').tap()
+    with page.expect_navigation(wait_until="load"):
+        page.locator("button.send").tap()
+    return page.locator(".receipt strong").inner_text()
+
+
+def _stored_receipts(database_url: str) -> list[str]:
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        receipts = list(conn.execute(sa.text("SELECT receipt FROM response ORDER BY id")).scalars())
+    engine.dispose()
+    return receipts
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["js-off", "js-on"])
+def test_back_after_the_receipt_shows_it_and_another_response_is_a_choice(
+        live_server: LiveServer, tmp_path: Path, javascript: bool) -> None:
+    """Issue 10, item 3: Back, reload or an old tab never store a second response silently.
+
+    Chromium runs with its back/forward cache on, as on a phone (Playwright turns it off by
+    default): since Chromium 1xx a page sent with ``Cache-Control: no-store`` may be kept
+    there, unless a cookie changed meanwhile, and storing a response changes the session.
+    """
+    chromium = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    printed = live_server.flask("qr", "sipas-dichvu", "--unit", "HCC-CT", "--out",
+                                str(tmp_path / "x.png"))
+    link = printed.strip().splitlines()[-1]
+    artifacts = os.environ.get("SURVEY_ARTIFACTS_DIR")
+    shots = Path(artifacts) if artifacts else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    suffix = "js" if javascript else "nojs"
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS,
+                                    ignore_default_args=["--disable-back-forward-cache"])
+        context = browser.new_context(
+            viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
+            has_touch=True, user_agent=ANDROID_UA, java_script_enabled=javascript,
+            locale="vi-VN")
+        page = context.new_page()
+        page.goto(link, wait_until="load")
+        old_tab = context.new_page()  # the same link left open in a second tab
+        old_tab.goto(link, wait_until="load")
+        page.bring_to_front()  # a tab in the background gets no frames: taps would wait
+
+        # 1. Answer everything required and send: the receipt.
+        receipt = _answer_and_send(page, 4)
+        assert "Cảm ơn Ông/Bà đã góp ý!" in page.locator("h1").inner_text()
+        assert page.locator("form.again button").inner_text() == "Gửi thêm một phiếu khác"
+        page.screenshot(path=str(shots / f"receipt-{suffix}.png"))
+        assert _stored_receipts(live_server.database_url) == [receipt]
+
+        # 2. Back: Chromium asks the server again, which shows the receipt and the choice.
+        page.go_back(wait_until="commit")
+        page.wait_for_load_state("load")
+        if page.locator("input[name=response_id]").count():
+            # Kept by the browser with the answers: sending it again stores nothing new.
+            with page.expect_navigation(wait_until="load"):
+                page.locator("button.send").tap()
+            assert page.locator(".receipt strong").inner_text() == receipt
+        assert page.locator("h1").inner_text() == "Ông/Bà đã gửi phiếu này"
+        assert page.locator(".receipt strong").inner_text() == receipt
+        assert page.locator("input[name=response_id]").count() == 0
+        page.screenshot(path=str(shots / f"already-{suffix}.png"))
+
+        # 3. Reload: the same.
+        page.reload(wait_until="load")
+        assert page.locator("h1").inner_text() == "Ông/Bà đã gửi phiếu này"
+        assert page.locator(".receipt strong").inner_text() == receipt
+
+        # 4. The old tab, answered and sent: nothing is stored, the receipt is shown.
+        old_tab.bring_to_front()
+        assert _answer_and_send(old_tab, 2) == receipt
+        assert old_tab.locator("h1").inner_text() == "Ông/Bà đã gửi phiếu này"
+        assert "không được lưu thêm" in old_tab.locator(".alert").inner_text()
+        old_tab.screenshot(path=str(shots / f"refused-{suffix}.png"))
+        old_tab.close()
+        assert _stored_receipts(live_server.database_url) == [receipt]
+
+        # 5. "Gửi thêm một phiếu khác": a fresh form, answered and sent: a second receipt.
+        page.bring_to_front()
+        with page.expect_navigation(wait_until="load"):
+            page.locator("form.again button").tap()
+        assert page.url.endswith("?another=1")
+        assert page.locator("input[type=radio]:checked").count() == 0
+        second = _answer_and_send(page, 5)
+        assert "Cảm ơn Ông/Bà đã góp ý!" in page.locator("h1").inner_text()
+        assert second != receipt
+
+        # 6. Back again, to the form of step 5: the newest receipt, no third response.
+        page.go_back(wait_until="commit")
+        page.wait_for_load_state("load")
+        if page.locator("input[name=response_id]").count():
+            with page.expect_navigation(wait_until="load"):
+                page.locator("button.send").tap()
+        assert page.locator(".receipt strong").inner_text() == second
+        browser.close()
+
+    receipts = _stored_receipts(live_server.database_url)
+    assert len(receipts) == 2
+    assert receipts == [receipt, second]

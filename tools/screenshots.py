@@ -69,6 +69,15 @@ def _sample_csv(n: int) -> str:
                                rng.choice(["qr", "qr", "paper"]),
                                str(rng.choice([1, 1, 2, 3, 4, 5, 9])), *codes,
                                str(rng.choice([1, 2])), str(rng.randint(1, 5)), remark]))
+    # Forty identical responses in two minutes at one counter (someone stuffing the form), and
+    # a day with only two responses (for a dashboard of a small sample).
+    stuffed = now.replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    for i in range(40):
+        lines.append(",".join([(stuffed + timedelta(seconds=3 * i)).isoformat(timespec="seconds"),
+                               "HCC-TPHT", "qr", "1", *["5"] * 19, "1", "2", "Rất tốt"]))
+    for hour in (9, 14):
+        lines.append(",".join([f"2025-01-15T{hour:02d}:00:00", "HCC-CT", "qr", "2",
+                               *["5"] * 19, "2", "3", ""]))
     return "\n".join(lines) + "\n"
 
 
@@ -124,11 +133,17 @@ def main() -> None:
                 page.locator("button[type=submit]").click()
                 page.wait_for_load_state()
                 shot("form-errors")
+                page.locator("#f-q31").scroll_into_view_if_needed()
+                shot("form-not-applicable")
                 page.goto(form)
                 _answer_all(page, low=True)
                 page.locator("button[type=submit]").click()
                 page.wait_for_load_state()
                 shot("thanks")
+                page.go_back()
+                page.wait_for_load_state()
+                shot("already-answered")
+                ctx.clear_cookies()
                 page.goto(f"{base}/s/{code}?lang=en")
                 shot("form-english")
                 page.goto(f"{base}/s/{code}?lang=vi")
@@ -164,6 +179,10 @@ def main() -> None:
                     page.goto(batch_url)
                     shot("batch", full=True)
                 for url, label in [("/staff/", "dashboard"),
+                                   ("/staff/?from=2025-01-15&to=2025-01-15", "dashboard-two"),
+                                   ("/staff/?questionnaire=papi-phuong", "dashboard-papi"),
+                                   ("/staff/flags", "flags"),
+                                   ("/staff/flags/excluded", "flags-excluded"),
                                    ("/staff/batches", "batches"),
                                    ("/staff/progress", "progress"),
                                    ("/staff/?unit=HCC-DDXD", "dashboard-unit"),
@@ -177,6 +196,11 @@ def main() -> None:
                                    ("/staff/account", "staff-account")]:
                     page.goto(base + url)
                     shot(label, full=True)
+                    if label == "flags":
+                        page.goto(base + "/staff/flags?kind=burst")
+                        page.locator("td a").first.click()
+                        page.wait_for_load_state()
+                        shot("flag-group", full=True)
                 if name == "desktop":
                     for fmt in ("pdf", "xlsx"):
                         with page.expect_download() as download:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -10,13 +13,18 @@ from flask import (
     abort,
     current_app,
     jsonify,
+    redirect,
     render_template,
     request,
+    session,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
 
 from questionnaires import Questionnaire
 
@@ -107,6 +115,90 @@ def _render_form(link: SurveyLink, form: QuestionnaireForm, status: int = 200,
     return response
 
 
+def _render_receipt(code: str, organisation: str | None, receipt: str, *, already: bool = False,
+                    notice: str | None = None, status: int = 200) -> ResponseReturnValue:
+    """Show a receipt: just stored, or stored earlier from this browser (``already``)."""
+    response = current_app.make_response((render_template(
+        "public/thanks.html", receipt=receipt, code=code, organisation=organisation,
+        already=already, notice=notice), status))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _organisation(link: SurveyLink) -> str | None:
+    ward = link.unit.ward
+    return ward.name if ward else None
+
+
+# One visit, one response. The signed session cookie (already set for the CSRF token) keeps,
+# for the last few links this browser answered, [link code, receipt, when, id of the form
+# offered by "send another" or ""]. It stays on the phone: the server stores nothing that
+# ties a response to a browser. With it, Back, a reload or the QR code opened again shows the
+# receipt and an explicit "send another", and a filled form brought back by the browser
+# (bfcache, form restore, an old tab) stores nothing.
+SENT = "sent"
+SENT_LINKS = 5
+# About one visit to the office: later, the same person may answer about a new visit without
+# being asked why.
+SENT_SECONDS = 8 * 3600
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What this browser last stored through one link."""
+
+    receipt: str
+    at: int
+    pending: uuid.UUID | None  # the response id of the form "send another" offers
+
+    def allows(self, response_id: uuid.UUID) -> bool:
+        """Whether this browser may post ``response_id`` here without being asked first.
+
+        Yes for the form "send another" gave it, and for a retry of the stored response (the
+        receipt is derived from the id). A retry of an older response of this browser is
+        recognised by the caller in the database.
+        """
+        return response_id == self.pending or receipt_for(response_id) == self.receipt
+
+
+def _sent_entries() -> list[list[Any]]:
+    entries = session.get(SENT)
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, list) and len(e) == 4]
+
+
+def _sent(code: str) -> Sent | None:
+    """Return what this browser stored through the link ``code`` during this visit, if any."""
+    for entry_code, receipt, at, pending in _sent_entries():
+        if entry_code != code or not isinstance(at, int) or time.time() - at >= SENT_SECONDS:
+            continue
+        try:
+            pending_id = uuid.UUID(hex=pending) if pending else None
+        except (TypeError, ValueError):
+            pending_id = None
+        return Sent(str(receipt), at, pending_id)
+    return None
+
+
+def _remember_sent(code: str, receipt: str, *, at: int | None = None,
+                   pending: uuid.UUID | None = None) -> None:
+    """Note in the session what this browser stored through ``code`` (newest last, kept few)."""
+    entries = [e for e in _sent_entries() if e[0] != code]
+    entries.append([code, receipt, at or int(time.time()), pending.hex if pending else ""])
+    session[SENT] = entries[-SENT_LINKS:]
+
+
+def _token_ok() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
+
+
 def _submit_limit() -> str:
     return str(current_app.config["RATELIMIT_SUBMIT"])
 
@@ -134,19 +226,42 @@ def _refused(form: QuestionnaireForm, questionnaire: Questionnaire,
     return _render_form(link, form, status=400, notice=notice)
 
 
+def _landing(link: SurveyLink, questionnaire: Questionnaire, sent: Sent | None, *,
+             offered: bool = False, status: int = 200,
+             notice: str | None = None) -> ResponseReturnValue:
+    """Show what opening the link shows: a form, or this browser's receipt and a choice.
+
+    After answering, Back, a reload or the QR code again shows the receipt; the form comes
+    only through "send another" (``offered``), with the response id kept for it.
+    """
+    if (sent is not None and offered and sent.pending
+            and find_response(sent.pending) is not None):
+        # The offered form was stored but its receipt never arrived (a lost answer).
+        sent = Sent(receipt_for(sent.pending), int(time.time()), None)
+        _remember_sent(link.code, sent.receipt)
+    if sent is not None and not (offered and sent.pending):
+        return _render_receipt(link.code, _organisation(link), sent.receipt, already=True,
+                               status=status, notice=notice)
+    response_id = sent.pending if sent is not None else uuid.uuid4()
+    form_class = build_form_class(questionnaire, _lang())
+    form = form_class(formdata=None, data={"response_id": str(response_id),
+                                           "version": str(questionnaire.version)})
+    return _render_form(link, form, status=status, notice=notice)
+
+
 @bp.route("/s/<code>", methods=["GET", "POST"])
 @csrf.exempt  # the form validates its own token, so an expired one keeps the answers
 @limiter.limit(_submit_limit, methods=["POST"])
 def survey(code: str) -> ResponseReturnValue:
     """Show the form of one questionnaire at one unit, and store what it sends back once."""
     link, latest = _open_link(code)
+    code = link.code  # as stored (a QR code reader may send it in capitals)
     # Answer with the version the citizen saw, even if a newer one was loaded meanwhile.
     questionnaire = _posted_questionnaire(link, latest) if request.method == "POST" else latest
-    form_class = build_form_class(questionnaire, _lang())
+    sent = _sent(code)
     if request.method == "GET":
-        form = form_class(formdata=None, data={"response_id": str(uuid.uuid4()),
-                                               "version": str(questionnaire.version)})
-        return _render_form(link, form)
+        return _landing(link, questionnaire, sent, offered=bool(request.args.get("another")))
+    form_class = build_form_class(questionnaire, _lang())
 
     # A clean, complete submission (nearly all of them) is read without building the form;
     # anything else goes through the form, which says what is wrong.
@@ -159,11 +274,17 @@ def survey(code: str) -> ResponseReturnValue:
         answers = form.answers()
     response_id = uuid.UUID(request.form["response_id"])
     # What the receipt page shows, read now: the commit expires every loaded row.
-    ward = link.unit.ward
-    thanks = {"code": link.code, "organisation": ward.name if ward else None}
+    organisation = _organisation(link)
+    if sent is not None and not sent.allows(response_id) and find_response(response_id) is None:
+        # A new response from a browser that has answered here and did not ask to send
+        # another: a filled form brought back by Back, or an old tab. Nothing is stored; 409,
+        # as for any other submission refused because of what is already stored.
+        return _render_receipt(code, organisation, sent.receipt, already=True, status=409,
+                               notice=_("Lần bấm “Gửi phiếu” vừa rồi không được lưu thêm, để "
+                                        "một lượt góp ý không bị tính hai lần."))
     try:
-        committed(lambda: save_response(questionnaire, link.unit, "qr", response_id, answers,
-                                        link=link))
+        stored = committed(lambda: save_response(questionnaire, link.unit, "qr", response_id,
+                                                 answers, link=link))
     except ResponseConflict:
         db.session.rollback()
         return render_template("public/conflict.html", link=link), 409
@@ -173,10 +294,31 @@ def survey(code: str) -> ResponseReturnValue:
             "rồi bấm “Gửi phiếu” lại.")))
         busy.headers["Retry-After"] = "5"
         return busy
-    response = current_app.make_response(render_template(
-        "public/thanks.html", receipt=receipt_for(response_id), **thanks))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    receipt = receipt_for(response_id)
+    # A retry whose first answer was lost (no cookie came back) is remembered too; a retry of
+    # an older response keeps the newer receipt and a pending "send another".
+    if stored.created or sent is None or response_id == sent.pending:
+        _remember_sent(code, receipt)
+    return _render_receipt(code, organisation, receipt)
+
+
+@bp.post("/s/<code>/another")
+@csrf.exempt  # checked below, so that an expired token shows the page again with a fresh one
+def another(code: str) -> ResponseReturnValue:
+    """Give this browser a fresh form after it has answered here ("send another").
+
+    A POST, so that Back or a reload never brings a fresh form by itself. The new form's
+    response id is kept in the session: a reload shows the same form, and once it is stored
+    the link shows the new receipt again.
+    """
+    link, latest = _open_link(code)
+    sent = _sent(link.code)
+    if not _token_ok():
+        again = _("Trang đã mở quá lâu. Xin bấm “Gửi thêm một phiếu khác” thêm một lần.")
+        return _landing(link, latest, sent, status=400, notice=again if sent else None)
+    if sent is not None:
+        _remember_sent(link.code, sent.receipt, at=sent.at, pending=uuid.uuid4())
+    return redirect(url_for("public.survey", code=link.code, another=1), code=303)
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from analysis.scoring import Scheme
-from analysis.wide import wide_columns
+from analysis.wide import BASE_COLUMNS, INTEGRITY_COLUMNS, wide_columns
 
 from ..extensions import db
 from ..models import Answer, Response, Unit
@@ -54,9 +54,15 @@ def _utc_bounds(filters: Filters) -> list[Any]:
     return conditions
 
 
-def response_conditions(filters: Filters) -> list[Any]:
-    """Return the SQL conditions selecting the responses a summary with these filters counts."""
+def response_conditions(filters: Filters, *, include_excluded: bool = False) -> list[Any]:
+    """Return the SQL conditions selecting the responses a summary with these filters counts.
+
+    Responses excluded by staff count nowhere; only the raw export lists them too
+    (``include_excluded``), marked, so that a re-import keeps them excluded (contract §8).
+    """
     conditions = [Response.questionnaire_id == filters.questionnaire_id, *_utc_bounds(filters)]
+    if not include_excluded:
+        conditions.append(Response.excluded.is_(False))
     unit_ids = filters.unit_ids()
     if unit_ids is not None:
         conditions.append(Response.unit_id.in_(unit_ids))
@@ -66,17 +72,18 @@ def response_conditions(filters: Filters) -> list[Any]:
 
 
 def count_responses(filters: Filters) -> int:
-    """Return how many responses an export with these filters holds."""
+    """Return how many responses an export with these filters holds (excluded ones too)."""
     return int(db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
-        *response_conditions(filters))) or 0)
+        *response_conditions(filters, include_excluded=True))) or 0)
 
 
 def iter_responses(filters: Filters) -> Iterator[Response]:
-    """Yield the filtered responses with their answers, by id, a page at a time."""
+    """Yield the filtered responses (excluded ones too) with their answers, by id, by page."""
     last = 0
     while True:
         page = db.session.scalars(
-            sa.select(Response).where(*response_conditions(filters), Response.id > last)
+            sa.select(Response).where(*response_conditions(filters, include_excluded=True),
+                                      Response.id > last)
             .options(selectinload(Response.answers)).order_by(Response.id).limit(PAGE)).all()
         if not page:
             return
@@ -90,13 +97,14 @@ def wide_rows(filters: Filters, scheme: Scheme) -> Iterator[list[Any]]:
 
     ``submitted_at`` is an aware datetime in Vietnam time; option codes are ints.
     """
-    questions = wide_columns(scheme)[4:]
+    questions = wide_columns(scheme)[len(BASE_COLUMNS) + len(INTEGRITY_COLUMNS):]
     codes = dict(db.session.execute(sa.select(Unit.id, Unit.code)).all())
     for response in iter_responses(filters):
         answers: dict[str, Answer] = {a.question_id: a for a in response.answers}
         row: list[Any] = [str(response.response_id),
                           response.submitted_at.astimezone(VIETNAM).replace(microsecond=0),
-                          codes.get(response.unit_id, ""), response.channel]
+                          codes.get(response.unit_id, ""), response.channel,
+                          response.flags, 1 if response.excluded else 0]
         for qid in questions:
             answer = answers.get(qid)
             if answer is None:

@@ -12,21 +12,25 @@ import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from analysis.flags import FLAG_CODES
 from questionnaires import Questionnaire
 
-from ..models import CHANNELS, Unit
+from ..models import CHANNELS, Unit, User
 from . import units as unit_service
 from .answers import cell_text, check_value
 from .exports import restore
+from .integrity import parse_flags, set_excluded
 from .stats import VIETNAM
-from .submissions import ResponseConflict, save_response
+from .submissions import ResponseConflict, receipt_for, save_response
 
-BASE = ("response_id", "submitted_at", "unit", "channel")
+BASE = ("response_id", "submitted_at", "unit", "channel", "flags", "excluded")
 MAX_ERRORS = 200
+LEADER_CHANNELS = ("paper", "import")
+"""What a group leader's import may create: never responses that pose as citizens' own."""
 
 
 class ImportFailed(ValueError):
@@ -47,6 +51,21 @@ class Parsed:
     unit: Unit
     channel: str
     answers: dict[str, int | str]
+    flags: str = ""
+    excluded: bool = False
+
+
+@dataclass(frozen=True)
+class LeaderLimits:
+    """What a group leader's import may hold (their units are ``allowed_units``).
+
+    Rows are paper sheets (or an import): channel ``paper`` or ``import``, never ``qr`` or
+    ``kiosk``; dated from the day the unit's first batch of printed sheets of the
+    questionnaire was issued (``since``, per unit id) to now; not excluded.
+    """
+
+    since: dict[int, datetime]
+    until: datetime
 
 
 def read_table(path: Path | str, content: bytes | None = None) -> Iterator[list[Any]]:
@@ -75,6 +94,9 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError) as exc:
         raise ImportFailed([f"the file is not a readable XLSX workbook ({exc})"]) from exc
+    if not book.worksheets:
+        book.close()
+        raise ImportFailed(["the file is not a readable XLSX workbook (it has no sheet)"])
     sheet = book["Dữ liệu"] if "Dữ liệu" in book.sheetnames else book.worksheets[0]
     for values in sheet.iter_rows(values_only=True):
         yield ["" if v is None else v for v in values]
@@ -83,7 +105,8 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
 
 def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
                default_unit: Unit | None, default_channel: str,
-               allowed_units: set[int] | None = None) -> list[Parsed]:
+               allowed_units: set[int] | None = None,
+               leader: LeaderLimits | None = None) -> list[Parsed]:
     """Check every row; return them all, or raise ImportFailed listing every error."""
     errors: list[str] = []
     total = 0
@@ -143,6 +166,20 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
         channel = cell_text(cells.get("channel")) or default_channel
         if channel not in CHANNELS:
             error(number, "channel", f"unknown channel {channel!r} (use {', '.join(CHANNELS)})")
+        elif leader is not None and channel not in LEADER_CHANNELS:
+            error(number, "channel", f"a group leader imports paper sheets: channel "
+                  f"{' or '.join(LEADER_CHANNELS)}, not {channel!r}")
+        flags, unknown_flags = parse_flags(cell_text(cells.get("flags")))
+        if unknown_flags:
+            error(number, "flags", f"unknown flag {unknown_flags[0][:20]!r} (known: "
+                  f"{', '.join(FLAG_CODES)})")
+        excluded_cell = cell_text(cells.get("excluded"))
+        if excluded_cell not in ("", "0", "1"):
+            error(number, "excluded", f"must be 1 or 0, not {excluded_cell[:10]!r}")
+        elif excluded_cell == "1" and leader is not None:
+            error(number, "excluded", "only staff exclude responses")
+        if leader is not None and unit is not None:
+            _check_period(leader, unit, submitted_at, questionnaire.id, number, error)
         answers: dict[str, int | str] = {}
         for qid, question in questions.items():
             if qid not in cells:
@@ -162,7 +199,8 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
             continue  # an identical repeat within the file is skipped
         if len(errors) == before and unit is not None and response_id is not None:
             seen[response_id] = (number, answers)
-            parsed.append(Parsed(number, response_id, submitted_at, unit, channel, answers))
+            parsed.append(Parsed(number, response_id, submitted_at, unit, channel, answers,
+                                 flags, excluded_cell == "1"))
     if errors:
         raise failed()
     return parsed
@@ -235,10 +273,44 @@ def _unit(value: Any, default: Unit | None, cache: dict[str, Unit | None], row: 
     return cache[code]
 
 
-def store(parsed: list[Parsed], questionnaire: Questionnaire) -> tuple[int, int]:
+def _check_period(leader: LeaderLimits, unit: Unit, submitted_at: datetime | None, qid: str,
+                  row: int, error: Any) -> None:
+    """Check that a leader's row dates from the unit's first printed batch to now."""
+    since = leader.since.get(unit.id)
+    if since is None:
+        error(row, "unit", f"no batch of printed sheets of {qid} was issued to {unit.code}")
+        return
+    moment = submitted_at or leader.until
+    first_day = since.astimezone(VIETNAM).date()
+    if moment.astimezone(VIETNAM).date() < first_day:
+        error(row, "submitted_at", f"before the first batch of printed sheets of {qid} for "
+              f"{unit.code} ({first_day.strftime('%d/%m/%Y')})")
+    elif moment > leader.until:
+        error(row, "submitted_at", "in the future")
+
+
+def leader_limits(questionnaire_id: str, unit_ids: set[int]) -> LeaderLimits:
+    """Return the limits of a group leader's import: their units' first batches, and now."""
+    import sqlalchemy as sa
+
+    from ..extensions import db
+    from ..models import Batch, utcnow
+
+    since = dict(db.session.execute(
+        sa.select(Batch.unit_id, sa.func.min(Batch.created_at))
+        .where(Batch.questionnaire_id == questionnaire_id, Batch.unit_id.in_(unit_ids))
+        .group_by(Batch.unit_id)).all())
+    return LeaderLimits(since, utcnow() + timedelta(minutes=5))
+
+
+def store(parsed: list[Parsed], questionnaire: Questionnaire, *, actor: User | str = "import",
+          receipts: list[str] | None = None) -> tuple[int, int]:
     """Store checked rows (the caller commits); return (imported, skipped as already stored).
 
-    Raises ImportFailed when an id is already stored with other answers.
+    A row's ``flags`` are kept with the response (the server adds its own at the next scan);
+    an ``excluded`` row is stored excluded, on ``actor``'s account. ``receipts``, when given,
+    receives the receipts of the rows stored. Raises ImportFailed when an id is already
+    stored with other answers.
     """
     imported = skipped = 0
     errors = []
@@ -252,6 +324,13 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire) -> tuple[int, int]
             continue
         if stored.created:
             imported += 1
+            if item.flags or item.excluded:
+                response = stored.response
+                response.imported_flags = item.flags
+                if item.excluded:
+                    set_excluded([response], True, "excluded in the imported file", actor)
+            if receipts is not None:
+                receipts.append(receipt_for(item.response_id))
         else:
             skipped += 1
     if errors:
@@ -262,13 +341,17 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire) -> tuple[int, int]
 def import_file(path: Path | str, questionnaire: Questionnaire, *, default_unit: Unit | None,
                 default_channel: str = "import", content: bytes | None = None,
                 handle: IO[bytes] | None = None,
-                allowed_units: set[int] | None = None) -> tuple[int, int]:
+                allowed_units: set[int] | None = None, leader: LeaderLimits | None = None,
+                actor: User | str = "import",
+                receipts: list[str] | None = None) -> tuple[int, int]:
     """Check then store a whole file; the caller commits on success and rolls back on error.
 
-    ``allowed_units`` limits the rows to those units (a group leader's import).
+    ``allowed_units`` limits the rows to those units, and ``leader`` to what a group leader
+    may import (:class:`LeaderLimits`). ``receipts`` receives the receipts stored.
     """
     rows = read_table(path, content if content is not None else
                       (handle.read() if handle is not None else None))
     parsed = parse_rows(rows, questionnaire, default_unit=default_unit,
-                        default_channel=default_channel, allowed_units=allowed_units)
-    return store(parsed, questionnaire)
+                        default_channel=default_channel, allowed_units=allowed_units,
+                        leader=leader)
+    return store(parsed, questionnaire, actor=actor, receipts=receipts)

@@ -24,6 +24,7 @@ from ..models import Batch, Response, Sheet, SheetEntry, Unit, User
 from . import audit
 from . import units as unit_service
 from .answers import check_answers
+from .integrity import touch
 from .questionnaires import get_questionnaire
 from .stats import answers_of, record, score_milli
 from .submissions import digest_of, save_response
@@ -300,6 +301,7 @@ def edit_response(response: Response, raw: Mapping[str, Any], user: User) -> dic
     response.score_milli = score_milli(response.questionnaire_id, answers)
     db.session.flush()
     record(response)  # ... and back in with the new ones
+    touch(response)  # its flags may change (straightline, an enterer's scores)
     audit.record(user, "response.edit", response.receipt, changes=changes,
                  at=datetime.now(UTC).isoformat())
     return changes

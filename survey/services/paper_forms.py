@@ -68,7 +68,7 @@ def write_template(questionnaire: Questionnaire, visible: Sequence[Unit],
                    path: Path | str, rows: int = 1000) -> None:
     """Write an XLSX in the contract §5 layout with drop-down lists of the valid codes."""
     scheme = scheme_of(questionnaire)
-    columns = wide_columns(scheme)
+    columns = wide_columns(scheme, integrity=False)
     codebook = {entry["id"]: entry for entry in scheme.codebook}
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                            "strings_to_urls": False})

@@ -14,24 +14,24 @@ from typing import Any
 import sqlalchemy as sa
 
 from analysis.breakdown import MIN_CELL, merge, quarter_of, summarize_cells
+from analysis.intervals import verdict
 from analysis.scoring import Counts, Scheme, summarize
-from analysis.targets import DEFAULT_TARGETS, target_status
 from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import Answer, Response, Unit
 from .exports import response_conditions
 from .questionnaires import get_questionnaire
-from .stats import VIETNAM, Filters, counts_by, counts_by_answer, scheme_of
+from .stats import (
+    VIETNAM,
+    Filters,
+    counts_by,
+    counts_by_answer,
+    excluded_count,
+    scheme_of,
+    target_of,
+)
 from .text import clean_text
-
-
-def target_for(questionnaire: Questionnaire, targets: Mapping[str, Any] | None) -> float | None:
-    """Return the target of a questionnaire: configured by id, else by index kind."""
-    configured = dict(DEFAULT_TARGETS)
-    configured.update(targets or {})
-    value = configured.get(questionnaire.id, configured.get(questionnaire.index))
-    return float(value) if isinstance(value, int | float) else None
 
 
 @dataclass
@@ -43,6 +43,8 @@ class Report:
     filters: Filters
     summary: dict[str, Any]
     target: float | None
+    # The index's verdict against the target (contract §8): "met", "not_met", "undecided"
+    # or None.
     status: str | None
     aggregation: str
     min_cell: int
@@ -53,6 +55,15 @@ class Report:
     units: dict[int, Unit] = field(default_factory=dict)
     # Per unscored question (field, sex, age…): its option rows, each with label and share.
     by_profile: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def verdict_of(self, ci95: list[float] | None) -> str | None:
+        """Return the verdict of an interval against the target (contract §8), or None."""
+        return verdict(ci95, self.target)
+
+    @property
+    def adapted(self) -> bool:
+        """Whether the index is PAPI-style: adapted by us, not comparable with PAPI itself."""
+        return self.questionnaire.index == "papi"
 
     @property
     def profile_questions(self) -> list[dict[str, Any]]:
@@ -93,16 +104,13 @@ def build_report(filters: Filters, *, targets: Mapping[str, Any] | None = None,
         from flask import current_app
 
         min_cell = int(current_app.config.get("MIN_CELL", MIN_CELL))
-    if targets is None:
-        from flask import current_app
-
-        targets = current_app.config.get("TARGETS") or {}
     scheme = scheme_of(questionnaire)
     whole = counts_by(filters).get(0, Counts())
-    result = summarize(scheme, whole, filters.echo(), aggregation=aggregation)  # type: ignore[arg-type]
-    target = target_for(questionnaire, targets)
+    target = target_of(questionnaire, targets)
+    result = summarize(scheme, whole, filters.echo(), aggregation=aggregation,  # type: ignore[arg-type]
+                       target=target, n_excluded=excluded_count(filters))
     report = Report(questionnaire, scheme, filters, result, target,
-                    target_status(result["index"]["value"], target), aggregation, min_cell)
+                    result["target"]["verdict"], aggregation, min_cell)
 
     def cells(by: str, key_fn: Any = None) -> list[dict[str, Any]]:
         found = counts_by(filters, by)  # type: ignore[arg-type]

@@ -28,31 +28,55 @@ Progress = Callable[[int], None]
 
 METHOD_SIPAS = (
     "Tỷ lệ hài lòng của một câu = số câu trả lời 4 (Hài lòng) hoặc 5 (Rất hài lòng) chia cho số "
-    "câu trả lời có điểm, nhân 100; khoảng tin cậy 95 % của câu theo phương pháp Wilson. Giá "
-    "trị của một yếu tố = trung bình không trọng số tỷ lệ của các câu trong yếu tố; chỉ số = "
-    "trung bình không trọng số các yếu tố (Quyết định 1001/QĐ-BNV, cách tính của SIPAS). "
-    "Khoảng tin cậy của chỉ số: tuyến tính hóa theo người trả lời (chỉ số riêng của từng người, "
-    "± 1,96 sai số chuẩn). Ô có dưới {min_cell} phiếu được ẩn để bảo vệ tính ẩn danh."
+    "câu trả lời có điểm (không tính câu bỏ trống và câu trả lời «Không áp dụng»), nhân 100, với "
+    "khoảng tin cậy 95 % theo phương pháp Wilson. Giá trị của một yếu tố = trung bình không "
+    "trọng số tỷ lệ của các câu trong yếu tố; chỉ số = trung bình không trọng số các yếu tố. "
+    "{source} Văn bản công thức chính thức không tìm được: coi 4 và 5 là «hài lòng» và lấy "
+    "trung bình tỷ lệ các câu là cách tính suy ra từ các kết quả đã công bố (tỷ lệ người dân "
+    "hài lòng), không phải công thức được ban hành. "
+    "Khoảng tin cậy 95 % của chỉ số: khoảng Wilson với cỡ mẫu hiệu dụng (Korn–Graubard) tính "
+    "từ điểm riêng của từng người trả lời, có thêm một người trả lời giả định ở hai đầu thang "
+    "điểm, nên không bao giờ thu về một điểm khi ít phiếu. Đánh giá so với mục tiêu: «Đạt» khi "
+    "cả khoảng tin cậy từ mục tiêu trở lên, «Chưa đạt» khi cả khoảng dưới mục tiêu, còn lại "
+    "«Chưa đủ cơ sở kết luận». Ô có dưới {min_cell} phiếu được ẩn để bảo vệ tính ẩn danh."
 )
+SOURCE_SIPAS = {
+    "mau-02": "Các tiêu chí của mẫu phiếu số 02 của phường lấy từ Quyết định 2640/QĐ-BNV "
+              "(SIPAS 2017–2020).",
+}
+SOURCE_SIPAS_DEFAULT = ("Nội dung khảo sát theo Quyết định 1001/QĐ-BNV (11/12/2023) về Chỉ số "
+                        "SIPAS.")
 METHOD_PAPI = (
-    "Điểm câu hỏi = trung bình điểm [0–1] của các câu trả lời hợp lệ. Nội dung thành phần = "
-    "(1 + 9 × trung bình các câu) / k, k là số nội dung thành phần của lĩnh vực; lĩnh vực = tổng "
-    "các nội dung thành phần (1–10); chỉ số = tổng các lĩnh vực (8–80), theo cách tính của PAPI. "
-    "Ô có dưới {min_cell} phiếu được ẩn để bảo vệ tính ẩn danh."
+    "Bộ câu hỏi này mô phỏng cách đo của Chỉ số PAPI, do phường tự điều chỉnh từ các chỉ báo "
+    "của PAPI (từng câu ghi rõ giữ nguyên hay điều chỉnh): kết quả không so sánh được với Chỉ "
+    "số PAPI chính thức của tỉnh, thành phố. Điểm một câu = trung bình điểm [0–1] của các câu "
+    "trả lời hợp lệ. Chỉ số nội dung thành phần = (1 + 9 × trung bình các câu) / k, k là số "
+    "chỉ số nội dung thành phần của chỉ số nội dung; chỉ số nội dung = tổng các chỉ số nội "
+    "dung thành phần (1–10); chỉ số chung = tổng các chỉ số nội dung (8–80), theo cách tính "
+    "của PAPI. Khoảng tin cậy 95 %: khoảng Wilson với cỡ mẫu hiệu dụng (Korn–Graubard) tính "
+    "từ điểm riêng của từng người trả lời. Ô có dưới {min_cell} phiếu được ẩn để bảo vệ tính "
+    "ẩn danh."
 )
 AGGREGATION_NOTE = {
     "mean_of_items": "Cách gộp: trung bình các câu (mặc định).",
     "pooled": "Cách gộp: gộp chung câu trả lời của yếu tố (tổng hài lòng / tổng câu trả lời).",
 }
+VERDICT_TEXT = {"met": "Đạt mục tiêu", "not_met": "Chưa đạt mục tiêu",
+                "undecided": "Chưa đủ cơ sở kết luận"}
 
 
 def method_note(report: Report) -> str:
     """Return the method paragraph printed with every report."""
-    text = METHOD_SIPAS if report.questionnaire.index == "sipas" else METHOD_PAPI
-    note = text.format(min_cell=report.min_cell)
     if report.questionnaire.index == "sipas":
-        note += " " + AGGREGATION_NOTE.get(report.aggregation, "")
-    return note
+        source = SOURCE_SIPAS.get(report.questionnaire.id, SOURCE_SIPAS_DEFAULT)
+        note = METHOD_SIPAS.format(min_cell=report.min_cell, source=source)
+        return note + " " + AGGREGATION_NOTE.get(report.aggregation, "")
+    return METHOD_PAPI.format(min_cell=report.min_cell)
+
+
+def group_word(report: Report) -> str:
+    """Return what a group is called: "Yếu tố" (SIPAS), "Chỉ số nội dung" (PAPI-style)."""
+    return "Yếu tố" if report.questionnaire.index == "sipas" else "Chỉ số nội dung"
 
 
 def organisation_name(report: Report) -> str:
@@ -114,15 +138,16 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
     when = book.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
     good = book.add_format({"bg_color": "#D8F0DF"})
     bad = book.add_format({"bg_color": "#FBE0DE"})
+    unsure = book.add_format({"bg_color": "#FFF3C4"})
     summary = report.summary
     groups = summary["groups"]
     target = report.target
     num = one if report.questionnaire.index == "sipas" else two
 
-    def mark(value: float | None) -> Any:
-        if value is None or target is None or report.questionnaire.index != "sipas":
-            return None
-        return good if value >= target else bad
+    def mark(ci95: list[float] | None) -> Any:
+        """Return the colour of a value whose interval is ``ci95``: its verdict (§8)."""
+        return {"met": good, "not_met": bad, "undecided": unsure}.get(
+            report.verdict_of(ci95) or "")
 
     # 1. Tổng hợp: the index and each group's value, as people read them.
     sheet = book.add_worksheet("Tổng hợp")
@@ -134,21 +159,25 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
         ("Thời gian", period_text(report)),
         ("Phạm vi", scope_text(report)),
         ("Số phiếu", summary["n_responses"]),
+        ("Phiếu đã loại (không tính)", summary["n_excluded"]),
         ("Chỉ số", _value(report, summary["index"]["value"])),
         ("Khoảng tin cậy 95 %", interval(summary["index"]["ci95"])),
         ("Mục tiêu", _value(report, target) if target is not None else "—"),
-        ("Đánh giá", {"met": "Đạt mục tiêu", "not_met": "Chưa đạt mục tiêu"}.get(
-            report.status or "", "—")),
+        ("Đánh giá", VERDICT_TEXT.get(report.status or "", "—")),
         ("Lập lúc", datetime.now(VIETNAM).strftime("%d/%m/%Y %H:%M")),
     ]
     for i, (label, value) in enumerate(rows, start=2):
         sheet.write(i, 0, label, bold)
-        sheet.write(i, 1, value)
+        sheet.write(i, 1, value, mark(summary["index"]["ci95"]) if label == "Đánh giá" else None)
     start = len(rows) + 3
-    sheet.write_row(start, 0, ["Yếu tố / lĩnh vực", "Giá trị", "Số phiếu", "Giá trị (số)"], head)
+    if report.adapted:
+        sheet.merge_range(start - 1, 0, start - 1, 3, METHOD_PAPI.split(": kết quả")[0]
+                          + ": kết quả không so sánh được với Chỉ số PAPI chính thức.", wrap)
+        start += 1
+    sheet.write_row(start, 0, [group_word(report), "Giá trị", "Số phiếu", "Giá trị (số)"], head)
     for i, group in enumerate(groups, start=start + 1):
         sheet.write(i, 0, f"{group['id']}. {group['label']}")
-        sheet.write(i, 1, _value(report, group["value"]), mark(group["value"]))
+        sheet.write(i, 1, _value(report, group["value"]))
         sheet.write(i, 2, group["n"])
         if group["value"] is not None:
             sheet.write_number(i, 3, group["value"], num)
@@ -161,12 +190,14 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
     sheet.set_column(0, 0, 10)
     sheet.set_column(1, 1, 60)
     sheet.set_column(2, 4, 14)
-    sheet.write_row(0, 0, ["Mã", "Yếu tố / nội dung", "Giá trị", "Số phiếu", "Mục tiêu"], head)
+    sheet.write_row(0, 0, ["Mã", group_word(report) if not report.adapted else
+                           "Chỉ số nội dung / nội dung thành phần", "Giá trị", "Số phiếu",
+                           "Mục tiêu"], head)
     row = 1
     for group in groups:
         sheet.write(row, 0, group["id"], bold)
         sheet.write(row, 1, group["label"], bold)
-        _number(sheet, row, 2, group["value"], num, mark(group["value"]))
+        _number(sheet, row, 2, group["value"], num)
         sheet.write(row, 3, group["n"])
         if target is not None and report.questionnaire.index == "sipas":
             sheet.write_number(row, 4, target, one)
@@ -184,7 +215,7 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
     sheet.set_column(2, 2, 70)
     sheet.set_column(3, 8, 12)
     texts = {entry["id"]: entry["text"] for entry in report.scheme.codebook}
-    sheet.write_row(0, 0, ["Yếu tố", "Câu", "Nội dung", "Số trả lời", "Hài lòng",
+    sheet.write_row(0, 0, [group_word(report), "Câu", "Nội dung", "Số trả lời", "Hài lòng",
                            "Tỷ lệ hài lòng", "KTC 95 % thấp", "KTC 95 % cao", "Điểm TB"], head)
     row = 1
     for group in groups:
@@ -195,7 +226,7 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
             sheet.write(row, 2, texts.get(item["id"], ""), wrap)
             sheet.write(row, 3, item["n"])
             _number(sheet, row, 4, item["satisfied"], None)
-            _number(sheet, row, 5, item["rate"], one, mark(item["rate"]))
+            _number(sheet, row, 5, item["rate"], one, mark(item["rate_ci95"]))
             ci = item["rate_ci95"] or [None, None]
             _number(sheet, row, 6, ci[0], one)
             _number(sheet, row, 7, ci[1], one)
@@ -218,10 +249,9 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
             if cell["suppressed"]:
                 sheet.write(i, 2, f"ẩn (dưới {report.min_cell} phiếu)")
                 continue
-            _number(sheet, i, 2, cell["index"], num, mark(cell["index"]))
+            _number(sheet, i, 2, cell["index"], num, mark(cell["ci95"]))
             for j, group in enumerate(groups, start=3):
-                value = cell["groups"].get(group["id"])
-                _number(sheet, i, j, value, num, mark(value))
+                _number(sheet, i, j, cell["groups"].get(group["id"]), num)
 
     # 5b. Theo đặc điểm: the field of the procedure and the respondent profile.
     sheet = book.add_worksheet("Theo đặc điểm")
@@ -241,10 +271,9 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
             if cell["suppressed"]:
                 sheet.write(row, 3, f"ẩn (dưới {report.min_cell} phiếu)")
             else:
-                _number(sheet, row, 3, cell["index"], num, mark(cell["index"]))
+                _number(sheet, row, 3, cell["index"], num, mark(cell["ci95"]))
                 for j, group in enumerate(groups, start=4):
-                    value = cell["groups"].get(group["id"])
-                    _number(sheet, row, j, value, num, mark(value))
+                    _number(sheet, row, j, cell["groups"].get(group["id"]), num)
             row += 1
 
     # 6. Góp ý.
@@ -336,13 +365,20 @@ def chart_points(report: Report) -> list[tuple[str, float | None, int]]:
             for c in report.by_month]
 
 
+def chart_intervals(report: Report) -> list[list[float] | None]:
+    """Return the monthly trend's intervals (None where the month is hidden)."""
+    return [None if c["suppressed"] else c["ci95"] for c in report.by_month]
+
+
 def render_report_html(report: Report) -> str:
     """Return the HTML of the printable report (also the source of the PDF)."""
-    groups_chart = _png_data_uri(group_bar_chart(report.summary, target=report.target,
-                                                 title="Kết quả theo yếu tố"))
+    groups_chart = _png_data_uri(group_bar_chart(
+        report.summary, target=report.target,
+        title=f"Kết quả theo {group_word(report).lower()}"))
     trend = _png_data_uri(trend_chart(chart_points(report), target=report.target,
                                       title="Chỉ số theo tháng",
-                                      index=report.questionnaire.index))
+                                      index=report.questionnaire.index,
+                                      intervals=chart_intervals(report)))
     lows, low_total = low_ratings(report.filters, limit=20)
     for entry in report.profile_questions:
         report.add_profile(entry["id"])
@@ -353,7 +389,8 @@ def render_report_html(report: Report) -> str:
         groups_chart=groups_chart, trend_chart=trend, value=lambda v: _value(report, v),
         unit_label=lambda uid: unit_label(report, uid), texts=texts, lows=lows,
         low_total=low_total, generated=datetime.now(VIETNAM).strftime("%d/%m/%Y %H:%M"),
-        interval=interval, percent=percent)
+        interval=interval, percent=percent, group_word=group_word(report),
+        verdict_text=VERDICT_TEXT)
 
 
 def write_pdf(report: Report, path: Path | str) -> None:

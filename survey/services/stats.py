@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from analysis.scoring import Counts, Scheme, counted_groups, respondent_score_milli, summarize
+from analysis.targets import target_for
 from questionnaires import Questionnaire
 
 from ..extensions import db
@@ -83,8 +84,17 @@ def record(response: Response, answers: Mapping[str, int | str] | None = None,
            sign: int = 1) -> None:
     """Add a stored response to the rollups (``sign=-1`` takes it out again).
 
-    ``answers`` spares a read when the caller has them at hand.
+    An excluded response counts only in ``n_excluded`` (contract §8). ``answers`` spares a
+    read when the caller has them at hand.
     """
+    if response.excluded:
+        key = {"questionnaire_id": response.questionnaire_id,
+               "day": vietnam_day(response.submitted_at), "unit_id": response.unit_id,
+               "channel": response.channel}
+        _upsert(bulk.Rows(stat_response_table, [dict(
+            key, n=0, score_n=0, score_sum=0, score_sqsum=0, n_excluded=sign)],
+            ("n_excluded",)))
+        return
     if answers is None:
         answers = answers_of(response)
     for rows in rollup_rows(response.questionnaire_id, response.submitted_at, response.unit_id,
@@ -147,34 +157,50 @@ def rebuild(*, rescore: Literal["missing", "all", "none"] = "missing") -> None:
         _rescore(only_missing=rescore == "missing")
     for table in (stat_answer, stat_group, stat_response_table):
         db.session.execute(table.delete())
+    scored = _scored_option_table()
+    for table, query in _recounted(scored).items():
+        db.session.execute(table.insert().from_select(list(query.selected_columns.keys()),
+                                                      query))
+    scored.drop(db.session.connection())
+
+
+def _recounted(scored: sa.Table) -> dict[sa.Table, sa.Select[Any]]:
+    """Return, per rollup table, the query that counts its rows from the stored responses.
+
+    The query's columns are the table's, in order; ``rebuild`` inserts what they return and
+    ``in_step`` compares it with what the writers kept.
+    """
     r, a = Response.__table__, Answer.__table__
     day = _day_sql(r.c.submitted_at)
-    db.session.execute(stat_response_table.insert().from_select(
-        ["questionnaire_id", "day", "unit_id", "channel", "n", "score_n", "score_sum",
-         "score_sqsum"],
-        sa.select(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, sa.func.count(),
-                  sa.func.count(r.c.score_milli), sa.func.coalesce(sa.func.sum(r.c.score_milli), 0),
-                  sa.func.coalesce(sa.func.sum(r.c.score_milli * r.c.score_milli), 0))
-        .group_by(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel)))
-    db.session.execute(stat_answer.insert().from_select(
-        ["questionnaire_id", "day", "unit_id", "channel", "question_id", "option_code", "n"],
-        sa.select(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, a.c.question_id,
-                  a.c.option_code, sa.func.count())
+    key = (r.c.questionnaire_id, day, r.c.unit_id, r.c.channel)
+    names = ("questionnaire_id", "day", "unit_id", "channel")
+    labelled = [column.label(name) for column, name in zip(key, names, strict=True)]
+    counted = r.c.excluded.is_(sa.false())
+    score = sa.case((counted, r.c.score_milli))  # NULL for an excluded response
+    return {
+        stat_response_table: sa.select(
+            *labelled, sa.func.count(sa.case((counted, 1))).label("n"),
+            sa.func.count(score).label("score_n"),
+            sa.func.coalesce(sa.func.sum(score), 0).label("score_sum"),
+            sa.func.coalesce(sa.func.sum(score * score), 0).label("score_sqsum"),
+            sa.func.count(sa.case((r.c.excluded.is_(sa.true()), 1))).label("n_excluded"))
+        .group_by(*key),
+        stat_answer: sa.select(
+            *labelled, a.c.question_id.label("question_id"),
+            a.c.option_code.label("option_code"), sa.func.count().label("n"))
         .join(r, r.c.id == a.c.response_pk)
-        .where(a.c.option_code.is_not(None))
-        .group_by(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, a.c.question_id,
-                  a.c.option_code)))
-    scored = _scored_option_table()
-    db.session.execute(stat_group.insert().from_select(
-        ["questionnaire_id", "day", "unit_id", "channel", "group_id", "n"],
-        sa.select(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, scored.c.group_id,
-                  sa.func.count(sa.distinct(r.c.id)))
+        .where(a.c.option_code.is_not(None), counted)
+        .group_by(*key, a.c.question_id, a.c.option_code),
+        stat_group: sa.select(
+            *labelled, scored.c.group_id.label("group_id"),
+            sa.func.count(sa.distinct(r.c.id)).label("n"))
         .select_from(a.join(r, r.c.id == a.c.response_pk).join(scored, sa.and_(
             scored.c.questionnaire_id == r.c.questionnaire_id,
             scored.c.question_id == a.c.question_id,
             scored.c.option_code == a.c.option_code)))
-        .group_by(r.c.questionnaire_id, day, r.c.unit_id, r.c.channel, scored.c.group_id)))
-    scored.drop(db.session.connection())
+        .where(counted)
+        .group_by(*key, scored.c.group_id),
+    }
 
 
 def _scored_option_table() -> sa.Table:
@@ -228,12 +254,44 @@ def _rescore(*, only_missing: bool, batch: int = 2000) -> None:
 
 
 def in_step() -> bool:
-    """Return whether the rollups count exactly the stored responses and answers."""
+    """Return whether every rollup table holds exactly what a rebuild would write.
+
+    Compares each table row by row (rows whose counts are all zero, left by deletions, are
+    the same as absent rows) with the counts recomputed from the stored responses. Reads
+    every answer: for tests and checks, not for a request.
+    """
+    scored = _scored_option_table()
+    try:
+        return all(_nonzero_rows(table, db.session.execute(sa.select(table)))
+                   == _nonzero_rows(table, db.session.execute(query))
+                   for table, query in _recounted(scored).items())
+    finally:
+        scored.drop(db.session.connection())
+
+
+def _nonzero_rows(table: sa.Table, result: Any) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """Return a rollup table's rows, key -> counts, leaving out rows whose counts are all 0."""
+    keys = [c.name for c in table.primary_key.columns]
+    values = [c.name for c in table.columns if c.name not in keys]
+    found = {}
+    for row in result.mappings():
+        counts = tuple(int(row[v]) for v in values)
+        if any(counts):
+            found[tuple(row[k] for k in keys)] = counts
+    return found
+
+
+def totals_in_step() -> bool:
+    """Return whether the rollups count as many responses and answers as are stored.
+
+    A cheap check for start-up (two counts per table, no grouping); ``in_step`` is the exact one.
+    """
     responses = db.session.scalar(sa.select(sa.func.count()).select_from(Response)) or 0
     counted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
-        stat_response_table.c.n), 0))) or 0
-    answers = db.session.scalar(sa.select(sa.func.count()).select_from(Answer).where(
-        Answer.option_code.is_not(None))) or 0
+        stat_response_table.c.n + stat_response_table.c.n_excluded), 0))) or 0
+    answers = db.session.scalar(sa.select(sa.func.count()).select_from(Answer).join(
+        Response, Response.id == Answer.response_pk).where(
+        Answer.option_code.is_not(None), Response.excluded.is_(False))) or 0
     counted_answers = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
         stat_answer.c.n), 0))) or 0
     return int(responses) == int(counted) and int(answers) == int(counted_answers)
@@ -376,11 +434,31 @@ def counts_by_answer(filters: Filters, question_id: str) -> dict[int, Counts]:
     return {code: Counts(**v) for code, v in cells.items()}
 
 
-def summary(filters: Filters, *, aggregation: str = "mean_of_items") -> dict[str, Any] | None:
-    """Return the summary JSON of contract §6, or None for an unknown questionnaire."""
+def excluded_count(filters: Filters) -> int:
+    """Return how many responses that pass the filters staff excluded (contract §8)."""
+    t = stat_response_table
+    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(t.c.n_excluded), 0))
+                                 .where(*_conditions(t, filters))) or 0)
+
+
+def target_of(questionnaire: Questionnaire, targets: Mapping[str, Any] | None = None
+              ) -> float | None:
+    """Return the target in force for a questionnaire (SURVEY_TARGETS, else the default)."""
+    if targets is None:
+        from flask import current_app
+
+        targets = current_app.config.get("TARGETS") or {}
+    return target_for(questionnaire.id, questionnaire.index, targets)
+
+
+def summary(filters: Filters, *, aggregation: str = "mean_of_items",
+            targets: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """Return the summary JSON of contract §6 and §8, or None for an unknown questionnaire."""
     questionnaire = get_questionnaire(filters.questionnaire_id)
     if questionnaire is None:
         return None
     counts = counts_by(filters).get(0, Counts())
     return summarize(scheme_of(questionnaire), counts, filters.echo(),
-                     aggregation=aggregation)  # type: ignore[arg-type]
+                     aggregation=aggregation,  # type: ignore[arg-type]
+                     target=target_of(questionnaire, targets),
+                     n_excluded=excluded_count(filters))

@@ -23,6 +23,7 @@ from questionnaires import Questionnaire
 from ..extensions import db
 from ..models import Answer, Response, SurveyLink, Unit, User, utcnow
 from . import bulk, stats
+from .integrity import touch
 
 AnswerValue = int | str
 
@@ -131,6 +132,7 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
 def delete_response(response: Response) -> None:
     """Delete a response and take it out of the rollups (the caller commits)."""
     stats.record(response, sign=-1)
+    touch(response)  # the day's flags are counted again without it
     db.session.delete(response)
     db.session.flush()
 

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -70,21 +71,51 @@ def create_unit(code: str, name: str, kind: str, *, parent: Unit | None = None,
     return unit
 
 
+ALWAYS_OPEN = "không giới hạn"
+"""What staff write for a unit that takes responses at any hour (stored as "")."""
+
+
 def update_unit(unit: Unit, *, name: str, active: bool, parent: Unit | None,
-                actor: User | str | None) -> None:
-    """Change a unit's name, parent or active flag (its code never changes: it is in QR codes)."""
+                actor: User | str | None, opening_hours: str | None | bool = False) -> None:
+    """Change a unit's name, parent, active flag or opening hours (never its code: QR codes).
+
+    ``opening_hours``: the unit's own hours (``analysis.flags.OpeningHours`` reads them),
+    None for its kind's default, :data:`ALWAYS_OPEN` (or "") for no limit; False leaves them.
+    A change of hours has the unit's days flagged again.
+    """
+    from analysis.flags import OpeningHours
+
+    from .integrity import touch_unit
+
     name = clean_name(name)
     if not name or len(name) > 200:
         raise UnitError("a unit needs a name of 1-200 characters")
     if parent is not None and (parent.id == unit.id or unit.kind == "ward"):
         raise UnitError("a unit cannot be placed under itself, and a ward has no parent")
+    hours = unit.opening_hours
+    if opening_hours is not False:
+        text = str(opening_hours or "").strip()
+        if not text:
+            hours = None  # the default of the unit's kind
+        elif text.lower() in (ALWAYS_OPEN, ""):
+            hours = ""
+        else:
+            try:
+                hours = OpeningHours.parse(text).describe()
+            except ValueError as exc:
+                raise UnitError(_("Không đọc được giờ làm việc ở “%(part)s”: xin ghi như "
+                                  "“T2-T6 07:30-11:30 13:30-17:00; T7 07:30-11:30”.",
+                                  part=str(exc)[:60])) from exc
     old = {"name": unit.name, "active": unit.active,
-           "parent": unit.parent.code if unit.parent else None}
-    unit.name, unit.active, unit.parent = name, active, parent
-    new = {"name": name, "active": active, "parent": parent.code if parent else None}
+           "parent": unit.parent.code if unit.parent else None, "hours": unit.opening_hours}
+    unit.name, unit.active, unit.parent, unit.opening_hours = name, active, parent, hours
+    new = {"name": name, "active": active, "parent": parent.code if parent else None,
+           "hours": hours}
     changed = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
     if changed:
         audit.record(actor, "unit.update", unit.code, **changed)
+    if "hours" in changed:
+        touch_unit(unit)
     db.session.flush()
 
 

@@ -33,11 +33,13 @@ from flask_babel import gettext as _
 from analysis.charts import figure_to_png, group_bar_chart, trend_chart
 from analysis.formatting import interval, number, percent
 
+from ..errors import fail
 from ..extensions import db
 from ..models import CHANNELS
-from ..services import audit, exports, report_data, report_files, reports, units
+from ..services import audit, exports, integrity, report_data, report_files, reports, units
 from ..services.questionnaires import latest_questionnaires
 from ..services.stats import VIETNAM, Filters, scheme_of
+from ..services.transactions import committed
 from .views import _me, bp
 
 PAGE_SIZE = 50
@@ -56,7 +58,7 @@ def _filters() -> Filters:
                                      args.get("from"), args.get("to"), args.getlist("unit"),
                                      args.getlist("channel"), user=_me())
     except reports.FilterError as exc:
-        abort(exc.status, description=str(exc))
+        fail(exc.status, str(exc))
 
 
 def _aggregation() -> str:
@@ -136,10 +138,12 @@ def chart(kind: str) -> ResponseReturnValue:
     report = _report(_filters())
     if kind == "groups":
         figure = group_bar_chart(report.summary, target=report.target,
-                                 title=_("Kết quả theo yếu tố"))
+                                 title=_("Kết quả theo yếu tố") if not report.adapted
+                                 else _("Kết quả theo chỉ số nội dung"))
     elif kind == "trend":
         figure = trend_chart(report_files.chart_points(report), target=report.target,
-                             title=_("Chỉ số theo tháng"), index=report.questionnaire.index)
+                             title=_("Chỉ số theo tháng"), index=report.questionnaire.index,
+                             intervals=report_files.chart_intervals(report))
     else:
         abort(404)
     return Response(figure_to_png(figure), mimetype="image/png")
@@ -163,6 +167,8 @@ def export(fmt: str) -> ResponseReturnValue:
     if fmt not in ("json", "csv", "xlsx", "pdf"):
         abort(404)
     filters = _filters()
+    if fmt in ("csv", "xlsx"):
+        committed(integrity.scan)  # the raw rows carry every response's flags (contract §8)
     audit.record(_me(), f"export.{fmt}", filters.questionnaire_id, **filters.echo())
     db.session.commit()
     if fmt == "json":
@@ -284,18 +290,22 @@ def import_responses() -> ResponseReturnValue:
         unit = units.get_unit(form.unit.data) if form.unit.data else None
         upload = form.file.data
         assert questionnaire is not None  # noqa: S101  (validated choice)
+        me = _me()
+        own = None if me.sees_all_units else {u.id for u in me.units}
+        receipts: list[str] = []
         try:
-            me = _me()
             imported, skipped = imports.import_file(
                 upload.filename or "", questionnaire, default_unit=unit,
                 default_channel=form.channel.data or "import", content=upload.read(),
-                allowed_units=None if me.sees_all_units else {u.id for u in me.units})
+                allowed_units=own, actor=me, receipts=receipts,
+                leader=None if own is None else imports.leader_limits(questionnaire.id, own))
         except imports.ImportFailed as exc:
             db.session.rollback()
             errors = exc.errors
         else:
-            audit.record(_me(), "import", questionnaire.id, file=upload.filename,
-                         imported=imported, skipped=skipped)
+            # The receipts of the rows stored, so that an import can be traced and undone.
+            audit.record(me, "import", questionnaire.id, file=upload.filename,
+                         imported=imported, skipped=skipped, receipts=receipts)
             db.session.commit()
             flash(_("Đã nhập %(n)d phiếu; %(s)d phiếu đã có nên bỏ qua.", n=imported,
                     s=skipped), "success")

@@ -13,6 +13,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -55,6 +56,8 @@ class UnitEditForm(FlaskForm):
     name = StringField(_l("Tên đơn vị"), validators=[InputRequired(), Length(max=200)])
     parent = SelectField(_l("Thuộc"), choices=[], validators=[Optional()])
     active = BooleanField(_l("Đang hoạt động"))
+    opening_hours = StringField(_l("Giờ làm việc"), validators=[Optional(), Length(max=200)],
+                                filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class LinkForm(FlaskForm):
@@ -65,6 +68,16 @@ class LinkForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A button that posts: carries only the CSRF token."""
+
+
+class ExclusionForm(FlaskForm):
+    """Exclude flagged responses from the results, or take them back, with a written reason."""
+
+    responses = SelectMultipleField(_l("Phiếu"), choices=[], validators=[Optional()])
+    reason = TextAreaField(_l("Lý do (ghi vào nhật ký)"), validators=[
+        InputRequired(_l("Xin ghi lý do.")),
+        Length(min=10, max=500, message=_l("Lý do từ 10 đến 500 ký tự."))],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class UserForm(FlaskForm):

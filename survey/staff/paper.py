@@ -30,6 +30,7 @@ from wtforms import SelectChoice
 
 from questionnaires import Questionnaire
 
+from ..errors import fail
 from ..extensions import db
 from ..models import Batch, Sheet, User
 from ..services import audit, paper, units
@@ -54,7 +55,7 @@ def _sheet_or_404(serial_text: str) -> tuple[Sheet, Questionnaire]:
     serial = paper.parse_serial(serial_text)
     sheet = paper.get_sheet(serial) if serial else None
     if sheet is None:
-        abort(404, description=_("Không có phiếu số %(serial)s.", serial=serial_text[:12]))
+        fail(404, _("Không có phiếu số %(serial)s.", serial=serial_text[:12]))
     if not paper.can_use(_me(), sheet.batch):
         abort(403)
     return sheet, paper.questionnaire_of(sheet.batch)

@@ -154,9 +154,11 @@ def unit_detail(code: str) -> ResponseReturnValue:
             parent = units.get_unit(form.parent.data) if form.parent.data else None
             try:
                 units.update_unit(unit, name=form.name.data or "", active=form.active.data,
-                                  parent=parent, actor=_me())
+                                  parent=parent, actor=_me(),
+                                  opening_hours=form.opening_hours.data or None)
             except units.UnitError as exc:
-                form.name.errors = [str(exc)]
+                target = form.opening_hours if "giờ làm việc" in str(exc) else form.name
+                target.errors = [str(exc)]
             else:
                 db.session.commit()
                 flash(_("Đã lưu thay đổi."), "success")
@@ -166,8 +168,12 @@ def unit_detail(code: str) -> ResponseReturnValue:
         form.name.data = unit.name
         form.parent.data = unit.parent.code if unit.parent else ""
         form.active.data = unit.active
+        form.opening_hours.data = (units.ALWAYS_OPEN if unit.opening_hours == ""
+                                   else unit.opening_hours or "")
     return render_template("staff/unit.html", unit=unit, form=form, link_form=link_form,
                            can_edit=can_edit, titles=titles,
+                           default_hours=(None if unit.kind == "group"
+                                          else current_app.config["OPENING_HOURS"]),
                            base_url=current_app.config["BASE_URL"],
                            counts=_response_counts([unit.id])), status
 

@@ -44,11 +44,12 @@ def test_small_cells_are_suppressed() -> None:
     # 4 responses < 5: every value hidden, n still shown.
     assert small == {"key": "2025-01", "n": 4, "suppressed": True, "index": None, "ci95": None,
                      "groups": {"E1": None, "E2": None, "E3": None, "E4": None, "E5": None}}
-    # 6 responses, all satisfied: every value 100; the interval collapses (all scores equal).
+    # 6 responses, all satisfied: every value 100; the interval does not collapse to a point
+    # although every score is equal (Wilson for 6 of 6).
     assert big["suppressed"] is False
     assert big["n"] == 6
     assert big["index"] == 100.0
-    assert big["ci95"] == [100.0, 100.0]
+    assert big["ci95"] == pytest.approx([100 * 6 / (6 + 1.959963984540054**2), 100.0])
     assert big["groups"] == dict.fromkeys(["E1", "E2", "E3", "E4", "E5"], 100.0)
 
 
@@ -66,5 +67,12 @@ def test_cell_values_equal_the_summary_of_the_cell() -> None:
 
 
 def test_keys_of_mixed_types_still_sort() -> None:
-    rows = summarize_cells(SIPAS_DICHVU, {None: Counts(), "QT01": Counts()})
-    assert {r["key"] for r in rows} == {None, "QT01"}
+    """Keys that cannot be compared (None beside codes) still come in one stable order,
+    whatever order the cells arrived in."""
+    keys = [None, "QT02", "QT01", ("QT01", "qr")]
+    for arrival in (keys, keys[::-1], keys[1:] + keys[:1]):
+        rows = summarize_cells(SIPAS_DICHVU, {k: Counts() for k in arrival})
+        assert [r["key"] for r in rows] == ["QT01", "QT02", ("QT01", "qr"), None]
+    # Keys of one type sort naturally.
+    rows = summarize_cells(SIPAS_DICHVU, {"2025-10": Counts(), "2025-02": Counts()})
+    assert [r["key"] for r in rows] == ["2025-02", "2025-10"]

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from analysis.formatting import interval, number, percent
-from analysis.targets import DEFAULT_TARGETS, target_status
+from analysis.intervals import verdict
+from analysis.targets import DEFAULT_TARGETS, target_for
 
 
 @pytest.mark.parametrize(("value", "digits", "text"), [
@@ -45,11 +46,21 @@ def test_interval() -> None:
     assert interval([49.01624715366418, 94.33178485456247], 2) == "49,02–94,33"
 
 
-def test_target_status() -> None:
+def test_target_for_a_questionnaire() -> None:
     assert DEFAULT_TARGETS["sipas"] == 80.0
     assert "papi" not in DEFAULT_TARGETS
-    assert target_status(80.0, 80.0) == "met"
-    assert target_status(84.2, 80.0) == "met"
-    assert target_status(79.99, 80.0) == "not_met"
-    assert target_status(None, 80.0) is None
-    assert target_status(84.2, None) is None
+    assert target_for("sipas-dichvu", "sipas") == 80.0
+    assert target_for("sipas-dichvu", "sipas", {"sipas-dichvu": 85}) == 85.0
+    assert target_for("mau-02", "sipas", {"sipas-dichvu": 85}) == 80.0
+    assert target_for("mau-02", "sipas", {"sipas": 90}) == 90.0
+    assert target_for("papi-phuong", "papi") is None
+
+
+def test_verdict_has_three_values() -> None:
+    """Contract §8: met only when the whole interval reaches the target."""
+    assert verdict([80.0, 90.0], 80.0) == "met"
+    assert verdict([79.99, 90.0], 80.0) == "undecided"
+    assert verdict([34.2, 100.0], 80.0) == "undecided"  # two responses, both satisfied
+    assert verdict([60.0, 79.99], 80.0) == "not_met"
+    assert verdict(None, 80.0) is None
+    assert verdict([60.0, 79.0], None) is None

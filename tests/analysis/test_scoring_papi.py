@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.scoring import Counts, counted_groups, counts_of, respondent_score, summarize
+from analysis.scoring import (
+    Counts,
+    counted_groups,
+    counts_of,
+    respondent_score,
+    summarize,
+    wilson_interval,
+)
 from tests.analysis.schemes import PAPI, PAPI_BEST, PAPI_WORST
 
 #        p1  p2  p3  p4   p5  p6  p7
@@ -65,9 +72,11 @@ def test_subgroups_groups_and_index_by_hand() -> None:
     assert d2["value"] == pytest.approx(8.0)
     # Index = 6.4375 + 8 = 14.4375 (range 2-20 with two dimensions).
     assert s["index"]["value"] == pytest.approx(14.4375)
-    # Only R1 has a valid answer in every sub-dimension (R2 lacks D2b, R3 lacks D1b), so the
-    # interval needs at least two respondent scores and is null.
-    assert s["index"]["ci95"] is None
+    # Only R1 has a valid answer in every sub-dimension (R2 lacks D2b, R3 lacks D1b): one
+    # respondent score, so a wide interval around the index, never a point.
+    low, high = s["index"]["ci95"]
+    assert 2.0 <= low < s["index"]["value"] < high <= 20.0
+    assert high - low > 9  # half the range and more
 
 
 def test_papi_shape_items_sit_in_subgroups() -> None:
@@ -121,23 +130,24 @@ def test_a_subgroup_without_data_makes_its_group_and_the_index_null() -> None:
 
 def test_index_ci_is_clipped_to_the_papi_range() -> None:
     # Best and worst respondent: every item mean 0.5, every sub-dimension (1 + 4.5) / k, each
-    # dimension 5.5, index 11. Scores 20 and 2 (milli 20 000, 2 000):
-    # s² = (2 · (20 000² + 2 000²) − 22 000²) / 2 / 10⁶ = 162;  half = z · √(162/2) = 9z = 17.6
-    # [11 − 17.6, 11 + 17.6] clipped to [2, 20] (2 dimensions: 2 · 1 to 2 · 10).
+    # dimension 5.5, index 11. Scores 20 and 2, the ends of the range [2, 20] (2 dimensions):
+    # on [0, 1] they are 1 and 0, so the interval is Wilson's for 1 of 2 mapped onto [2, 20].
     counts = counts_of(PAPI, [PAPI_BEST, PAPI_WORST])
     assert (counts.score_n, counts.score_sum, counts.score_sqsum) == (2, 22_000, 404_000_000)
     s = summarize(PAPI, counts)
     assert s["index"]["value"] == pytest.approx(11.0)
-    assert s["index"]["ci95"] == [2.0, 20.0]
+    low, high = wilson_interval(1, 2) or [0.0, 0.0]
+    assert s["index"]["ci95"] == pytest.approx([2 + 18 * low / 100, 2 + 18 * high / 100])
 
 
 def test_index_ci_inside_the_range() -> None:
-    # Scores 12 and 14 (synthetic sums): s² = 2, half = z · √(2/2) = z, around the index.
+    # Scores 12 and 14 (synthetic sums), index 11: on [0, 1] p = 0.5, SS = 0.0061728,
+    # c = 0.25, v = 0.1280864, n_eff = 3.90361; Wilson(0.5, 3.90361) on [2, 20].
     counts = counts_of(PAPI, [PAPI_BEST, PAPI_WORST])
     counts = Counts(counts.n_responses, counts.options, counts.groups, 2, 26_000,
                     12_000**2 + 14_000**2)
     low, high = summarize(PAPI, counts)["index"]["ci95"]
-    assert (low, high) == pytest.approx((11 - 1.959964, 11 + 1.959964))
+    assert (low, high) == pytest.approx((4.661626, 17.338374), abs=1e-6)
 
 
 def test_pooled_papi_weighs_every_answer_alike() -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import statistics
-
 import pytest
 
 from analysis.scoring import (
@@ -16,6 +13,7 @@ from analysis.scoring import (
     respondent_score,
     respondent_score_milli,
     summarize,
+    wilson_interval,
 )
 from tests.analysis.schemes import SIPAS_DICHVU, SIPAS_EXAMPLE, SIPAS_ITEMS, SIPAS_KCYK
 
@@ -101,37 +99,36 @@ def test_groups_and_index_of_the_example() -> None:
 
 
 def test_index_ci_of_the_example_by_hand() -> None:
+    """The README's method: Wilson with a Korn–Graubard n_eff and an end-padded variance."""
     s = summarize(SIPAS_DICHVU, EXAMPLE_COUNTS)
-    # Respondent scores 33.333, 66.667, 75.000 (n = 3), mean 58.333.
-    # s² = (3 · 11 180 577 778 − 175 000²) / (3 · 2) / 10⁶ = 2 916 733 334 / 6 / 10⁶
-    #    = 486.1222…;  half = 1.959964 · √(486.1222 / 3) = 1.959964 · 12.72952 = 24.94941
-    # ci = 175/3 ± 24.94941 = [33.38393, 83.28274]
+    # Respondent scores 33.333, 66.667, 75.000 (n = 3); index 175/3 = 58.333, p = 0.58333.
+    # On [0, 1]: SS = Σ(x − x̄)² = 0.0972244; c = (p² + (1 − p)²)/2 = 0.2569444;
+    # v = (SS + c)/3 = 0.1180563; n_eff = max(3, 3 · p(1 − p)/v) = 6.17643;
+    # Wilson(0.58333, 6.17643) = [0.244420, 0.858336].
     low, high = s["index"]["ci95"]
-    assert low == pytest.approx(33.38393, abs=1e-5)
-    assert high == pytest.approx(83.28274, abs=1e-5)
-    # The same from statistics.stdev on the scores themselves.
-    half = Z95 * statistics.stdev([33.333, 66.667, 75.0]) / math.sqrt(3)
-    assert [low, high] == pytest.approx([175 / 3 - half, 175 / 3 + half], abs=1e-9)
+    assert low == pytest.approx(24.44204, abs=1e-5)
+    assert high == pytest.approx(85.83363, abs=1e-5)
 
 
-def test_index_ci_is_centred_on_the_index_not_on_the_mean_score() -> None:
-    # Same respondents, but the index value now differs from the mean score (58.333):
-    # two scores, 40 and 80 (milli 40 000 and 80 000) -> s² = 800, half = z · √(800/2) = 20z.
+def test_index_ci_is_built_around_the_index_not_the_mean_score() -> None:
+    # The index value (50: q15 1 of 2 satisfied) differs from the mean score (60): scores 40
+    # and 80 -> p = 0.5, SS = 0.08, c = 0.25, v = 0.165, n_eff = 3.0303: an interval
+    # symmetric around 50, [12.616, 87.384].
     counts = Counts(n_responses=2, options={("q15", 4): 1, ("q15", 2): 1},
                     groups={"E1": 2}, score_n=2, score_sum=120_000,
                     score_sqsum=40_000**2 + 80_000**2)
     s = summarize(SIPAS_DICHVU, counts)
-    assert s["index"]["value"] == 50.0  # q15: 1 of 2 satisfied
-    assert s["index"]["ci95"] == pytest.approx([50 - 20 * Z95, 50 + 20 * Z95])
+    assert s["index"]["value"] == 50.0
+    assert s["index"]["ci95"] == pytest.approx([12.61615, 87.38385], abs=1e-5)
 
 
-def test_index_ci_is_clipped_to_0_100() -> None:
-    # R1 answers 5 everywhere (score 100), R2 answers 1 everywhere (score 0): every rate 50,
-    # index 50; s² = (2 · 10¹⁰ − 10¹⁰) / 2 / 10⁶ = 5000, half = z · √2500 = 97.998 -> clipped.
+def test_index_ci_of_polarised_respondents_is_wilson_of_n() -> None:
+    # R1 answers 5 everywhere (score 100), R2 answers 1 everywhere (score 0): index 50.
+    # Scores at the ends only: n_eff = n, and the interval is Wilson's for 1 of 2.
     responses = [dict.fromkeys(SIPAS_ITEMS, 5), dict.fromkeys(SIPAS_ITEMS, 1)]
     s = summarize(SIPAS_DICHVU, counts_of(SIPAS_DICHVU, responses))
     assert s["index"]["value"] == 50.0
-    assert s["index"]["ci95"] == [0.0, 100.0]
+    assert s["index"]["ci95"] == pytest.approx(wilson_interval(1, 2))
 
 
 def test_a_single_response() -> None:
@@ -143,12 +140,26 @@ def test_a_single_response() -> None:
             assert (i["n"], i["satisfied"], i["rate"], i["mean"]) == (1, 1, 100.0, 4.0)
             assert i["rate_ci95"] == pytest.approx([100 / (1 + Z95**2), 100.0])
             assert i["rate_ci95"][0] == pytest.approx(20.6549, abs=1e-4)
-    assert s["index"] == {"value": 100.0, "ci95": None}  # one respondent: no interval
+    # One respondent does not make a certain index: the same wide interval, not a point.
+    assert s["index"]["value"] == 100.0
+    assert s["index"]["ci95"] == pytest.approx([100 / (1 + Z95**2), 100.0])
+
+
+def test_two_fully_satisfied_responses_are_far_from_certain() -> None:
+    """The issue's case: two responses gave "100,0 %, KTC 95 %: 100,0–100,0"."""
+    s = summarize(SIPAS_DICHVU, counts_of(SIPAS_DICHVU, [dict.fromkeys(SIPAS_ITEMS, 5)] * 2))
+    low, high = s["index"]["ci95"]
+    assert s["index"]["value"] == high == 100.0
+    assert low == pytest.approx(100 * 2 / (2 + Z95**2))  # 34.2
+    assert low < 40
 
 
 def test_no_responses_give_the_contract_shape_with_nulls() -> None:
     s = summarize(SIPAS_DICHVU, Counts())
-    assert list(s) == ["questionnaire", "filters", "n_responses", "index", "groups", "codebook"]
+    assert list(s) == ["questionnaire", "filters", "n_responses", "index", "target",
+                       "n_excluded", "groups", "codebook"]
+    assert s["target"] == {"value": None, "verdict": None}
+    assert s["n_excluded"] == 0
     assert s["questionnaire"] == {"id": "sipas-dichvu", "version": 1, "index": "sipas"}
     assert s["filters"] == {"from": None, "to": None, "units": [], "channels": []}
     assert s["n_responses"] == 0

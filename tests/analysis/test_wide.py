@@ -43,8 +43,11 @@ def test_wide_columns_follow_the_codebook() -> None:
     columns = wide_columns(SIPAS_DICHVU)
     assert tuple(columns[:4]) == BASE_COLUMNS == ("response_id", "submitted_at", "unit",
                                                   "channel")
-    assert columns[4:] == [c["id"] for c in SIPAS_DICHVU.codebook]
-    assert columns[4:7] == ["linh_vuc", "q15", "q16"]
+    assert columns[4:6] == ["flags", "excluded"]  # contract §8
+    assert columns[6:] == [c["id"] for c in SIPAS_DICHVU.codebook]
+    assert columns[6:9] == ["linh_vuc", "q15", "q16"]
+    template = wide_columns(SIPAS_DICHVU, integrity=False)
+    assert template[4:] == columns[6:]
 
 
 def test_read_wide_csv_keeps_text(frame: pd.DataFrame, tmp_path: Path) -> None:

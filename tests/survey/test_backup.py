@@ -14,7 +14,7 @@ from flask import Flask
 
 from survey.extensions import db
 from survey.models import AuditLog, Response
-from tests.conftest import require_program
+from tests.conftest import require_program, wait_until
 from tests.survey.test_reports import QID, seed
 
 
@@ -134,7 +134,6 @@ def test_backup_while_citizens_keep_writing(app: Flask, tmp_path: Path, database
     """The backup is taken while another connection keeps storing responses."""
     import re
     import threading
-    import time
     import uuid
 
     from survey.services import units
@@ -160,15 +159,17 @@ def test_backup_while_citizens_keep_writing(app: Flask, tmp_path: Path, database
     thread = threading.Thread(target=citizens)
     thread.start()
     try:
-        time.sleep(0.3)
+        wait_until(lambda: len(written) >= 3, "the citizens to start writing")
         file = tmp_path / "dang-chay.db"
         result = app.test_cli_runner().invoke(args=["backup", str(file)])
-        time.sleep(0.2)
+        assert result.exit_code == 0, result.output
+        copied = int(re.search(r"(\d+) responses", result.output).group(1))  # type: ignore[union-attr]
+        # The citizens go on writing after the backup's snapshot.
+        wait_until(lambda: 5 + len(written) > copied, "a response written after the backup")
     finally:
         stop.set()
         thread.join(30)
-    assert result.exit_code == 0, result.output
-    copied = int(re.search(r"(\d+) responses", result.output).group(1))  # type: ignore[union-attr]
+    assert not thread.is_alive()
     assert copied > 5
     assert written, "the citizens kept writing"
     if database_url.startswith("sqlite"):

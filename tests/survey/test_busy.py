@@ -61,7 +61,8 @@ def write_lock(url: str) -> Iterator[threading.Event]:
         yield release
     finally:
         release.set()
-        thread.join()
+        thread.join(30)
+        assert not thread.is_alive(), "the lock holder did not let go"
 
 
 def stored(app: Flask) -> int:

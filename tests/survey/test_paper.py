@@ -453,7 +453,7 @@ def test_a_leader_walking_every_route_never_meets_another_groups_data(
     client.post(f"/staff/sheets/{serials(own_batch)[0]}", data=sheet_data(y_kien="Tổ 1"))
     values = {"code": other_link.code, "batch_id": str(other_batch.id),
               "serial": serials(other_batch)[0], "user_id": str(people["leader2"].id),
-              "kind": "groups", "fmt": "csv"}
+              "kind": "groups", "fmt": "csv", "group_id": "1"}
     unit_pages = {"/staff/units/<code>", "/staff/units/<code>/links"}
     walked = 0
     for rule in app.url_map.iter_rules():

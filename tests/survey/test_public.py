@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -15,13 +14,20 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey.extensions import db
 from survey.models import Answer, Response, Unit
 from survey.services import units
-from tests.conftest import seed_link, sipas_answers
+from tests.conftest import (
+    Outcomes,
+    a_writer_is_waiting,
+    examples,
+    seed_link,
+    sipas_answers,
+    wait_until,
+)
 
 
 def count_responses() -> int:
@@ -272,9 +278,10 @@ def test_submit_is_rate_limited_without_losing_answers(app_factory: Callable[...
     app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per minute")
     code = seed_link(app)
     with app.app_context():
-        client = app.test_client()
+        # Three citizens behind one address (the counter's Wi-Fi): the limit is per address.
         for _ in range(2):
-            assert client.post(f"/s/{code}", data=sipas_answers()).status_code == 200
+            assert app.test_client().post(f"/s/{code}", data=sipas_answers()).status_code == 200
+        client = app.test_client()
         blocked = client.post(f"/s/{code}", data=sipas_answers(q_q18=2))
         assert blocked.status_code == 429
         html = blocked.get_data(as_text=True)
@@ -295,12 +302,12 @@ _fields = st.sampled_from(["q_q15", "q_q16", "q_q33", "q_linh_vuc", "q_y_kien", 
                            "response_id", "version", "hp_url", "csrf_token", "q_x", "q_q15[]"])
 
 
-@settings(max_examples=80, deadline=None,
+@settings(max_examples=examples(80), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=st.dictionaries(_fields, st.one_of(_text, st.sampled_from(["1", "5", "9", ""])),
                                max_size=4),
        drop=st.lists(_fields, max_size=3), multipart=st.booleans())
-def test_fuzzed_posts_never_fail_or_store_invalid_data(client: FlaskClient, link_code: str,
+def test_fuzzed_posts_never_fail_or_store_invalid_data(app: Flask, link_code: str,
                                                        changes: dict[str, str], drop: list[str],
                                                        multipart: bool) -> None:
     """Mutate a valid submission: never a 5xx, and whatever is stored is valid."""
@@ -309,6 +316,7 @@ def test_fuzzed_posts_never_fail_or_store_invalid_data(client: FlaskClient, link
     for name in drop:
         data.pop(name, None)
     before = count_responses()
+    client = app.test_client()  # a phone of its own: one visit, one response per browser
     response = client.post(f"/s/{link_code}", data=data,
                            content_type="multipart/form-data" if multipart else None)
     assert response.status_code in (200, 400, 409)
@@ -421,7 +429,8 @@ def test_two_writers_of_one_id_store_it_once(app: Flask, counter: Unit) -> None:
                 assert unit is not None
                 stored = submissions.save_response(q, unit, "qr", rid, {"q15": 4, "q16": 5})
                 holding.set()
-                time.sleep(0.5)  # the row is written, not yet committed
+                # The row is written, not yet committed: hold it until the second writer waits.
+                wait_until(a_writer_is_waiting, "the second writer to wait for the first")
                 return stored.pk
             try:
                 results.append(committed(work))
@@ -479,7 +488,9 @@ def test_writers_of_one_rollup_key_queue_on_its_first_row(app: Flask, counter: U
                      .values(n=stat_response.c.n))
         thread = threading.Thread(target=submission)
         thread.start()
-        time.sleep(0.5)  # the submission now waits for the stat_response row
+        wait_until(lambda: edit.scalar(sa.text(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted")),
+            "the submission to wait for the stat_response row")
         for table in (stat_answer, stat_group):
             locked = edit.execute(sa.select(sa.func.count()).select_from(
                 sa.select(table).where(*where(table)).with_for_update(nowait=True).subquery()))
@@ -515,66 +526,95 @@ def test_a_new_version_is_offered_only_once_stored(app: Flask, client: FlaskClie
         target = copy / path.parent.name / path.name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    v1 = (copy / "sipas-dichvu" / "v1.yaml").read_text(encoding="utf-8")
-    (copy / "sipas-dichvu" / "v2.yaml").write_text(
-        v1.replace("version: 1", "version: 2").replace(
+    latest = max(int(p.stem[1:]) for p in (copy / "sipas-dichvu").glob("v*.yaml"))
+    old = (copy / "sipas-dichvu" / f"v{latest}.yaml").read_text(encoding="utf-8")
+    (copy / "sipas-dichvu" / f"v{latest + 1}.yaml").write_text(
+        old.replace(f"version: {latest}", f"version: {latest + 1}").replace(
             "Phiếu khảo sát sự hài lòng về việc cung ứng",
-            "Phiếu khảo sát (bản 2) về việc cung ứng"),
+            "Phiếu khảo sát (bản mới) về việc cung ứng"),
         encoding="utf-8")
     app.config["QUESTIONNAIRE_DIR"] = str(copy)
-    seen_v1 = client.get(f"/s/{link_code}").get_data(as_text=True)
-    assert 'name="version" value="1"' in seen_v1  # deployed, but init-db has not run
-    rid = re.search(r'name="response_id" value="([^"]+)"', seen_v1).group(1)  # type: ignore[union-attr]
+    seen = client.get(f"/s/{link_code}").get_data(as_text=True)
+    assert f'name="version" value="{latest}"' in seen  # deployed, but init-db has not run
+    rid = re.search(r'name="response_id" value="([^"]+)"', seen).group(1)  # type: ignore[union-attr]
     from survey.services.questionnaires import sync_questionnaires
 
-    assert "sipas-dichvu v2: added" in sync_questionnaires(copy)  # what init-db does
+    assert f"sipas-dichvu v{latest + 1}: added" in sync_questionnaires(copy)  # as init-db does
     db.session.commit()
-    assert "(bản 2)" in client.get(f"/s/{link_code}").get_data(as_text=True)
-    # The citizen who opened version 1 before the upgrade answers version 1.
-    assert client.post(f"/s/{link_code}", data=sipas_answers(response_id=rid)).status_code == 200
+    assert "(bản mới)" in client.get(f"/s/{link_code}").get_data(as_text=True)
+    # The citizen who opened the older version before the upgrade answers that version.
+    answered = client.post(f"/s/{link_code}", data=sipas_answers(response_id=rid,
+                                                                  version=latest))
+    assert answered.status_code == 200
     stored = db.session.scalars(sa.select(Response)).one()
-    assert stored.questionnaire_version == 1
+    assert stored.questionnaire_version == latest
 
 
 _quick_values = st.one_of(_text, st.sampled_from(["1", "2", "4", "5", "05", "6", "0", "", " 4",
                                                   "٣", "4.0", "x" * 1001]))
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(changes=st.dictionaries(_fields, _quick_values, max_size=4),
-       drop=st.lists(_fields, max_size=3), twice=st.lists(_fields, max_size=1),
-       qid=st.sampled_from(["sipas-dichvu", "mau-02", "papi-phuong"]))
-def test_the_quick_path_takes_only_what_the_form_takes(app: Flask, changes: dict[str, str],
-                                                       drop: list[str], twice: list[str],
-                                                       qid: str) -> None:
-    """Whatever quick_answers accepts, the WTForms form accepts with the same answers."""
+def test_the_quick_path_takes_only_what_the_form_takes(app: Flask) -> None:
+    """Whatever quick_answers accepts, the WTForms form accepts with the same answers.
+
+    Each example is a valid submission of one questionnaire (random codes, optional answers
+    given or not) with at most a few changes, so that most examples reach the quick path and
+    the rest probe its edge; the shares are checked at the end.
+    """
     from werkzeug.datastructures import MultiDict
 
-    from survey.questionnaire_forms import build_form_class, quick_answers
+    from survey.questionnaire_forms import HONEYPOT, build_form_class, field_name, quick_answers
     from survey.services.questionnaires import get_questionnaire
+    from survey.services.text import clean_text
 
-    questionnaire = get_questionnaire(qid)
-    assert questionnaire is not None
-    data = sipas_answers() if qid == "sipas-dichvu" else {
-        f"q_{q.id}": str(q.options[0].code) for q in questionnaire.questions
-        if q.type == "choice"} | {"response_id": str(uuid.uuid4()), "version": "1"}
-    data.update(changes)
-    for name in drop:
-        data.pop(name, None)
-    formdata = MultiDict(list(data.items()) + [(n, data.get(n, "4")) for n in twice])
-    with app.test_request_context("/", method="POST", data=formdata):
-        quick = quick_answers(questionnaire, formdata)
-        form = build_form_class(questionnaire, "vi")()
-        valid = form.validate() and not form.unknown_fields(formdata.keys())
-        event("quick path" if quick is not None else "form" if valid else "refused")
-        if quick is not None:
-            assert valid, form.errors
-            assert quick == form.answers()
-    if not changes and not drop and not twice:
-        assert valid or qid != "sipas-dichvu"
-        if valid:
-            assert quick is not None, "a clean submission takes the quick path"
+    outcomes = Outcomes()
+    qids = ["sipas-dichvu", "mau-02", "sipas-chinhsach", "papi-phuong"]
+    loaded = {qid: get_questionnaire(qid) for qid in qids}
+
+    @settings(max_examples=examples(150), deadline=None)
+    @given(qid=st.sampled_from(qids), data=st.data())
+    def check(qid: str, data: st.DataObject) -> None:
+        questionnaire = loaded[qid]
+        assert questionnaire is not None
+        post: dict[str, str] = {}
+        for q in questionnaire.questions:
+            if q.type == "choice":
+                if q.required or data.draw(st.booleans()):
+                    post[field_name(q)] = str(data.draw(st.sampled_from(
+                        [o.code for o in q.options])))
+            else:
+                text = data.draw(st.one_of(st.just(""), _text))
+                if q.required and not clean_text(text):
+                    text = "Ý kiến của tôi"
+                if text:
+                    post[field_name(q)] = text
+        post.update(response_id=str(uuid.uuid4()), version=str(questionnaire.version))
+        names = st.sampled_from([*post, HONEYPOT, "csrf_token", "q_x", f"{next(iter(post))}[]"])
+        # Two examples in five are left clean; the others get one to three changes.
+        size = data.draw(st.sampled_from([0, 0, 1, 2, 3]), label="changes")
+        changes = data.draw(st.dictionaries(names, _quick_values, min_size=min(size, 1),
+                                            max_size=size))
+        drop = data.draw(st.lists(names, max_size=1)) if size > 1 else []
+        twice = data.draw(st.lists(names, max_size=1)) if size > 2 else []
+        post.update(changes)
+        for name in drop:
+            post.pop(name, None)
+        formdata = MultiDict(list(post.items()) + [(n, post.get(n, "4")) for n in twice])
+        with app.test_request_context("/", method="POST", data=formdata):
+            quick = quick_answers(questionnaire, formdata)
+            form = build_form_class(questionnaire, "vi")()
+            valid = form.validate() and not form.unknown_fields(formdata.keys())
+            outcomes.add("quick path" if quick is not None else "form only" if valid
+                         else "refused")
+            if quick is not None:
+                assert valid, form.errors
+                assert quick == form.answers()
+        if not changes and not drop and not twice:
+            assert quick is not None, "a clean, complete submission takes the quick path"
+
+    check()
+    outcomes.require_share("quick path", 0.4)
+    outcomes.require_share("refused", 0.1)
 
 
 def test_the_quick_path_checks_the_csrf_token(app_factory: Callable[..., Flask]) -> None:
@@ -586,9 +626,219 @@ def test_the_quick_path_checks_the_csrf_token(app_factory: Callable[..., Flask])
 
     app = app_factory(WTF_CSRF_ENABLED=True)
     with app.test_request_context("/", method="POST"):
-        questionnaire = get_questionnaire("sipas-dichvu")
+        questionnaire = get_questionnaire("sipas-dichvu", 1)  # the version sipas_answers posts
         assert questionnaire is not None
         good = sipas_answers(csrf_token=generate_csrf())
         assert quick_answers(questionnaire, MultiDict(good)) is not None
         assert quick_answers(questionnaire, MultiDict(sipas_answers(csrf_token="x"))) is None
         assert quick_answers(questionnaire, MultiDict(sipas_answers())) is None
+
+
+# --- One visit, one response (issue 10, item 3) -------------------------------------------
+
+ALREADY = "Ông/Bà đã gửi phiếu này"
+ANOTHER = "Gửi thêm một phiếu khác"
+
+
+def _form_fields(html: str) -> dict[str, str]:
+    """The hidden response id and CSRF token of a form page (the token only with CSRF on)."""
+    rid = re.search(r'name="response_id" value="([^"]+)"', html)
+    assert rid, "no answer form on the page"
+    fields = {"response_id": rid.group(1)}
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    if token:
+        fields["csrf_token"] = token.group(1)
+    return fields
+
+
+def _assert_receipt_page(response: Any, receipt: str, status: int = 200) -> str:
+    """The receipt of an earlier response and the choice to send another; no answer form."""
+    assert response.status_code == status
+    assert response.headers["Cache-Control"] == "private, no-store"
+    html = response.get_data(as_text=True)
+    assert unicodedata.is_normalized("NFC", html)
+    assert ALREADY in html
+    assert receipt_in(html) == receipt
+    assert ANOTHER in html
+    assert 'name="response_id"' not in html
+    assert 'name="q_' not in html
+    assert len(re.findall(r"<form ", html)) == 1  # only the button's form
+    assert re.search(r'<form method="post" action="/s/[a-z0-9]+/another"', html)
+    return html
+
+
+def _token(html: str) -> dict[str, str]:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    return {"csrf_token": match.group(1)} if match else {}
+
+
+@pytest.mark.parametrize("with_csrf", [False, True], ids=["csrf-off", "csrf-on"])
+def test_one_visit_one_response_until_the_citizen_asks_to_send_another(
+        app_factory: Callable[..., Flask], with_csrf: bool) -> None:
+    app = app_factory(WTF_CSRF_ENABLED=with_csrf)
+    code = seed_link(app)
+    url = f"/s/{code}"
+    with app.app_context():
+        phone = app.test_client()
+        # 1. Answer: the receipt.
+        first = sipas_answers(**_form_fields(phone.get(url).get_data(as_text=True)))
+        stored = phone.post(url, data=first)
+        assert stored.status_code == 200
+        assert "Cảm ơn Ông/Bà đã góp ý!" in stored.get_data(as_text=True)
+        receipt = receipt_in(stored.get_data(as_text=True))
+        assert count_responses() == 1
+
+        # 2. The form again (Back, reload, the QR code again): the receipt and a choice.
+        page = _assert_receipt_page(phone.get(url), receipt)
+        assert "máy này đã gửi phiếu" in page  # why this page appears
+        _assert_receipt_page(phone.get(f"{url}?another=1"), receipt)  # not by the URL alone
+        _assert_receipt_page(phone.get(f"/s/{code.upper()}"), receipt)
+
+        # 3. The filled form brought back with a new id (Back + "Gửi phiếu"): nothing stored.
+        again = dict(sipas_answers(q_q15=1, q_q16=2), **{
+            k: v for k, v in first.items() if k == "csrf_token"})
+        refused = phone.post(url, data=again)
+        html = _assert_receipt_page(refused, receipt, status=409)
+        assert "không được lưu thêm" in html
+        assert count_responses() == 1
+        assert find(again["response_id"]) is None
+
+        # 4. The same POST again (a phone's retry): the same receipt, nothing new.
+        retry = phone.post(url, data=first)
+        assert retry.status_code == 200
+        assert receipt_in(retry.get_data(as_text=True)) == receipt
+        assert count_responses() == 1
+
+        # 5. Another browser is not affected.
+        other = app.test_client()
+        theirs = sipas_answers(**_form_fields(other.get(url).get_data(as_text=True)))
+        assert other.post(url, data=theirs).status_code == 200
+        assert count_responses() == 2
+
+        # 6. "Send another": a fresh form, the same one on reload, stored once.
+        chosen = phone.post(f"{url}/another", data=_token(page))
+        assert chosen.status_code == 303
+        assert chosen.headers["Location"].endswith(f"{url}?another=1")
+        form_page = phone.get(f"{url}?another=1").get_data(as_text=True)
+        fields = _form_fields(form_page)
+        assert fields["response_id"] != first["response_id"]
+        assert _form_fields(phone.get(f"{url}?another=1").get_data(as_text=True))[
+            "response_id"] == fields["response_id"]
+        _assert_receipt_page(phone.get(url), receipt)  # the plain link still shows the receipt
+        second = sipas_answers(q_q20=2, **fields)
+        answered = phone.post(url, data=second)
+        assert answered.status_code == 200
+        receipt_2 = receipt_in(answered.get_data(as_text=True))
+        assert receipt_2 != receipt
+        assert count_responses() == 3
+        assert find(second["response_id"]) is not None
+
+        # 7. Afterwards the link shows the newest receipt, and the offer is used up.
+        _assert_receipt_page(phone.get(url), receipt_2)
+        _assert_receipt_page(phone.get(f"{url}?another=1"), receipt_2)
+        assert phone.post(url, data=dict(second, q_q21=1)).status_code == 409  # same id
+        assert phone.post(url, data=dict(again, response_id=str(uuid.uuid4()))
+                          ).status_code == 409
+        # A retry of the first response still gets its own receipt, and changes nothing.
+        assert receipt_in(phone.post(url, data=first).get_data(as_text=True)) == receipt
+        _assert_receipt_page(phone.get(url), receipt_2)
+        assert count_responses() == 3
+
+
+def find(response_id: str) -> Response | None:
+    return db.session.scalar(sa.select(Response).where(
+        Response.response_id == uuid.UUID(response_id)))
+
+
+def _post_losing_the_answer(client: FlaskClient, url: str, data: dict[str, str]) -> None:
+    """Store a response, but lose its answer: the phone keeps the cookie it had before."""
+    before = client.get_cookie("session")
+    assert client.post(url, data=data).status_code == 200
+    if before is None:
+        client.delete_cookie("session")
+    else:
+        client.set_cookie("session", before.value)
+
+
+def test_a_retry_after_a_lost_answer_gets_its_receipt(client: FlaskClient,
+                                                      link_code: str) -> None:
+    """The response is stored but its answer (and the cookie in it) never reaches the phone."""
+    url = f"/s/{link_code}"
+    data = sipas_answers(**_form_fields(client.get(url).get_data(as_text=True)))
+    _post_losing_the_answer(client, url, data)
+    assert 'name="response_id"' in client.get(url).get_data(as_text=True)  # nothing known
+    retry = client.post(url, data=data)
+    assert retry.status_code == 200
+    receipt = receipt_in(retry.get_data(as_text=True))
+    assert count_responses() == 1
+    page = _assert_receipt_page(client.get(url), receipt)
+
+    # The same after "send another": the offered form's retry is taken, once.
+    assert client.post(f"{url}/another", data=_token(page)).status_code == 303
+    fields = _form_fields(client.get(f"{url}?another=1").get_data(as_text=True))
+    second = sipas_answers(q_q15=2, **fields)
+    _post_losing_the_answer(client, url, second)
+    retry = client.post(url, data=second)
+    assert retry.status_code == 200
+    receipt_2 = receipt_in(retry.get_data(as_text=True))
+    assert receipt_2 != receipt
+    assert count_responses() == 2
+    _assert_receipt_page(client.get(url), receipt_2)
+
+    # Lost again, and the phone reloads the offered form instead: its receipt, not the form.
+    page = _assert_receipt_page(client.get(url), receipt_2)
+    assert client.post(f"{url}/another", data=_token(page)).status_code == 303
+    fields = _form_fields(client.get(f"{url}?another=1").get_data(as_text=True))
+    _post_losing_the_answer(client, url, sipas_answers(q_q15=3, **fields))
+    receipt_3 = receipt_in(client.get(f"{url}?another=1").get_data(as_text=True))
+    assert receipt_3 not in (receipt, receipt_2)
+    _assert_receipt_page(client.get(url), receipt_3)
+    assert count_responses() == 3
+
+
+def test_send_another_with_an_expired_token_shows_the_choice_again(
+        app_factory: Callable[..., Flask]) -> None:
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    code = seed_link(app)
+    url = f"/s/{code}"
+    with app.app_context():
+        phone = app.test_client()
+        stored = phone.post(url, data=sipas_answers(
+            **_form_fields(phone.get(url).get_data(as_text=True))))
+        receipt = receipt_in(stored.get_data(as_text=True))
+        for token in ({}, {"csrf_token": "expired-or-forged"}):
+            refused = phone.post(f"{url}/another", data=token)
+            html = _assert_receipt_page(refused, receipt, status=400)
+            assert "Trang đã mở quá lâu" in html
+            _assert_receipt_page(phone.get(f"{url}?another=1"), receipt)  # nothing offered
+        assert phone.post(f"{url}/another", data=_token(html)).status_code == 303
+        assert 'name="response_id"' in phone.get(f"{url}?another=1").get_data(as_text=True)
+        # Without a session at all (cookies cleared), the link simply gives the form.
+        fresh = app.test_client()
+        assert fresh.post(f"{url}/another").status_code == 400
+        assert fresh.post(f"{url}/another").get_data(as_text=True).count('name="q_q15"') == 5
+        assert count_responses() == 1
+
+
+def test_the_session_remembers_a_few_links_for_one_visit(
+        client: FlaskClient, counter: Unit, make_unit: Callable[..., Unit],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey.public import views
+
+    codes = [units.ensure_link(make_unit(f"QUAY-{n}"), "sipas-dichvu", actor="test").code
+             for n in range(2, 2 + views.SENT_LINKS + 1)]
+    db.session.commit()
+    for code in codes:
+        assert client.post(f"/s/{code}", data=sipas_answers()).status_code == 200
+    # Each link has its own receipt; the oldest is forgotten, so the cookie stays small.
+    assert 'name="response_id"' in client.get(f"/s/{codes[0]}").get_data(as_text=True)
+    for code in codes[1:]:
+        assert ALREADY in client.get(f"/s/{code}").get_data(as_text=True)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert len(cookie.value) < 600
+    # After the visit (eight hours), the link gives the form again.
+    monkeypatch.setattr(views, "SENT_SECONDS", 0)
+    assert 'name="response_id"' in client.get(f"/s/{codes[-1]}").get_data(as_text=True)
+    assert client.post(f"/s/{codes[-1]}", data=sipas_answers()).status_code == 200
+    assert count_responses() == len(codes) + 1

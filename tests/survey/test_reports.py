@@ -24,6 +24,7 @@ from survey.models import Response, Unit, stat_answer, stat_group, stat_response
 from survey.services import exports, imports, stats, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import delete_response, save_response
+from tests.conftest import examples
 
 QID = "sipas-dichvu"
 
@@ -113,26 +114,35 @@ def _filters(units_: list[Unit], choice: int) -> stats.Filters:
     return options[choice]
 
 
-@settings(max_examples=12, deadline=None,
+@settings(max_examples=examples(12), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(n=st.integers(min_value=0, max_value=40), seed_value=st.integers(0, 10_000),
-       choice=st.integers(0, 4))
+       choice=st.integers(0, 4), excluded=st.integers(0, 8))
 def test_summary_equals_a_recomputation_from_the_csv_and_codebook(
-        app_factory: Callable[..., Flask], n: int, seed_value: int, choice: int) -> None:
-    """Contract §6 holds: the JSON summary is what anyone gets from the CSV and the codebook."""
+        app_factory: Callable[..., Flask], n: int, seed_value: int, choice: int,
+        excluded: int) -> None:
+    """Contracts §6 and §8 hold: the JSON summary is what anyone gets from the CSV and the
+    codebook, excluded responses left out (and counted in n_excluded)."""
+    from survey.services import integrity
+
     app = app_factory()
     made = seed(app, n, seed_value)
     with app.app_context():
+        out = db.session.scalars(sa.select(Response).order_by(Response.id).limit(excluded)).all()
+        integrity.set_excluded(out, True, "thử loại phiếu", "test")
+        db.session.commit()
         filters = _filters([db.session.merge(u) for u in made], choice)
         summary = stats.summary(filters)
         assert summary is not None
         frame = read_wide_csv(io.StringIO(_csv_export(filters)))
-        assert len(frame) == summary["n_responses"]
-        recomputed = recompute_summary(Scheme.from_summary(summary), frame, filters.echo())
+        assert len(frame) == summary["n_responses"] + summary["n_excluded"]
+        assert (frame["excluded"] == "1").sum() == summary["n_excluded"]
+        recomputed = recompute_summary(Scheme.from_summary(summary), frame, filters.echo(),
+                                       target=80.0)  # the default SIPAS target
         assert json.dumps(recomputed, sort_keys=True) == json.dumps(summary, sort_keys=True)
 
 
-@settings(max_examples=6, deadline=None,
+@settings(max_examples=examples(6), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(n=st.integers(min_value=0, max_value=45), seed_value=st.integers(0, 10_000))
 def test_export_then_import_into_an_empty_database_gives_the_same_summary(
@@ -172,30 +182,56 @@ def _import(app: Flask, name: str, content: bytes, unit: str | None = "Q1") -> A
     return imports.import_file(name, questionnaire, default_unit=default, content=content)
 
 
-@pytest.mark.parametrize(("content", "errors"), [
-    ("response_id,q15,q99\n,4,1\n", ["row 1, column q99: unknown column"]),
-    ("q15,q16\n4,7\n5,x\n", ["row 2, column q16: unknown code '7'",
-                             "row 3, column q16: unknown code 'x'"]),
-    ("q15,unit\n4,NOPE\n", ["row 2, column unit: unknown unit 'NOPE'"]),
-    ("q15,channel\n4,fax\n", ["row 2, column channel: unknown channel 'fax'"]),
-    ("response_id,q15\nabc,4\n", ["row 2, column response_id: not a UUID: 'abc'"]),
-    ("submitted_at,q15\n31/12/2026,4\n", ["row 2, column submitted_at: not an ISO 8601"]),
-    ("response_id,q15\n1b4e28ba-2fa1-11d2-883f-0016d3cca427,4\n"
-     "1b4e28ba-2fa1-11d2-883f-0016d3cca427,5\n",
-     ["row 3, column response_id: same id as row 2 with other answers"]),
-    ("q15,q15\n4,4\n", ["row 1, column q15: the column appears twice"]),
-    ("", ["row 1: the file is empty"]),
+_ID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+
+
+@pytest.mark.parametrize(("header", "bad", "errors"), [
+    ("response_id,q15,q99", ",4,1", ["row 1, column q99: unknown column"]),
+    ("q15,q16", "4,7\n5,x", ["row 3, column q16: unknown code '7'",
+                             "row 4, column q16: unknown code 'x'"]),
+    ("q15,unit", "4,NOPE", ["row 3, column unit: unknown unit 'NOPE'"]),
+    ("q15,channel", "4,fax", ["row 3, column channel: unknown channel 'fax'"]),
+    ("response_id,q15", "abc,4", ["row 3, column response_id: not a UUID: 'abc'"]),
+    ("submitted_at,q15", "31/12/2026,4", ["row 3, column submitted_at: not an ISO 8601"]),
+    ("response_id,q15", f"{_ID},4\n{_ID},5",
+     ["row 4, column response_id: same id as row 3 with other answers"]),
+    ("q15,q15", "4,4", ["row 1, column q15: the column appears twice"]),
 ])
-def test_import_is_all_or_nothing_with_row_and_column(app: Flask, content: str,
+def test_import_is_all_or_nothing_with_row_and_column(app: Flask, header: str, bad: str,
                                                       errors: list[str]) -> None:
+    """Valid rows around the bad ones: the file stores nothing, and says where each error is.
+
+    The same file without its bad lines imports every row, so the valid rows really are.
+    """
     seed(app, 0)
-    good = "q15,q16\n4,5\n" if content.startswith("q15") else ""
+    good = {"response_id": [f"{uuid.uuid4()},5", f"{uuid.uuid4()},3"],
+            "q15": ["5,4", "2,1"], "submitted_at": ["2026-01-02,5", "2026-03-04T08:00:00,3"]}
+    before, after = good.get(header.split(",")[0], ["5,4", "2,1"])
+    if header in ("q15,unit", "q15,channel"):
+        before, after = ("5,Q2", "2,T1") if header.endswith("unit") else ("5,paper", "2,qr")
+    if header.startswith("response_id,q15,"):
+        before, after = f"{uuid.uuid4()},5,", f"{uuid.uuid4()},2,"
+    content = f"{header}\n{before}\n{bad}\n{after}\n"
     with pytest.raises(imports.ImportFailed) as info:
-        _import(app, "x.csv", (content + good).encode())
+        _import(app, "x.csv", content.encode())
     for expected in errors:
         assert any(line.startswith(expected) for line in info.value.errors), info.value.errors
+    assert len(info.value.errors) == len(errors), info.value.errors  # the valid rows: no error
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+    if errors[0].startswith("row 1"):
+        return  # a header error: no row of that file can be stored
+    imported, skipped = _import(app, "x.csv", f"{header}\n{before}\n{after}\n".encode())
+    db.session.commit()
+    assert (imported, skipped) == (2, 0)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 2
+
+
+def test_import_of_an_empty_file_says_so(app: Flask) -> None:
+    seed(app, 0)
+    with pytest.raises(imports.ImportFailed) as info:
+        _import(app, "x.csv", b"")
+    assert info.value.errors[0].startswith("row 1: the file is empty")
 
 
 def test_import_refuses_a_file_that_is_not_utf8(app: Flask) -> None:
@@ -237,7 +273,8 @@ def test_csv_export_neutralises_formulas_and_has_a_bom(app: Flask) -> None:
         save_response(questionnaire, unit, "qr", uuid.uuid4(), {"q15": 4, "y_kien": text})
     db.session.commit()
     text = _csv_export(stats.Filters(QID))
-    assert text.startswith("\ufeffresponse_id,submitted_at,unit,channel,linh_vuc,q15")
+    assert text.startswith(
+        "\ufeffresponse_id,submitted_at,unit,channel,flags,excluded,linh_vuc,q15")
     assert "'=cmd|" in text
     assert "'-chậm" in text
     assert "'@SUM(1)" in text
@@ -281,7 +318,8 @@ def test_cli_json_export_equals_a_recomputation_from_the_cli_csv_export(
     summary = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert summary["n_responses"] > 10
     frame = read_wide_csv(tmp_path / "out.csv")
-    recomputed = recompute_summary(Scheme.from_summary(summary), frame, summary["filters"])
+    recomputed = recompute_summary(Scheme.from_summary(summary), frame, summary["filters"],
+                                   target=80.0)
     assert recomputed == summary
 
 
@@ -299,27 +337,29 @@ def _definitions_copy(tmp_path: Path) -> Path:
 
 
 def test_a_new_version_rescores_old_responses_consistently(app: Flask, tmp_path: Path) -> None:
-    """Version 2 makes answer 3 not count; old and new responses are then scored alike."""
+    """A new version makes answer 3 not count; old and new responses are then scored alike."""
 
     made = seed(app, 30, 8)
     copy = _definitions_copy(tmp_path)
     before_csv = _csv_export(stats.Filters(QID))
-    v1 = (copy / QID / "v1.yaml").read_text(encoding="utf-8")
-    v2 = v1.replace("version: 1", "version: 2").replace(
+    latest = max(int(p.stem[1:]) for p in (copy / QID).glob("v*.yaml"))
+    old = (copy / QID / f"v{latest}.yaml").read_text(encoding="utf-8")
+    new = old.replace(f"version: {latest}", f"version: {latest + 1}").replace(
         "{code: 3, score: 3, satisfied: false, label: {vi: Bình thường, en: Neutral}}",
         "{code: 3, score: null, satisfied: false, label: {vi: Bình thường, en: Neutral}}")
-    assert v2 != v1
-    (copy / QID / "v2.yaml").write_text(v2, encoding="utf-8")
+    assert new != old
+    (copy / QID / f"v{latest + 1}.yaml").write_text(new, encoding="utf-8")
     app.config["QUESTIONNAIRE_DIR"] = str(copy)
     result = app.test_cli_runner().invoke(args=["init-db"])
-    assert "sipas-dichvu v2: added" in result.output
+    assert f"sipas-dichvu v{latest + 1}: added" in result.output
     assert "scoring the stored responses with the new version" in result.output
-    seed(app, 20, 9)  # newer responses answer version 2
+    seed(app, 20, 9)  # newer responses answer the new version
     summary = stats.summary(stats.Filters(QID))
     assert summary is not None
-    assert summary["questionnaire"]["version"] == 2
+    assert summary["questionnaire"]["version"] == latest + 1
     frame = read_wide_csv(io.StringIO(_csv_export(stats.Filters(QID))))
-    assert recompute_summary(Scheme.from_summary(summary), frame, summary["filters"]) == summary
+    assert recompute_summary(Scheme.from_summary(summary), frame, summary["filters"],
+                             target=80.0) == summary
     rows = rollup_rows()
     stats.rebuild(rescore="all")
     db.session.commit()
@@ -330,7 +370,7 @@ def test_a_new_version_rescores_old_responses_consistently(app: Flask, tmp_path:
     assert imports.import_file("old.csv", questionnaire, default_unit=None,
                                content=before_csv.encode()) == (0, 30)
     victim = db.session.scalars(sa.select(Response).where(
-        Response.questionnaire_version == 1)).first()
+        Response.questionnaire_version == latest)).first()  # an older version's response
     assert victim is not None
     delete_response(victim)
     db.session.commit()

@@ -63,7 +63,20 @@ def test_session_cookie_flags(app_factory: Callable[..., Flask]) -> None:
 
 
 def test_plain_http_base_url_keeps_login_possible(app: Flask) -> None:
-    assert app.config["SESSION_COOKIE_SECURE"] is False
+    """On plain http (a ward's LAN) a browser would drop a Secure cookie: login must work."""
+    from survey.services import accounts
+
+    accounts.create_user("canbo", PASSWORD, "staff", actor="test")
+    db.session.commit()
+    browser = app.test_client()
+    response = browser.post("/login", data={"username": "canbo", "password": PASSWORD})
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" not in cookie
+    assert "Strict-Transport-Security" not in response.headers
+    page = browser.get("/staff/")
+    assert page.status_code == 200  # the session came back: still logged in
+    assert "canbo" in page.get_data(as_text=True)
 
 
 def _fill(url: str, values: dict[str, str]) -> str:
@@ -87,7 +100,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(app_factory: Callable[...
                                    actor="test")
         db.session.commit()
         values = {"code": link.code, "user_id": str(admin.id), "batch_id": str(batch.id),
-                  "serial": paper.format_serial(batch.sheets[0].serial)}
+                  "serial": paper.format_serial(batch.sheets[0].serial), "group_id": "1"}
         unit_code = unit.code
         audit_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
     client = app.test_client()
@@ -104,7 +117,10 @@ def test_every_post_route_refuses_a_missing_csrf_token(app_factory: Callable[...
         if url.startswith("/staff/units/"):
             url = _fill(url, {"code": unit_code})
         url = _fill(url, values)
-        response = client.post(url, data={"name": "x", "code": "NEW", "kind": "group"})
+        # What the route would take with a token: the citizen's form gets a complete answer set.
+        data = (sipas_answers() if rule.endpoint == "public.survey"
+                else {"name": "x", "code": "NEW", "kind": "group"})
+        response = client.post(url, data=data)
         assert response.status_code == 400, url
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
@@ -134,6 +150,34 @@ def test_public_form_with_expired_token_keeps_answers(app_factory: Callable[...,
     other = app.test_client()  # another browser: its session has no token
     assert other.post(f"/s/{code}", data=dict(sipas_answers(), csrf_token=token)
                       ).status_code == 400
+
+
+@pytest.mark.parametrize("token", ["missing", "wrong", "another session's"])
+def test_citizen_form_refuses_a_complete_answer_set_without_its_own_token(
+        app_factory: Callable[..., Flask], token: str) -> None:
+    """The token alone decides: every answer is valid, so a 400 can only come from the token."""
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    code = seed_link(app)
+    citizen, other = app.test_client(), app.test_client()
+    html = citizen.get(f"/s/{code}").get_data(as_text=True)
+    own = csrf_token_from(html)
+    response_id = re.search(r'name="response_id" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    data = sipas_answers(response_id=response_id)
+    if token == "wrong":
+        data["csrf_token"] = own[:-4] + ("AAAA" if not own.endswith("AAAA") else "BBBB")
+    elif token == "another session's":
+        data["csrf_token"] = csrf_token_from(other.get(f"/s/{code}").get_data(as_text=True))
+    refused = citizen.post(f"/s/{code}", data=data)
+    assert refused.status_code == 400
+    assert "Trang đã mở quá lâu" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+    # The same answers with the citizen's own token are stored: nothing else was wrong.
+    accepted = citizen.post(f"/s/{code}", data=dict(data, csrf_token=own))
+    assert accepted.status_code == 200
+    assert "Mã phiếu" in accepted.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
 
 
 def test_secret_key_is_generated_once_with_mode_0600(tmp_path: Path) -> None:

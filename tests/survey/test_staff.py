@@ -6,6 +6,7 @@ import io
 import re
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey.extensions import db
-from survey.models import AuditLog, Batch, Response, SurveyLink, Unit, User
+from survey.models import AuditLog, Batch, FlagGroup, Response, SurveyLink, Unit, User
 from survey.services import units
 from tests.conftest import login, require, sipas_answers
 
@@ -34,9 +35,25 @@ def _example_args(app: Flask) -> dict[str, str]:
             batch = paper.create_batch("sipas-dichvu", link.unit, 1, leader=None,
                                        double_entry=False, actor="test")
             db.session.commit()
+        group = db.session.scalars(sa.select(FlagGroup)).first()
+        if group is None:  # a flagged response, for the flags pages
+            from datetime import UTC, datetime
+
+            from survey.services import integrity
+            from survey.services.questionnaires import get_questionnaire
+            from survey.services.submissions import save_response
+
+            questionnaire = get_questionnaire("sipas-dichvu")
+            assert questionnaire is not None
+            save_response(questionnaire, link.unit, "qr", uuid.uuid4(), {"q15": 4},
+                          link=link, submitted_at=datetime(2026, 3, 1, 20, tzinfo=UTC))
+            integrity.scan()
+            db.session.commit()
+            group = db.session.scalars(sa.select(FlagGroup)).one()
         return {"link": link.code, "unit": link.unit.code, "user_id": str(user.id),
                 "kind": "groups", "fmt": "json", "batch_id": str(batch.id),
-                "serial": paper.format_serial(batch.sheets[0].serial)}
+                "serial": paper.format_serial(batch.sheets[0].serial),
+                "group_id": str(group.id)}
 
 
 def staff_rules(app: Flask) -> list[tuple[str, str]]:
@@ -46,15 +63,18 @@ def staff_rules(app: Flask) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/staff"):
             continue
-        url = rule.rule
+        urls = [rule.rule]
         for name in rule.arguments:
             if name == "code":
-                value = values["unit" if url.startswith("/staff/units") else "link"]
+                choices = [values["unit" if rule.rule.startswith("/staff/units") else "link"]]
             else:
-                value = values[name]
-            url = re.sub(rf"<(?:[^:>]+:)?{name}>", value, url)
+                # Every download format and chart, not just one of them.
+                choices = {"fmt": ["json", "csv", "xlsx", "pdf"],
+                           "kind": ["groups", "trend"]}.get(name, [values[name]])
+            urls = [re.sub(rf"<(?:[^:>]+:)?{name}>", value, url)
+                    for url in urls for value in choices]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            found.append((method, url))
+            found.extend((method, url) for url in urls)
     return found
 
 
@@ -73,15 +93,49 @@ def test_every_staff_route_requires_login(app: Flask, client: FlaskClient, link_
 
 def test_every_staff_route_works_for_an_admin(app: Flask, admin_client: FlaskClient,
                                               link_code: str) -> None:
+    """Every GET under /staff/ answers an admin with what its URL promises: a staff page with
+    its own heading, or a file of the right kind; never an error page."""
+    signatures = {"image/png": b"\x89PNG\r\n", "application/pdf": b"%PDF-",
+                  "image/svg+xml": b"<?xml"}
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    seen: set[str] = set()
     for method, url in staff_rules(app):
         if method != "GET":
             continue
         response = admin_client.get(url)
-        # 302: a page that does not apply to the sheet's state (reconcile an untyped sheet)
-        # sends the officer where it does; nothing may fail.
-        assert response.status_code in (200, 302), url
         assert response.headers["Cache-Control"] == "no-store", url
+        if response.status_code == 302:
+            # A page that does not apply to the sheet's state (reconcile an untyped sheet)
+            # sends the officer where it does, and that page opens.
+            target = response.headers["Location"]
+            assert "/staff/" in target, (url, target)
+            assert admin_client.get(target).status_code == 200, (url, target)
+            continue
+        assert response.status_code == 200, url
+        kind = response.mimetype
+        seen.add(kind)
+        if kind == "text/html":
+            html = response.get_data(as_text=True)
+            heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+            assert heading, url
+            assert heading.group(1).strip(), url
+            assert "Mã lỗi" not in html, url  # not the error page
+            if url.endswith("/poster"):  # a printable page of its own: the QR and its link
+                assert 'class="qr"' in html, url
+                assert "/s/" in html, url
+            else:
+                assert "quantri" in html, url  # the staff layout, logged in
+        elif kind == "application/json":
+            assert isinstance(response.get_json(), dict), url
+        elif kind == "text/csv":
+            assert response.get_data(as_text=True).lstrip("\ufeff").split("\r\n")[0], url
+        elif kind == xlsx:
+            assert response.data.startswith(b"PK\x03\x04"), url
+        else:
+            assert kind in signatures, (url, kind)
+            assert response.data.startswith(signatures[kind]), url
         response.close()  # downloads are files that closing removes
+    assert {"text/html", "image/png", "application/pdf", "text/csv", xlsx} <= seen
 
 
 @pytest.fixture
@@ -243,9 +297,9 @@ def test_poster_has_everything_a_counter_needs(admin_client: FlaskClient,
     assert "size:A5" in Path("static/css/poster.css").read_text(encoding="utf-8")
 
 
-def test_counts_on_the_units_page(admin_client: FlaskClient, link_code: str) -> None:
-    for _ in range(3):
-        assert admin_client.post(f"/s/{link_code}", data=sipas_answers()).status_code == 200
+def test_counts_on_the_units_page(app: Flask, admin_client: FlaskClient, link_code: str) -> None:
+    for _ in range(3):  # three citizens, three phones
+        assert app.test_client().post(f"/s/{link_code}", data=sipas_answers()).status_code == 200
     html = admin_client.get("/staff/units").get_data(as_text=True)
     assert re.search(r"QUAY-1</a></td>\s*<td>[^<]*</td>\s*<td class=\"wide\">[^<]*</td>\s*"
                      r"<td class=\"num\">3</td>", html)

@@ -1,0 +1,143 @@
+"""Staff pages for flagged responses (contract §8): groups, evidence, exclusions.
+
+Admins and staff see every unit's flags and may exclude; group leaders have no access (they
+enter the sheets that an ``enterer_pattern`` flag is about).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from analysis.flags import FLAG_CODES
+
+from ..extensions import db
+from ..models import FlagGroup, Response, Unit
+from ..services import integrity
+from ..services.questionnaires import latest_questionnaires
+from ..services.transactions import committed
+from .forms import ExclusionForm
+from .views import _me, bp, roles
+
+PAGE_SIZE = 50
+
+
+def _page() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", "1")), 100_000))
+    except ValueError:
+        return 1
+
+
+@bp.get("/flags")
+@roles("admin", "staff")
+def flag_list() -> ResponseReturnValue:
+    """List the groups of flagged responses, newest first, with their evidence."""
+    committed(integrity.scan)
+    questionnaire = request.args.get("questionnaire", "")
+    kinds = [k for k in request.args.getlist("kind") if k in FLAG_CODES]
+    page = _page()
+    groups, total = integrity.flag_groups(questionnaire_id=questionnaire or None, kinds=kinds,
+                                          limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(
+        Unit.id.in_({g.unit_id for g, _ in groups if g.unit_id})))}
+    excluded = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
+        Response.excluded.is_(True))) or 0
+
+    def query(**changes: object) -> dict[str, object]:
+        args: dict[str, object] = {"questionnaire": questionnaire or None,
+                                   "kind": kinds or None, "page": page}
+        args.update(changes)
+        return {k: v for k, v in args.items() if v}
+
+    return render_template("staff/flags.html", groups=groups, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), units=units, kinds=kinds,
+                           questionnaire=questionnaire, questionnaires=latest_questionnaires(),
+                           labels=integrity.KIND_LABELS, describe=integrity.describe,
+                           excluded=excluded, query=query)
+
+
+def _group_or_404(group_id: int) -> FlagGroup:
+    group = db.session.get(FlagGroup, group_id)
+    if group is None:
+        abort(404)
+    return group
+
+
+@bp.route("/flags/<int(max=2147483647):group_id>", methods=["GET", "POST"])
+@roles("admin", "staff")
+def flag_detail(group_id: int) -> ResponseReturnValue:
+    """Show one group's responses; exclude them (or take them back) with a reason."""
+    group = _group_or_404(group_id)
+    responses = integrity.group_responses(group)
+    form = ExclusionForm()
+    form.responses.choices = [(r.receipt, r.receipt) for r in responses]
+    status = 200
+    if form.validate_on_submit():
+        chosen = set(form.responses.data or []) or {r.receipt for r in responses}
+        exclude = request.form.get("action") != "include"
+        picked = [r for r in responses if r.receipt in chosen]
+        what = f"{integrity.KIND_LABELS[group.kind]} · {group.key}"
+
+        def work() -> int:
+            # The group's responses again, in this attempt's transaction.
+            fresh = db.session.scalars(sa.select(Response).where(
+                Response.id.in_([r.id for r in picked]))).all()
+            return integrity.set_excluded(fresh, exclude, form.reason.data or "", _me(),
+                                          what=what)
+
+        changed = committed(work)
+        if exclude:
+            flash(_("Đã loại %(n)d phiếu khỏi kết quả.", n=changed), "success")
+        else:
+            flash(_("Đã đưa %(n)d phiếu trở lại kết quả.", n=changed), "success")
+        return redirect(url_for("staff.flag_detail", group_id=group_id))
+    if form.is_submitted():
+        status = 400
+    unit = db.session.get(Unit, group.unit_id) if group.unit_id else None
+    return render_template("staff/flag.html", group=group, unit=unit, responses=responses,
+                           form=form, labels=integrity.KIND_LABELS,
+                           evidence=integrity.describe(group)), status
+
+
+@bp.get("/flags/excluded")
+@roles("admin", "staff")
+def excluded_list() -> ResponseReturnValue:
+    """List the excluded responses with who excluded them, when and why."""
+    page = _page()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
+        Response.excluded.is_(True))) or 0
+    rows = db.session.execute(
+        sa.select(Response, Unit.code).join(Unit, Unit.id == Response.unit_id)
+        .where(Response.excluded.is_(True))
+        .order_by(Response.excluded_at.desc(), Response.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+
+    def query(**changes: object) -> dict[str, object]:
+        return {k: v for k, v in {"page": page, **changes}.items() if v}
+
+    return render_template("staff/excluded.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), query=query,
+                           form=ExclusionForm(), labels=integrity.KIND_LABELS)
+
+
+@bp.post("/flags/excluded")
+@roles("admin", "staff")
+def excluded_include() -> ResponseReturnValue:
+    """Take chosen excluded responses back into the results, with a reason."""
+    form = ExclusionForm()
+    receipts = request.form.getlist("responses")[:500]
+    form.responses.choices = [(r, r) for r in receipts]
+    if not form.validate_on_submit() or not receipts:
+        flash(_("Chọn phiếu và ghi lý do (ít nhất 10 ký tự)."), "error")
+        return redirect(url_for("staff.excluded_list"))
+
+    def work() -> int:
+        chosen = db.session.scalars(sa.select(Response).where(
+            Response.receipt.in_(receipts), Response.excluded.is_(True))).all()
+        return integrity.set_excluded(chosen, False, form.reason.data or "", _me())
+
+    flash(_("Đã đưa %(n)d phiếu trở lại kết quả.", n=committed(work)), "success")
+    return redirect(url_for("staff.excluded_list"))

@@ -1,0 +1,378 @@
+"""Flags on stuffed and odd responses, staff exclusions, and what travels in the files."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from survey.extensions import db
+from survey.models import AuditLog, FlagGroup, Response, Unit, User
+from survey.services import exports, imports, integrity, paper, stats, units
+from survey.services.questionnaires import get_questionnaire
+from survey.services.submissions import save_response
+from tests.conftest import login
+
+QID = "sipas-dichvu"
+VIETNAM = stats.VIETNAM
+ITEMS = [f"q{i}" for i in range(15, 34)]
+START = datetime(2026, 3, 2, tzinfo=VIETNAM)  # a Monday
+
+
+def ordinary_answers(rng: random.Random) -> dict[str, int | str]:
+    """A citizen's answers: mostly one level of their own, with some spread."""
+    level = rng.choice([3, 4, 4, 4, 5, 5])
+    answers: dict[str, int | str] = {
+        q: min(5, max(1, level + rng.choice([-1, 0, 0, 0, 1]))) for q in ITEMS}
+    if rng.random() < 0.7:
+        answers["gioi_tinh"] = rng.choice([1, 2])
+    if rng.random() < 0.3:
+        answers["y_kien"] = rng.choice(["Tốt", "Cần thêm ghế chờ", "Nhanh gọn"])
+    return answers
+
+
+def opening_time(rng: random.Random, day: int) -> datetime:
+    """A moment within office hours on one of the working days after START."""
+    moment = START + timedelta(days=day)
+    if moment.weekday() == 6:
+        moment += timedelta(days=1)
+    last = 11 * 60 + 30 if moment.weekday() == 5 else 16 * 60 + 45
+    minute = rng.randint(7 * 60 + 30, last)
+    return moment + timedelta(minutes=minute, seconds=rng.randint(0, 59))
+
+
+@pytest.fixture
+def stuffed(app: Flask, counter: Unit) -> tuple[list[int], list[int]]:
+    """Three hundred ordinary responses over a month at one counter's QR code, and forty
+    identical ones in two minutes (someone filling the form over and over)."""
+    rng = random.Random(20260302)
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    link = units.ensure_link(counter, QID, actor="test")
+    ordinary, fake = [], []
+    for _ in range(300):
+        ordinary.append(save_response(
+            questionnaire, counter, "qr", uuid.uuid4(), ordinary_answers(rng), link=link,
+            submitted_at=opening_time(rng, rng.randint(0, 29))).pk)
+    stuffing_start = START + timedelta(days=22, hours=10)  # a Tuesday, 10:00
+    same = dict.fromkeys(ITEMS, 5) | {"gioi_tinh": 1, "y_kien": "Rất tốt"}
+    for i in range(40):
+        fake.append(save_response(
+            questionnaire, counter, "qr", uuid.uuid4(), same, link=link,
+            submitted_at=stuffing_start + timedelta(seconds=3 * i)).pk)
+    db.session.commit()
+    return ordinary, fake
+
+
+def flags_of(ids: list[int]) -> dict[int, str]:
+    return dict(db.session.execute(sa.select(Response.id, Response.flags).where(
+        Response.id.in_(ids))).all())
+
+
+def test_stuffing_is_flagged_and_ordinary_responses_are_not(
+        app: Flask, stuffed: tuple[list[int], list[int]]) -> None:
+    ordinary, fake = stuffed
+    result = integrity.scan()
+    db.session.commit()
+    assert result.responses == 340
+    fake_flags, ordinary_flags = flags_of(fake), flags_of(ordinary)
+    flagged_fake = [pk for pk in fake if fake_flags[pk]]
+    flagged_ordinary = [pk for pk in ordinary if ordinary_flags[pk]]
+    assert len(flagged_fake) >= 0.9 * len(fake)
+    assert len(flagged_ordinary) <= 0.05 * len(ordinary), {
+        pk: ordinary_flags[pk] for pk in flagged_ordinary}
+    for pk in fake:
+        assert {"burst", "same_answers", "straightline"} <= set(fake_flags[pk].split())
+    burst = db.session.scalars(sa.select(FlagGroup).where(FlagGroup.kind == "burst")).one()
+    assert burst.n == 40
+    assert burst.evidence["threshold"] == 10
+    assert burst.evidence["days_seen"] > 15
+    sentence = integrity.describe(burst)
+    assert sentence.startswith("40 phiếu trong vòng 10 phút qua cùng một mã QR")
+    # A second scan finds nothing new and changes nothing.
+    again = integrity.scan()
+    db.session.commit()
+    assert (again.responses, again.days) == (0, 0)
+    assert flags_of(fake) == fake_flags
+
+
+def test_flags_page_lists_the_groups_and_staff_exclude_one_with_a_reason(
+        app: Flask, admin_client: FlaskClient, stuffed: tuple[list[int], list[int]]) -> None:
+    before = stats.summary(stats.Filters(QID))
+    assert before is not None
+    assert (before["n_responses"], before["n_excluded"]) == (340, 0)
+    page = admin_client.get("/staff/flags?kind=burst")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Dồn dập" in html
+    assert "40 phiếu trong vòng 10 phút qua cùng một mã QR" in html
+    group = db.session.scalars(sa.select(FlagGroup).where(FlagGroup.kind == "burst")).one()
+    detail = admin_client.get(f"/staff/flags/{group.id}").get_data(as_text=True)
+    assert detail.count('name="responses"') == 40
+    # A reason is required.
+    refused = admin_client.post(f"/staff/flags/{group.id}", data={"action": "exclude",
+                                                                  "reason": ""})
+    assert refused.status_code == 400
+    assert "Xin ghi lý do." in refused.get_data(as_text=True)
+    assert stats.excluded_count(stats.Filters(QID)) == 0
+    done = admin_client.post(f"/staff/flags/{group.id}", data={
+        "action": "exclude", "reason": "Một người điền 40 phiếu trong hai phút."})
+    assert done.status_code == 302
+    after = stats.summary(stats.Filters(QID))
+    assert after is not None
+    assert (after["n_responses"], after["n_excluded"]) == (300, 40)
+    assert after["index"]["value"] < before["index"]["value"]  # the 100 % answers are out
+    assert stats.in_step()
+    entry = db.session.scalars(sa.select(AuditLog).where(
+        AuditLog.action == "response.exclude")).one()
+    assert entry.actor == "quantri"
+    assert len(entry.details["receipts"]) == 40
+    assert entry.details["reason"] == "Một người điền 40 phiếu trong hai phút."
+    # The excluded list, and taking two back in.
+    listed = admin_client.get("/staff/flags/excluded").get_data(as_text=True)
+    receipts = re.findall(r'name="responses" value="([A-Z2-7-]+)"', listed)
+    assert len(receipts) == 40
+    assert "Một người điền 40 phiếu trong hai phút." in listed
+    admin_client.post("/staff/flags/excluded", data={
+        "responses": receipts[:2], "reason": "Hai phiếu này là thật, đã gọi lại hỏi."})
+    back = stats.summary(stats.Filters(QID))
+    assert back is not None
+    assert (back["n_responses"], back["n_excluded"]) == (302, 38)
+    assert stats.in_step()
+
+
+def test_leaders_have_no_flags_page(client: FlaskClient, make_user: Callable[..., User],
+                                    counter: Unit) -> None:
+    make_user("totruong", "leader", [counter])
+    login(client, "totruong")
+    assert client.get("/staff/flags").status_code == 403
+    assert client.get("/staff/flags/excluded").status_code == 403
+    assert "Phiếu bất thường" not in client.get("/staff/").get_data(as_text=True)
+
+
+def _store(unit: Unit, at: datetime, answers: dict[str, Any] | None = None,
+           channel: str = "qr", **extra: Any) -> int:
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    return save_response(questionnaire, unit, channel, uuid.uuid4(),
+                         answers or {"q15": 4, "q16": 5, "q17": 3}, submitted_at=at,
+                         **extra).pk
+
+
+def test_off_hours_follow_the_unit_and_public_holidays(
+        app: Flask, make_unit: Callable[..., Unit]) -> None:
+    counter, group = make_unit("QUAY-9"), make_unit("TDP-9", kind="group")
+    evening = START + timedelta(hours=21)
+    holiday = datetime(2026, 9, 2, 10, tzinfo=VIETNAM)  # Quốc khánh, a Wednesday
+    ids = {"evening": _store(counter, evening), "morning": _store(counter, START.replace(hour=9)),
+           "holiday": _store(counter, holiday), "home": _store(group, evening),
+           "paper": _store(counter, evening, channel="paper")}
+    counter.opening_hours = None
+    db.session.commit()
+    integrity.scan()
+    db.session.commit()
+    flags = {name: flags_of([pk])[pk] for name, pk in ids.items()}
+    assert flags == {"evening": "off_hours", "morning": "", "holiday": "off_hours",
+                     "home": "", "paper": ""}
+    group_row = db.session.scalars(sa.select(FlagGroup).where(
+        FlagGroup.kind == "off_hours", FlagGroup.day == "2026-09-02")).one()
+    assert "Ngày nghỉ lễ" in integrity.describe(group_row)
+    # A unit open in the evening: after a change of hours, the day is looked at again.
+    counter.opening_hours = "T2-T6 07:00-22:00"
+    db.session.commit()
+    response = db.session.get(Response, ids["evening"])
+    assert response is not None
+    integrity.touch(response)
+    integrity.scan()
+    db.session.commit()
+    assert flags_of([ids["evening"]])[ids["evening"]] == ""
+
+
+def test_an_enterer_far_from_the_others_is_flagged(app: Flask, make_unit: Callable[..., Unit],
+                                                   make_user: Callable[..., User]) -> None:
+    group = make_unit("TDP-1", kind="group")
+    honest, odd = make_user("nhap1", "leader", [group]), make_user("nhap2", "leader", [group])
+    rng = random.Random(3)
+    ids: dict[str, list[int]] = {"honest": [], "odd": []}
+    for i in range(30):
+        ids["honest"].append(_store(group, START + timedelta(hours=i), ordinary_answers(rng),
+                                    channel="paper", entered_by=honest))
+    for i in range(15):
+        answers = {q: rng.choice([1, 2]) for q in ITEMS}
+        ids["odd"].append(_store(group, START + timedelta(hours=i), answers, channel="paper",
+                                 entered_by=odd))
+    db.session.commit()
+    integrity.scan()
+    db.session.commit()
+    # Two enterers who disagree: nobody can tell which of them is odd.
+    assert not any(flags_of(ids["odd"] + ids["honest"]).values())
+    # Citizens' own answers at a counter side with the first enterer.
+    counter = make_unit("QUAY-1")
+    for i in range(20):
+        _store(counter, START + timedelta(days=1, minutes=17 * i), ordinary_answers(rng))
+    db.session.commit()
+    integrity.scan()
+    db.session.commit()
+    assert all("enterer_pattern" in f for f in flags_of(ids["odd"]).values())
+    assert not any("enterer_pattern" in f for f in flags_of(ids["honest"]).values())
+    flagged = db.session.scalars(sa.select(FlagGroup).where(
+        FlagGroup.kind == "enterer_pattern")).one()
+    assert flagged.evidence["enterer"] == "nhap2"
+    assert "Tài khoản nhap2 nhập 15 phiếu giấy" in integrity.describe(flagged)
+
+
+def test_flags_and_exclusions_travel_through_the_csv(
+        app: Flask, app_factory: Callable[..., Flask],
+        stuffed: tuple[list[int], list[int]]) -> None:
+    ordinary, fake = stuffed
+    integrity.scan()
+    integrity.set_excluded(db.session.scalars(sa.select(Response).where(
+        Response.id.in_(fake[:10]))).all(), True, "thử nghiệm loại phiếu", "test")
+    db.session.commit()
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    filters = stats.Filters(QID)
+    csv_text = "".join(exports.csv_chunks(filters, stats.scheme_of(questionnaire)))
+    header = csv_text.lstrip("\ufeff").split("\r\n")[0].split(",")
+    assert header[:6] == ["response_id", "submitted_at", "unit", "channel", "flags", "excluded"]
+    rows = csv_text.split("\r\n")[1:-1]
+    assert len(rows) == 340
+    assert sum(1 for r in rows if ",burst same_answers straightline,1," in r) == 10
+    original = stats.summary(filters)
+    assert original is not None
+    assert original["n_excluded"] == 10
+    # Into an empty database: the same flags, the same exclusions, the same summary.
+    db.session.commit()
+    db.session.close()
+    db.engine.dispose()  # let the next app empty the database (PostgreSQL waits otherwise)
+    other = app_factory()
+    with other.app_context():
+        ward = units.create_unit("PHUONG", "Phường Thử Nghiệm", "ward", actor="test")
+        units.create_unit("QUAY-1", "Quầy", "counter", parent=ward, actor="test")
+        db.session.commit()
+        copy = get_questionnaire(QID)
+        assert copy is not None
+        assert imports.import_file("x.csv", copy, default_unit=None,
+                                   content=csv_text.encode()) == (340, 0)
+        db.session.commit()
+        integrity.scan()
+        db.session.commit()
+        again = "".join(exports.csv_chunks(filters, stats.scheme_of(copy)))
+        assert again == csv_text
+        summary = stats.summary(filters)
+        assert summary is not None
+        assert summary["n_excluded"] == 10
+        assert summary["index"] == original["index"]
+        assert stats.in_step()
+
+
+def test_an_import_refuses_unknown_flags_and_odd_exclusions(app: Flask, counter: Unit) -> None:
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    bad = (b"q15,flags,excluded\n4,burst,0\n4,sneaky,0\n4,,yes\n")
+    with pytest.raises(imports.ImportFailed) as info:
+        imports.import_file("x.csv", questionnaire, default_unit=counter, content=bad)
+    assert info.value.errors == [
+        "row 3, column flags: unknown flag 'sneaky' (known: burst, same_answers, "
+        "straightline, off_hours, enterer_pattern)",
+        "row 4, column excluded: must be 1 or 0, not 'yes'"]
+
+
+def test_a_leaders_import_holds_only_paper_sheets_of_the_batch_period(
+        app: Flask, make_unit: Callable[..., Unit], make_user: Callable[..., User],
+        client: FlaskClient) -> None:
+    own = make_unit("TDP-1", kind="group")
+    leader = make_user("totruong", "leader", [own])
+    login(client, "totruong")
+
+    def upload(content: str) -> Any:
+        return client.post("/staff/import", data={
+            "questionnaire": QID, "channel": "paper", "unit": "TDP-1",
+            "file": (io.BytesIO(content.encode()), "phieu.csv")},
+            content_type="multipart/form-data")
+
+    no_batch = upload("q15,q16\n4,5\n")
+    assert no_batch.status_code == 400
+    assert "no batch of printed sheets of sipas-dichvu was issued to TDP-1" in \
+        no_batch.get_data(as_text=True)
+    batch = paper.create_batch(QID, own, 5, leader=leader, double_entry=False, actor="test")
+    batch.created_at = datetime(2026, 3, 1, 2, tzinfo=UTC)  # 01/03/2026, Vietnam time
+    db.session.commit()
+    refused = upload("channel,submitted_at,q15,excluded\nqr,,4,0\n"
+                     "paper,2026-02-20T09:00:00,4,0\npaper,2099-01-01T09:00:00,4,0\n"
+                     "paper,,4,1\n").get_data(as_text=True)
+    for expected in ("row 2, column channel: a group leader imports paper sheets",
+                     "row 3, column submitted_at: before the first batch of printed sheets of "
+                     "sipas-dichvu for TDP-1 (01/03/2026)",
+                     "row 4, column submitted_at: in the future",
+                     "row 5, column excluded: only staff exclude responses"):
+        assert expected in refused, refused
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+    assert upload("channel,submitted_at,q15\npaper,2026-03-05T09:00:00,4\n,,5\n"
+                  ).status_code == 302
+    stored = db.session.scalars(sa.select(Response)).all()
+    assert {r.channel for r in stored} == {"paper"}
+    entry = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "import")).one()
+    assert sorted(entry.details["receipts"]) == sorted(r.receipt for r in stored)
+
+
+def test_staff_set_a_units_opening_hours_and_its_days_are_flagged_again(
+        app: Flask, admin_client: FlaskClient, counter: Unit) -> None:
+    evening = _store(counter, START + timedelta(hours=20))
+    db.session.commit()
+    integrity.scan()
+    db.session.commit()
+    assert flags_of([evening])[evening] == "off_hours"
+    form = {"name": counter.name, "parent": "PHUONG", "active": "y"}
+    page = admin_client.get(f"/staff/units/{counter.code}").get_data(as_text=True)
+    assert "T2-T6 07:00-17:30; T7 07:00-12:00" in page  # the default, shown as a hint
+    refused = admin_client.post(f"/staff/units/{counter.code}",
+                                data=form | {"opening_hours": "thứ hai 7 giờ"})
+    assert refused.status_code == 400
+    assert "Không đọc được giờ làm việc ở “thứ hai 7 giờ”" in refused.get_data(as_text=True)
+    saved = admin_client.post(f"/staff/units/{counter.code}",
+                              data=form | {"opening_hours": "t2-t6 7h00-21h30"})
+    assert saved.status_code == 302
+    db.session.refresh(counter)
+    assert counter.opening_hours == "T2-T6 07:00-21:30"
+    integrity.scan()
+    db.session.commit()
+    assert flags_of([evening])[evening] == ""
+    admin_client.post(f"/staff/units/{counter.code}",
+                      data=form | {"opening_hours": "không giới hạn"})
+    db.session.refresh(counter)
+    assert counter.opening_hours == ""
+    admin_client.post(f"/staff/units/{counter.code}", data=form | {"opening_hours": ""})
+    db.session.refresh(counter)
+    assert counter.opening_hours is None
+
+
+@pytest.mark.parametrize(("satisfied", "unsatisfied", "verdict"), [
+    (2, 0, "undecided"),  # two fully satisfied responses: far from certain
+    (120, 0, "met"),
+    (10, 30, "not_met"),
+    (80, 20, "undecided"),  # 80 % against a target of 80 %
+])
+def test_the_verdict_follows_the_interval_through_the_database(
+        app: Flask, counter: Unit, satisfied: int, unsatisfied: int, verdict: str) -> None:
+    for i in range(satisfied + unsatisfied):
+        level = 5 if i < satisfied else 2
+        _store(counter, START + timedelta(minutes=i), dict.fromkeys(ITEMS, level))
+    db.session.commit()
+    summary = stats.summary(stats.Filters(QID))
+    assert summary is not None
+    low, high = summary["index"]["ci95"]
+    assert low < high  # never a point
+    assert summary["target"] == {"value": 80.0, "verdict": verdict}
+    if satisfied == 2 and not unsatisfied:
+        assert summary["index"]["value"] == 100.0
+        assert low < 40
