@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from questionnaires import Questionnaire, QuestionnaireError, definition_files, load, loads
+from questionnaires import Questionnaire, QuestionnaireError, definition_files, loads
 from questionnaires.loader import MAX_VERSION, QUESTIONNAIRE_ID
 
 from ..extensions import db
@@ -109,8 +109,10 @@ def sync_questionnaires(directory: Path) -> list[Change]:
     changes: list[Change] = []
     for path in definition_files(directory):
         source = path.read_text(encoding="utf-8")
-        q = load(path)
         digest = hashlib.sha256(source.encode()).hexdigest()
+        # Parsed once per content in a process (a definition is immutable data).
+        q = _PARSED.get(digest) or loads(source, str(path))
+        _PARSED[digest] = q
         row = db.session.get(QuestionnaireRow, q.id)
         if row is None:
             row = QuestionnaireRow(id=q.id, index_kind=q.index, latest_version=q.version)
