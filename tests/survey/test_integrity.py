@@ -87,6 +87,8 @@ def test_stuffing_is_flagged_and_ordinary_responses_are_not(
     fake_flags, ordinary_flags = flags_of(fake), flags_of(ordinary)
     flagged_fake = [pk for pk in fake if fake_flags[pk]]
     flagged_ordinary = [pk for pk in ordinary if ordinary_flags[pk]]
+    print(f"\nstuffed flagged {len(flagged_fake)}/{len(fake)}, ordinary flagged "
+          f"{len(flagged_ordinary)}/{len(ordinary)}")
     assert len(flagged_fake) >= 0.9 * len(fake)
     assert len(flagged_ordinary) <= 0.05 * len(ordinary), {
         pk: ordinary_flags[pk] for pk in flagged_ordinary}
