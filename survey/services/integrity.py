@@ -66,6 +66,11 @@ HISTORY_DAYS = 28
 SCAN_CHUNK = 5000
 """New responses read per step of a scan."""
 
+SCAN_OVERLAP = 200
+"""Responses before the last one scanned that a scan reads again. On PostgreSQL a response can
+commit after one with a higher id (ids are taken at insert, rows appear at commit); its day is
+then flagged at the next scan. Flagging a day again changes nothing that was right."""
+
 KIND_LABELS = {
     "burst": _l("Dồn dập"),
     "same_answers": _l("Trùng câu trả lời"),
@@ -187,24 +192,29 @@ def scan() -> ScanResult:
     """
     rules = Rules.from_config()
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("LOCK TABLE integrity_state IN EXCLUSIVE MODE"))
+        # One scan at a time; an edit's mark waits for the scan's end rather than being
+        # cleared unread.
+        db.session.execute(sa.text("LOCK TABLE integrity_state, integrity_dirty "
+                                   "IN EXCLUSIVE MODE"))
     result = ScanResult()
     days: set[DayKey] = {(q, u, d) for q, u, d in db.session.execute(sa.select(integrity_dirty))}
     paper: set[str] = set()
-    last = _state("last_response")
+    seen = _state("last_response")
+    last = cursor = max(0, seen - SCAN_OVERLAP)
     while True:
         rows = db.session.execute(
             sa.select(Response.id, Response.questionnaire_id, Response.unit_id,
                       Response.submitted_at, Response.channel)
-            .where(Response.id > last).order_by(Response.id).limit(SCAN_CHUNK)).all()
+            .where(Response.id > cursor).order_by(Response.id).limit(SCAN_CHUNK)).all()
         if not rows:
             break
         for pk, qid, unit_id, submitted_at, channel in rows:
             days.add((qid, unit_id, stats.vietnam_day(submitted_at)))
             if channel == "paper":
                 paper.add(qid)
-            last = pk
-        result.responses += len(rows)
+            if pk > seen:
+                result.responses += 1
+            cursor = last = max(last, pk)
     for qid, _unit, _day in list(days):
         # Edits and deletions of paper sheets can change an enterer's picture too.
         paper.add(qid)
@@ -220,7 +230,7 @@ def scan() -> ScanResult:
     _refresh_flags(touched)
     result.days = len(days)
     db.session.execute(integrity_dirty.delete())
-    _set_state("last_response", last)
+    _set_state("last_response", max(last, seen))
     return result
 
 
