@@ -135,7 +135,17 @@ def _as_set(value: object) -> set[str]:
 
 
 def _cell(value: object) -> str:
-    return "" if _blank(value) else str(value).strip()
+    """Return a cell as text: a spreadsheet's 1.0 (or a numpy 1.0) is "1", a blank is ""."""
+    if _blank(value):
+        return ""
+    if isinstance(value, (bool, int, float)) or hasattr(value, "is_integer"):
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return str(value).strip()
+        if number.is_integer():
+            return str(int(number))
+    return str(value).strip()
 
 
 def recompute_summary(scheme: Scheme, frame: pd.DataFrame,

@@ -263,6 +263,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         """Admins and staff see every unit; a leader only their own."""
         return self.role in ("admin", "staff")
 
+    @property
+    def sees_flags(self) -> bool:
+        """Admins and staff judge flagged responses; a leader, who types sheets in, does not."""
+        return self.role in ("admin", "staff")
+
 
 class Batch(db.Model):  # type: ignore[name-defined]
     """Printed sheets of one questionnaire issued to a residential group (and its leader)."""

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from hypothesis import event
 from hypothesis.errors import InvalidArgument
@@ -339,14 +340,58 @@ def wait_until(condition: Callable[[], object], what: str, seconds: float = 20) 
 def a_writer_is_waiting() -> bool:
     """Whether another writer waits for this app's database right now.
 
-    PostgreSQL: a lock asked for and not granted. SQLite: a process waiting for the writers'
-    flock (a "->" line of /proc/locks), which is where a second writer queues.
+    PostgreSQL: a session of this database waiting for a lock. SQLite: a process waiting for
+    this app's writers' flock (a "->" line of /proc/locks on the lock file's inode), which is
+    where a second writer queues. Other tests' databases on the same machine do not count.
     """
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect() as conn:
-            return bool(conn.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
-    return any("->" in line and "FLOCK" in line
-               for line in Path("/proc/locks").read_text().splitlines())
+            return bool(conn.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")))
+    lock_file = current_app.config.get("SQLITE_WRITER_LOCK")
+    if not lock_file or not Path(lock_file).exists():
+        return False
+    inode = str(Path(lock_file).stat().st_ino)
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields and "FLOCK" in fields and len(fields) > 6:
+            device = fields[fields.index("FLOCK") + 4]
+            if device.rsplit(":", 1)[-1] == inode:
+                return True
+    return False
+
+
+def first_writer_holds(app: Flask, work: Callable[[], Any], what: str
+                       ) -> tuple[threading.Thread, list[Any]]:
+    """Run ``work`` through ``committed`` in another thread, and hold its transaction open
+    (written, not committed) until a second writer waits for it.
+
+    Returns once ``work`` has run, with the thread and a list that receives its result (or the
+    error it raised) when it commits; the caller starts the second writer, then joins.
+    """
+    from survey.services.transactions import committed
+
+    holding, results = threading.Event(), []
+
+    def run() -> None:
+        with app.app_context():
+            def held() -> Any:
+                value = work()
+                holding.set()
+                wait_until(a_writer_is_waiting, what)
+                return value
+            try:
+                results.append(committed(held))
+            except Exception as error:  # noqa: BLE001 - the caller's assertion shows it
+                results.append(error)
+            finally:
+                holding.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert holding.wait(10), "the first writer never wrote"
+    return thread, results
 
 
 def seed_link(app: Flask, questionnaire_id: str = "sipas-dichvu") -> str:

@@ -303,15 +303,35 @@ def _index_interval(index: float | None, milli: Sequence[int], low: float, high:
     return [min(bottom, index), max(top, index)]
 
 
+TARGETS = {"sipas": 80.0}
+"""Contract §8's target by index kind when none is configured: satisfaction above 80 % (the PAR
+programme, NQ 30c/NQ-CP); PAPI has none."""
+
+
+def verdict(target: float | None, ci95: Sequence[float] | None) -> str | None:
+    """Contract §8: met when the interval's low end reaches the target, not met when its high
+    end stays below, undecided otherwise; None without a target or an index."""
+    if target is None or ci95 is None:
+        return None
+    if ci95[0] >= target:
+        return "met"
+    if ci95[1] < target:
+        return "not_met"
+    return "undecided"
+
+
 def score(definition: Definition, rows: Iterable[Mapping[str, str]],
-          z: float = Z95) -> dict[str, Any]:
+          z: float = Z95, target: float | None | str = "default") -> dict[str, Any]:
     """Recompute the summary's numbers from raw rows (already filtered).
 
     Returns ``{"n_responses", "index": {"value", "ci95", "range"}, "groups": {id: {"value",
     "n"}}, "subgroups": {id: {"value", "n"}}, "items": {id: {"n", "satisfied", "rate",
     "rate_ci95", "mean"}}}``, keyed by ids; ``ci95`` is the README's interval (see the module
-    docstring).
+    docstring). ``target`` is the one in force, by default contract §8's for the index kind.
     """
+    if target == "default":
+        target = TARGETS.get(definition.index)
+    assert target is None or isinstance(target, float | int)
     rows = list(rows)
     kept = [row for row in rows if not _excluded(row)]
     answers = [_counted(definition, row) for row in kept]
@@ -369,8 +389,9 @@ def score(definition: Definition, rows: Iterable[Mapping[str, str]],
     ci95 = _index_interval(index, milli, low, high, z)
 
     return {"n_responses": len(kept), "n_excluded": len(rows) - len(kept),
-            "index": {"value": index, "ci95": ci95,
-                                                "range": [low, high]},
+            "index": {"value": index, "ci95": ci95, "range": [low, high]},
+            "target": {"value": None if target is None else float(target),
+                       "verdict": verdict(target, ci95 if index is not None else None)},
             "groups": groups, "subgroups": subgroups, "items": items}
 
 
@@ -411,6 +432,9 @@ def differences(summary: Mapping[str, Any], reference: Mapping[str, Any], *,
     check("n_excluded", summary["n_excluded"], reference["n_excluded"], exact=True)
     check("index.value", summary["index"]["value"], reference["index"]["value"])
     check("index.ci95", summary["index"]["ci95"], reference["index"]["ci95"])
+    target = summary.get("target") or {}
+    check("target.value", target.get("value"), reference["target"]["value"])
+    check("target.verdict", target.get("verdict"), reference["target"]["verdict"], exact=True)
     seen_groups = [g["id"] for g in summary["groups"]]
     if seen_groups != list(reference["groups"]):
         out.append(f"groups: app {seen_groups} != reference {list(reference['groups'])}")

@@ -88,6 +88,18 @@ def insert_once(table: sa.Table, row: Row, *, unique: str,
     return new_id
 
 
+def insert_missing(table: sa.Table, rows: Sequence[Row]) -> None:
+    """Insert the rows whose primary key is not there yet; skip the others without error.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on both databases: two sessions inserting the same key
+    at once both succeed (the second waits for the first, then skips it).
+    """
+    if not rows:
+        return
+    dialect = postgresql if _dialect() == "postgresql" else sqlite
+    _connection().execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
+
+
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 

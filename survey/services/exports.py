@@ -92,6 +92,12 @@ def iter_responses(filters: Filters) -> Iterator[Response]:
         db.session.expunge_all()  # keep memory flat whatever the number of pages
 
 
+def _shown_flags(flags: str, hidden: tuple[str, ...]) -> str:
+    if not hidden:
+        return flags
+    return " ".join(code for code in flags.split() if code not in hidden)
+
+
 def wide_rows(filters: Filters, scheme: Scheme) -> Iterator[list[Any]]:
     """Yield one row per response in contract §5 order: typed values, texts neutralised.
 
@@ -104,7 +110,8 @@ def wide_rows(filters: Filters, scheme: Scheme) -> Iterator[list[Any]]:
         row: list[Any] = [str(response.response_id),
                           response.submitted_at.astimezone(VIETNAM).replace(microsecond=0),
                           codes.get(response.unit_id, ""), response.channel,
-                          response.flags, 1 if response.excluded else 0]
+                          _shown_flags(response.flags, filters.hidden_flags),
+                          1 if response.excluded else 0]
         for qid in questions:
             answer = answers.get(qid)
             if answer is None:

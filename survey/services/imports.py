@@ -23,12 +23,15 @@ from ..models import CHANNELS, Unit, User
 from . import units as unit_service
 from .answers import cell_text, check_value
 from .exports import restore
-from .integrity import parse_flags, set_excluded
-from .stats import VIETNAM
+from .integrity import parse_flags, set_excluded, touch_days
+from .stats import VIETNAM, vietnam_day
 from .submissions import ResponseConflict, receipt_for, save_response
 
 BASE = ("response_id", "submitted_at", "unit", "channel", "flags", "excluded")
 MAX_ERRORS = 200
+EXCLUDED_IN_FILE = "Đã loại trong tệp nhập vào (cột excluded)"
+"""The reason kept with a response imported excluded: data, so always in Vietnamese."""
+
 LEADER_CHANNELS = ("paper", "import")
 """What a group leader's import may create: never responses that pose as citizens' own."""
 
@@ -314,6 +317,7 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire, *, actor: User | s
     """
     imported = skipped = 0
     errors = []
+    days = set()
     for item in parsed:
         try:
             stored = save_response(questionnaire, item.unit, item.channel, item.response_id,
@@ -324,17 +328,22 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire, *, actor: User | s
             continue
         if stored.created:
             imported += 1
+            response = stored.response
+            days.add((response.questionnaire_id, response.unit_id,
+                      vietnam_day(response.submitted_at)))
             if item.flags or item.excluded:
-                response = stored.response
                 response.imported_flags = item.flags
                 if item.excluded:
-                    set_excluded([response], True, "excluded in the imported file", actor)
+                    set_excluded([response], True, EXCLUDED_IN_FILE, actor)
             if receipts is not None:
                 receipts.append(receipt_for(item.response_id))
         else:
             skipped += 1
     if errors:
         raise ImportFailed(errors)
+    # A long import commits after responses with higher ids, which a scan in between has
+    # passed: its days are marked, so that the next scan flags them all the same.
+    touch_days(days)
     return imported, skipped
 
 

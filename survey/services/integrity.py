@@ -53,7 +53,7 @@ from ..models import (
     stat_response,
     utcnow,
 )
-from . import audit, stats
+from . import audit, bulk, stats
 from .questionnaires import get_questionnaire
 
 LINK_CHANNELS = ("qr", "kiosk")
@@ -133,28 +133,33 @@ def public_holidays(year: int) -> dict[date, str]:
     return dict(holidays.country_holidays("VN", years=year).items())
 
 
+DayKey = tuple[str, int, str]  # questionnaire, unit id, Vietnam day
+
+
 # --- marking what must be looked at again --------------------------------------------------
 
 def touch(response: Response) -> None:
     """Mark a response's day to be flagged again (after an edit, a deletion, an exclusion)."""
-    key = {"questionnaire_id": response.questionnaire_id, "unit_id": response.unit_id,
-           "day": stats.vietnam_day(response.submitted_at)}
-    exists = db.session.execute(sa.select(integrity_dirty).filter_by(**key)).first()
-    if exists is None:
-        db.session.execute(integrity_dirty.insert().values(**key))
+    touch_days([(response.questionnaire_id, response.unit_id,
+                 stats.vietnam_day(response.submitted_at))])
+
+
+def touch_days(keys: Iterable[DayKey]) -> None:
+    """Mark (questionnaire, unit id, Vietnam day) keys to be flagged again.
+
+    One INSERT that skips keys already marked: two sessions marking the same day at once
+    never fail on the primary key, whichever commits first.
+    """
+    bulk.insert_missing(integrity_dirty, [{"questionnaire_id": q, "unit_id": u, "day": d}
+                                          for q, u, d in sorted(set(keys))])
 
 
 def touch_unit(unit: Unit) -> None:
     """Mark every day of a unit to be flagged again (its opening hours changed)."""
     t = stat_response
-    days = db.session.execute(sa.select(t.c.questionnaire_id, t.c.unit_id, t.c.day).where(
-        t.c.unit_id == unit.id).distinct()).all()
-    known = set(db.session.execute(sa.select(integrity_dirty).where(
-        integrity_dirty.c.unit_id == unit.id)).all())
-    fresh = [{"questionnaire_id": q, "unit_id": u, "day": d} for q, u, d in days
-             if (q, u, d) not in known]
-    if fresh:
-        db.session.execute(integrity_dirty.insert(), fresh)
+    touch_days((q, u, d) for q, u, d in db.session.execute(
+        sa.select(t.c.questionnaire_id, t.c.unit_id, t.c.day).where(
+            t.c.unit_id == unit.id).distinct()))
 
 
 def _state(name: str) -> int:
@@ -181,9 +186,6 @@ class ScanResult:
     groups: int = 0
 
 
-DayKey = tuple[str, int, str]  # questionnaire, unit id, Vietnam day
-
-
 def scan() -> ScanResult:
     """Flag the responses stored since the last scan and the days marked dirty.
 
@@ -200,7 +202,9 @@ def scan() -> ScanResult:
     days: set[DayKey] = {(q, u, d) for q, u, d in db.session.execute(sa.select(integrity_dirty))}
     paper: set[str] = set()
     seen = _state("last_response")
-    last = cursor = max(0, seen - SCAN_OVERLAP)
+    # SQLite writes one transaction at a time, so its ids appear in order: nothing to re-read.
+    overlap = SCAN_OVERLAP if db.session.get_bind().dialect.name == "postgresql" else 0
+    last = cursor = max(0, seen - overlap)
     while True:
         rows = db.session.execute(
             sa.select(Response.id, Response.questionnaire_id, Response.unit_id,
@@ -332,15 +336,20 @@ def _sync_groups(existing: Iterable[FlagGroup], wanted: dict[str, _Wanted], qid:
         db.session.delete(stored[stale])
     for group_key, want in wanted.items():
         group = stored.get(group_key)
+        result.groups += 1
         if group is None:
             group = FlagGroup(key=group_key, kind=want.kind, questionnaire_id=qid,
                               unit_id=unit_id, day=day)
             db.session.add(group)
         else:
-            touched |= _members(group.id)
+            members = _members(group.id)
+            if members == set(want.members) and (
+                    group.first_at, group.last_at, group.n, group.evidence) == (
+                    want.first_at, want.last_at, len(want.members), want.evidence):
+                continue  # as found last time: nothing written, the group keeps its date
+            touched |= members
         _write_group(group, want)
         touched |= set(want.members)
-        result.groups += 1
     db.session.flush()
     return touched
 
@@ -486,6 +495,7 @@ def set_excluded(responses: Sequence[Response], excluded: bool, reason: str, act
     ``n_excluded``. Audited with the receipts and the reason. The caller commits.
     """
     changed = []
+    _lock(responses)
     for response in responses:
         if response.excluded == excluded:
             continue
@@ -507,6 +517,21 @@ def set_excluded(responses: Sequence[Response], excluded: bool, reason: str, act
                      what or ", ".join(changed[:5]), receipts=changed, reason=reason)
     db.session.flush()
     return len(changed)
+
+
+def _lock(responses: Sequence[Response]) -> None:
+    """Lock the responses' rows for the rest of the transaction and read them afresh.
+
+    Two people excluding the same response at once are then served one after the other, and
+    the second sees it excluded already (its rollups are not moved twice). SQLite has no
+    FOR UPDATE: there writers take turns for their whole transaction
+    (:func:`transactions.writer_turn`), and reading afresh is what counts.
+    """
+    ids = sorted(r.id for r in responses if r.id is not None)
+    for start in range(0, len(ids), 900):
+        db.session.scalars(sa.select(Response).where(Response.id.in_(ids[start:start + 900]))
+                           .order_by(Response.id).with_for_update()
+                           .execution_options(populate_existing=True)).all()
 
 
 def group_responses(group: FlagGroup) -> list[Response]:

@@ -45,6 +45,10 @@ def parse_day(value: str | None, name: str) -> date | None:
     return day
 
 
+LEADER_HIDDEN_FLAGS = ("enterer_pattern",)
+"""Flags a group leader's exports leave out: that one is about the leader's own typing."""
+
+
 def parse_filters(questionnaire_id: str | None, date_from: str | None, date_to: str | None,
                   unit_codes: Sequence[str] = (), channels: Sequence[str] = (),
                   user: User | None = None) -> Filters:
@@ -72,4 +76,5 @@ def parse_filters(questionnaire_id: str | None, date_from: str | None, date_to: 
     # The scope is a second lock: even with no unit chosen, a leader gets nothing beyond theirs.
     scope = None if user is None or user.sees_all_units else tuple(u.id for u in user.units)
     return Filters(questionnaire_id, start, end, tuple(chosen),
-                   tuple(dict.fromkeys(c for c in channels if c)), scope=scope)
+                   tuple(dict.fromkeys(c for c in channels if c)), scope=scope,
+                   hidden_flags=() if user is None or user.sees_flags else LEADER_HIDDEN_FLAGS)

@@ -309,6 +309,9 @@ class Filters:
     units: tuple[Unit, ...] = ()
     channels: tuple[str, ...] = ()
     scope: tuple[int, ...] | None = field(default=None, compare=False)
+    hidden_flags: tuple[str, ...] = field(default=(), compare=False)
+    """Flag codes left out of the raw rows' ``flags`` cell (a group leader's export does not
+    show the ``enterer_pattern`` flag, which is about whoever typed the sheets in)."""
 
     def echo(self) -> dict[str, Any]:
         """Return the ``filters`` object of the summary JSON (contract §6)."""

@@ -25,7 +25,11 @@ LINK_CODE = re.compile(r"^[a-z0-9]{4,16}$")
 
 
 class UnitError(ValueError):
-    """A unit or link cannot be created or changed; the message says why."""
+    """A unit or link cannot be created or changed; the message says why, ``field`` where."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_code(code: str) -> str:
@@ -105,7 +109,7 @@ def update_unit(unit: Unit, *, name: str, active: bool, parent: Unit | None,
             except ValueError as exc:
                 raise UnitError(_("Không đọc được giờ làm việc ở “%(part)s”: xin ghi như "
                                   "“T2-T6 07:30-11:30 13:30-17:00; T7 07:30-11:30”.",
-                                  part=str(exc)[:60])) from exc
+                                  part=str(exc)[:60]), field="opening_hours") from exc
     old = {"name": unit.name, "active": unit.active,
            "parent": unit.parent.code if unit.parent else None, "hours": unit.opening_hours}
     unit.name, unit.active, unit.parent, unit.opening_hours = name, active, parent, hours

@@ -75,31 +75,42 @@ def flag_detail(group_id: int) -> ResponseReturnValue:
     form = ExclusionForm()
     form.responses.choices = [(r.receipt, r.receipt) for r in responses]
     status = 200
+    current = {r.receipt for r in responses}
     if form.validate_on_submit():
-        chosen = set(form.responses.data or []) or {r.receipt for r in responses}
-        exclude = request.form.get("action") != "include"
-        picked = [r for r in responses if r.receipt in chosen]
-        what = f"{integrity.KIND_LABELS[group.kind]} · {group.key}"
-
-        def work() -> int:
-            # The group's responses again, in this attempt's transaction.
-            fresh = db.session.scalars(sa.select(Response).where(
-                Response.id.in_([r.id for r in picked]))).all()
-            return integrity.set_excluded(fresh, exclude, form.reason.data or "", _me(),
-                                          what=what)
-
-        changed = committed(work)
-        if exclude:
-            flash(_("Đã loại %(n)d phiếu khỏi kết quả.", n=changed), "success")
+        if not form.responses.data and set(request.form.getlist("shown")) != current:
+            # "The whole group" means the responses the officer saw; a scan has changed it
+            # since. Nothing is done, and the page shows the group as it is now.
+            flash(_("Nhóm này đã thay đổi từ lúc bạn mở trang (có phiếu mới vào hoặc ra). "
+                    "Xin xem lại danh sách rồi thực hiện lại; chưa phiếu nào bị thay đổi."),
+                  "error")
+            status = 409
         else:
-            flash(_("Đã đưa %(n)d phiếu trở lại kết quả.", n=changed), "success")
-        return redirect(url_for("staff.flag_detail", group_id=group_id))
-    if form.is_submitted():
+            return _exclude(group, responses, form,
+                            set(form.responses.data or []) or current)
+    elif form.is_submitted():
         status = 400
     unit = db.session.get(Unit, group.unit_id) if group.unit_id else None
     return render_template("staff/flag.html", group=group, unit=unit, responses=responses,
                            form=form, labels=integrity.KIND_LABELS,
                            evidence=integrity.describe(group)), status
+
+
+def _exclude(group: FlagGroup, responses: list[Response], form: ExclusionForm,
+             chosen: set[str]) -> ResponseReturnValue:
+    exclude = request.form.get("action") != "include"
+    picked = [r.id for r in responses if r.receipt in chosen]
+    what = f"{integrity.KIND_LABELS[group.kind]} · {group.key}"
+
+    def work() -> int:
+        fresh = db.session.scalars(sa.select(Response).where(Response.id.in_(picked))).all()
+        return integrity.set_excluded(fresh, exclude, form.reason.data or "", _me(), what=what)
+
+    changed = committed(work)
+    if exclude:
+        flash(_("Đã loại %(n)d phiếu khỏi kết quả.", n=changed), "success")
+    else:
+        flash(_("Đã đưa %(n)d phiếu trở lại kết quả.", n=changed), "success")
+    return redirect(url_for("staff.flag_detail", group_id=group.id))
 
 
 @bp.get("/flags/excluded")

@@ -157,7 +157,7 @@ def unit_detail(code: str) -> ResponseReturnValue:
                                   parent=parent, actor=_me(),
                                   opening_hours=form.opening_hours.data or None)
             except units.UnitError as exc:
-                target = form.opening_hours if "giờ làm việc" in str(exc) else form.name
+                target = form.opening_hours if exc.field == "opening_hours" else form.name
                 target.errors = [str(exc)]
             else:
                 db.session.commit()

@@ -132,3 +132,14 @@ def test_vietnam_day() -> None:
     assert vietnam_day("2025-03-31 23:59") == date(2025, 3, 31)
     assert vietnam_day(pd.Timestamp("2025-03-31 18:00", tz="UTC")) == date(2025, 4, 1)
     assert vietnam_day("") is None
+
+
+@pytest.mark.parametrize("cell", [1, 1.0, "1", " 1 ", True])
+def test_an_excluded_row_counts_only_as_excluded_however_the_cell_is_typed(
+        frame: pd.DataFrame, cell: object) -> None:
+    """A workbook gives 1.0 (or True) where the CSV has "1": the row is excluded all the same."""
+    marked = frame.copy()
+    marked["excluded"] = pd.Series([cell, 0, 0.0, None], dtype=object)
+    summary = recompute_summary(SIPAS_DICHVU, marked)
+    assert (summary["n_responses"], summary["n_excluded"]) == (3, 1)
+    assert summary == recompute_summary(SIPAS_DICHVU, frame.drop(index=0)) | {"n_excluded": 1}

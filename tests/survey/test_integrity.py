@@ -20,7 +20,7 @@ from survey.models import AuditLog, FlagGroup, Response, Unit, User
 from survey.services import exports, imports, integrity, paper, stats, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import save_response
-from tests.conftest import login
+from tests.conftest import first_writer_holds, login
 
 QID = "sipas-dichvu"
 VIETNAM = stats.VIETNAM
@@ -128,7 +128,8 @@ def test_flags_page_lists_the_groups_and_staff_exclude_one_with_a_reason(
     assert "Xin ghi lý do." in refused.get_data(as_text=True)
     assert stats.excluded_count(stats.Filters(QID)) == 0
     done = admin_client.post(f"/staff/flags/{group.id}", data={
-        "action": "exclude", "reason": "Một người điền 40 phiếu trong hai phút."})
+        "action": "exclude", "reason": "Một người điền 40 phiếu trong hai phút.",
+        "shown": re.findall(r'name="shown" value="([A-Z2-7-]+)"', detail)})
     assert done.status_code == 302
     after = stats.summary(stats.Filters(QID))
     assert after is not None
@@ -384,6 +385,8 @@ def test_the_verdict_follows_the_interval_through_the_database(
 def test_a_response_that_committed_late_is_still_flagged(app: Flask, counter: Unit) -> None:
     """On PostgreSQL a response may commit after one with a higher id, which a scan between
     the two has already passed: the next scan reads the last ids again."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time: its ids commit in order")
     late = _store(counter, START + timedelta(hours=21))  # off hours
     db.session.commit()
     # As if a scan had passed this id before the response was visible.
@@ -394,3 +397,187 @@ def test_a_response_that_committed_late_is_still_flagged(app: Flask, counter: Un
     db.session.commit()
     assert result.responses == 0  # nothing new since the last scan...
     assert flags_of([late])[late] == "off_hours"  # ...but the late one got its flag
+
+
+def test_a_long_import_that_commits_after_a_scan_is_still_flagged(
+        app: Flask, counter: Unit) -> None:
+    """An import of many rows takes its ids early and commits late; a scan in between passes
+    them (and more than its overlap). The import marks its days, so they are flagged anyway."""
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    rows = ["response_id,submitted_at,unit,channel,q15,q16"] + [
+        f"{uuid.uuid4()},2026-03-02T21:{i:02d}:00+07:00,QUAY-1,qr,4,5" for i in range(30)]
+    imports.import_file("x.csv", questionnaire, default_unit=None,
+                        content="\n".join(rows).encode())
+    db.session.commit()
+    newest = db.session.scalar(sa.select(sa.func.max(Response.id)))
+    # As if a scan had passed these ids, and far more, before the import was visible.
+    db.session.execute(sa.text("INSERT INTO integrity_state (name, value) "
+                               "VALUES ('last_response', :v)"),
+                       {"v": newest + integrity.SCAN_OVERLAP + 1000})
+    db.session.commit()
+    integrity.scan()
+    db.session.commit()
+    flags = flags_of(list(db.session.scalars(sa.select(Response.id))))
+    assert len(flags) == 30
+    assert all("off_hours" in f for f in flags.values()), flags
+
+
+def test_two_people_marking_one_day_at_once_both_succeed(app: Flask, counter: Unit) -> None:
+    """Two edits of one day's responses at once both mark the day (one INSERT that skips a
+    mark already there): the second never fails on the first one's row."""
+    from survey.services.transactions import committed
+
+    first = _store(counter, START + timedelta(hours=9))
+    second = _store(counter, START + timedelta(hours=10))
+    db.session.commit()
+    integrity.scan()
+    db.session.commit()
+    thread, results = first_writer_holds(
+        app, lambda: integrity.touch(db.session.get(Response, first)),
+        "the second editor to wait for the first")
+    committed(lambda: integrity.touch(db.session.get(Response, second)))
+    thread.join(10)
+    assert results == [None]
+    marks = db.session.execute(sa.text("SELECT questionnaire_id, unit_id, day "
+                                       "FROM integrity_dirty")).all()
+    assert [tuple(m) for m in marks] == [(QID, counter.id, "2026-03-02")]
+
+
+def test_two_people_excluding_one_response_at_once_move_the_counts_once(
+        app: Flask, counter: Unit) -> None:
+    """Two officers exclude the same response at once: the second waits for the first and
+    finds it excluded already, so the rollups count it once in n_excluded."""
+    from survey.services.transactions import committed
+
+    pk = _store(counter, START + timedelta(hours=9))
+    _store(counter, START + timedelta(hours=10))
+    db.session.commit()
+    stale = db.session.get(Response, pk)  # what the second officer's page was built from
+    assert stale is not None
+    assert not stale.excluded
+    thread, results = first_writer_holds(
+        app, lambda: integrity.set_excluded([db.session.get(Response, pk)], True,
+                                            "người thứ nhất loại phiếu", "mot"),
+        "the second officer to wait for the first")
+    second = committed(lambda: integrity.set_excluded([stale], True, "người thứ hai loại phiếu",
+                                                      "hai"))
+    thread.join(10)
+    assert results == [1]
+    assert second == 0
+    summary = stats.summary(stats.Filters(QID))
+    assert summary is not None
+    assert (summary["n_responses"], summary["n_excluded"]) == (1, 1)
+    assert stats.in_step()
+    assert db.session.get(Response, pk).excluded_by == "mot"
+
+
+def test_the_whole_group_is_what_the_officer_saw(
+        app: Flask, admin_client: FlaskClient, counter: Unit) -> None:
+    """"No box ticked" excludes the group as shown; when a scan has changed it since, nothing
+    is excluded and the page says so."""
+    ids = [_store(counter, START + timedelta(hours=20, minutes=i)) for i in range(3)]
+    db.session.commit()
+    integrity.scan()
+    db.session.commit()
+    group = db.session.scalars(sa.select(FlagGroup).where(FlagGroup.kind == "off_hours")).one()
+    page = admin_client.get(f"/staff/flags/{group.id}").get_data(as_text=True)
+    shown = re.findall(r'name="shown" value="([A-Z2-7-]+)"', page)
+    assert len(shown) == 3
+    later = _store(counter, START + timedelta(hours=21))  # joins the group at the next scan
+    db.session.commit()
+    integrity.scan()
+    db.session.commit()
+    reason = "Gửi ngoài giờ, đã kiểm tra camera."
+    stale = admin_client.post(f"/staff/flags/{group.id}", data={
+        "action": "exclude", "reason": reason, "shown": shown})
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409
+    assert "Nhóm này đã thay đổi từ lúc bạn mở trang" in html
+    assert html.count('name="shown"') == 4  # the group as it is now
+    assert not any(db.session.scalars(sa.select(Response.excluded)))
+    fresh = re.findall(r'name="shown" value="([A-Z2-7-]+)"', html)
+    done = admin_client.post(f"/staff/flags/{group.id}", data={
+        "action": "exclude", "reason": reason, "shown": fresh})
+    assert done.status_code == 302
+    db.session.expire_all()
+    excluded = set(db.session.scalars(sa.select(Response.id).where(Response.excluded.is_(True))))
+    assert excluded == {*ids, later}
+
+
+def test_a_scan_that_finds_what_it_found_before_writes_nothing(
+        app: Flask, stuffed: tuple[list[int], list[int]]) -> None:
+    integrity.scan()
+    db.session.commit()
+    before = {g.id: (g.updated_at, g.n) for g in db.session.scalars(sa.select(FlagGroup))}
+    assert before
+    # Every day of the month marked, as after an edit of each.
+    db.session.execute(sa.text("INSERT INTO integrity_dirty (questionnaire_id, unit_id, day) "
+                               "SELECT DISTINCT questionnaire_id, unit_id, day "
+                               "FROM stat_response"))
+    db.session.commit()
+    writes: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = integrity.scan()
+        db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert result.days >= 25
+    after = {g.id: (g.updated_at, g.n) for g in db.session.scalars(sa.select(FlagGroup))}
+    assert after == before
+    # Only the scan's own bookkeeping: the marks cleared, the last id seen.
+    assert all("integrity_dirty" in w or "integrity_state" in w for w in writes), writes
+
+
+def test_a_leaders_export_leaves_out_the_flag_about_their_own_typing(
+        app: Flask, client: FlaskClient, make_unit: Callable[..., Unit],
+        make_user: Callable[..., User]) -> None:
+    group = make_unit("TDP-1", kind="group")
+    leader = make_user("totruong", "leader", [group])
+    make_user("canbo", "staff")
+    pk = _store(group, START + timedelta(hours=9), channel="paper", entered_by=leader)
+    db.session.execute(sa.update(Response).where(Response.id == pk).values(
+        imported_flags="straightline enterer_pattern"))
+    db.session.commit()
+    login(client, "totruong")
+    mine = client.get(f"/staff/export.csv?questionnaire={QID}").get_data(as_text=True)
+    row = mine.lstrip("\ufeff").split("\r\n")[1]
+    assert row.split(",")[4] == "straightline"
+    client.post("/logout")
+    login(client, "canbo")
+    theirs = client.get(f"/staff/export.csv?questionnaire={QID}").get_data(as_text=True)
+    assert theirs.lstrip("\ufeff").split("\r\n")[1].split(",")[4] == (
+        "straightline enterer_pattern")
+
+
+def test_an_imported_exclusion_keeps_a_vietnamese_reason(app: Flask, counter: Unit) -> None:
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    imports.import_file("x.csv", questionnaire, default_unit=counter,
+                        content=b"q15,excluded\n4,1\n5,0\n")
+    db.session.commit()
+    reasons = list(db.session.scalars(sa.select(Response.excluded_reason)
+                                      .where(Response.excluded.is_(True))))
+    assert reasons == ["Đã loại trong tệp nhập vào (cột excluded)"]
+
+
+def test_bad_opening_hours_are_shown_at_their_field_in_english_too(
+        app: Flask, admin_client: FlaskClient, counter: Unit) -> None:
+    form = {"name": counter.name, "parent": "PHUONG", "active": "y",
+            "opening_hours": "monday 7am"}
+    admin_client.get("/staff/?lang=en")
+    refused = admin_client.post(f"/staff/units/{counter.code}", data=form)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    at = html.index('name="opening_hours"')
+    field = html[at:html.index("</div>", at)]  # the field's own block: input, hint, errors
+    assert "“monday 7am”" in field, field
+    assert 'class="errors"' in field, field
+    db.session.refresh(counter)
+    assert counter.opening_hours is None

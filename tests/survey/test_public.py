@@ -22,8 +22,8 @@ from survey.models import Answer, Response, Unit
 from survey.services import units
 from tests.conftest import (
     Outcomes,
-    a_writer_is_waiting,
     examples,
+    first_writer_holds,
     seed_link,
     sipas_answers,
     wait_until,
@@ -420,28 +420,15 @@ def test_two_writers_of_one_id_store_it_once(app: Flask, counter: Unit) -> None:
     q = questionnaires.get_questionnaire("sipas-dichvu")
     assert q is not None
     rid, unit_id = uuid.uuid4(), counter.id
-    holding, results = threading.Event(), []
 
-    def first_writer() -> None:
-        with app.app_context():
-            def work() -> int:
-                unit = db.session.get(Unit, unit_id)
-                assert unit is not None
-                stored = submissions.save_response(q, unit, "qr", rid, {"q15": 4, "q16": 5})
-                holding.set()
-                # The row is written, not yet committed: hold it until the second writer waits.
-                wait_until(a_writer_is_waiting, "the second writer to wait for the first")
-                return stored.pk
-            try:
-                results.append(committed(work))
-            except Exception as error:  # noqa: BLE001 - shown by the assertion below
-                results.append(error)
-            finally:
-                holding.set()
+    def first_writer() -> int:
+        unit = db.session.get(Unit, unit_id)
+        assert unit is not None
+        # The row is written, not yet committed: held until the second writer waits.
+        return submissions.save_response(q, unit, "qr", rid, {"q15": 4, "q16": 5}).pk
 
-    thread = threading.Thread(target=first_writer)
-    thread.start()
-    assert holding.wait(10)
+    thread, results = first_writer_holds(app, first_writer,
+                                         "the second writer to wait for the first")
     second = committed(lambda: submissions.save_response(q, db.session.get(Unit, unit_id), "qr",
                                                          rid, {"q15": 4, "q16": 5}))
     thread.join(10)

@@ -264,6 +264,15 @@ def check_questionnaires(app_factory: Callable[..., Flask], tmp_path: Path,
             full_csv[qid] = csv_export(stats.Filters(qid))
             rows = ref.read_csv(full_csv[qid])
             assert len(rows) == n
+            if definition.index == "sipas":
+                # The verdict on either side of each end of the interval.
+                low, high = whole["index"]["ci95"]
+                for target in (low - 0.01, low + 0.01, high - 0.01, high + 0.01):
+                    first.config["TARGETS"] = {qid: target}
+                    assert_agrees(stats.summary(stats.Filters(qid)),
+                                  ref.score(definition, rows, target=target),
+                                  f"{qid}, target {target}")
+                first.config["TARGETS"] = {}
             cells: dict[str, dict[str, Any]] = {}
             for cell in CELLS:
                 what = f"{qid}, cell {cell.name}"
