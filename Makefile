@@ -10,6 +10,7 @@ PORT ?= 5000
 
 help:
 	@echo "make run    - install, create or upgrade instance/survey.db, seed demo data once, serve on http://$(HOST):$(PORT)"
+	@echo "              (make run HOST=0.0.0.0: phones on the same network can open it and scan its QR codes)"
 	@echo "make test   - install development tools and run lint and the whole test suite"
 	@echo "make serve  - production: upgrade the database, serve with gunicorn.conf.py (see README)"
 
@@ -31,15 +32,21 @@ $(MO): survey/translations/en/LC_MESSAGES/messages.po $(VENV)/.runtime
 	$(BIN)/pybabel compile --use-fuzzy -d survey/translations -D messages
 translations: $(MO)
 
+# Without SURVEY_BASE_URL, QR codes follow the address served (the port; with HOST=0.0.0.0 the
+# machine's LAN address, which phones on the same Wi-Fi can open): survey/addresses.py.
+run serve: export SURVEY_LISTEN_HOST = $(HOST)
+run serve: export SURVEY_LISTEN_PORT = $(PORT)
+
 run: $(VENV)/.runtime $(MO)
 	$(FLASK) init-db --demo
-	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	@$(FLASK) address
 	$(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
 # Production: no demo data; workers, threads and timeout from gunicorn.conf.py (SURVEY_WORKERS,
 # SURVEY_THREADS, SURVEY_TIMEOUT); the database and Redis from SURVEY_* variables (README).
 serve: $(VENV)/.runtime $(MO)
 	$(FLASK) init-db
+	@$(FLASK) address
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: $(VENV)/.dev $(MO)

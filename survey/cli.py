@@ -23,6 +23,7 @@ from questionnaires import QuestionnaireError, load_all
 from .extensions import db
 from .models import ROLES, UNIT_KINDS, Unit, User
 from .services import accounts, audit, backup, demo, integrity, qrcodes, stats, units
+from .services.problems import Refusal
 from .services.questionnaires import get_questionnaire, has_responses, sync_questionnaires
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,7 +38,9 @@ def friendly_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (units.UnitError, accounts.AccountError, QuestionnaireError, ValueError) as exc:
             db.session.rollback()
-            raise click.ClickException(str(exc)) from exc
+            # A service's refusal is worded in English here, like the rest of the CLI.
+            text = exc.english() if isinstance(exc, Refusal) else str(exc)
+            raise click.ClickException(text) from exc
         except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
             db.session.rollback()
             reason = str(exc.orig or exc).strip().splitlines()[0]
@@ -70,9 +73,14 @@ def init_db(with_demo: bool) -> None:
             return
         password = demo.seed_demo()
         db.session.commit()
+        sample = demo.seed_sample()
+        integrity.scan()
+        db.session.commit()
         base = current_app.config["BASE_URL"]
         click.echo("demo data: Phường Trần Liễu with 7 units (counters, an office, "
                    "residential groups) and their survey links")
+        click.echo(f"  sample responses: {sample} made-up responses over the last "
+                   f"{demo.SAMPLE_MONTHS} months (remove them with: flask --app wsgi demo remove)")
         click.echo(f"  staff login: {base}/login")
         click.echo(f"  username:    {demo.ADMIN_USERNAME}")
         click.echo(f"  password:    {password}")
@@ -162,16 +170,51 @@ def units_create(code: str, name: str, kind: str, parent_code: str | None) -> No
     click.echo(f"unit {unit.code} created")
 
 
+@click.command("address")
+@click.option("--host", help="Address served (default: SURVEY_LISTEN_HOST, else 127.0.0.1).")
+@click.option("--port", type=int, help="Port served (default: SURVEY_LISTEN_PORT, else 5000).")
+@with_appcontext
+def address(host: str | None, port: int | None) -> None:
+    """Print where the app is served and the address its QR codes hold (make run's banner)."""
+    from .addresses import DEFAULT_PORT, LOOPBACK, banner
+
+    host = host or str(current_app.config.get("LISTEN_HOST") or LOOPBACK)
+    port = port or int(current_app.config.get("LISTEN_PORT") or DEFAULT_PORT)
+    for line in banner(host, port, current_app.config["BASE_URL"]):
+        click.echo(line)
+
+
 @units_cli.command("list")
 @friendly_errors
 def units_list() -> None:
     """List units with their survey links."""
+    from .addresses import is_loopback_url
+
     base = current_app.config["BASE_URL"]
+    if is_loopback_url(base):
+        click.echo(f"warning: the links name {base}, which a phone cannot open; set "
+                   "SURVEY_BASE_URL (or serve with make run HOST=0.0.0.0)", err=True)
     for unit in db.session.scalars(sa.select(Unit).order_by(Unit.code)):
         state = "" if unit.active else " (inactive)"
         click.echo(f"{unit.code}\t{unit.kind}\t{unit.name}{state}")
         for link in unit.links:
             click.echo(f"\t{link.questionnaire_id}\t{units.link_url(base, link)}")
+
+
+demo_cli = AppGroup("demo", help="The demo ward's made-up sample responses.")
+
+
+@demo_cli.command("remove")
+@friendly_errors
+def demo_remove() -> None:
+    """Delete the demo sample responses; the units, links and accounts stay."""
+    removed = demo.remove_sample(actor="cli")
+    integrity.scan()
+    db.session.commit()
+    if removed:
+        click.echo(f"demo data: {removed} sample responses removed")
+    else:
+        click.echo("demo data: no sample responses to remove")
 
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
@@ -286,11 +329,14 @@ def qr(questionnaire_id: str, unit_code: str, out: Path) -> None:
 @click.option("--channel", "channels", multiple=True, help="qr, kiosk, paper or import.")
 @click.option("--aggregation", type=click.Choice(["mean_of_items", "pooled"]),
               default="mean_of_items", help="SIPAS: mean of item rates (default) or pooled.")
+@click.option("--labels", is_flag=True,
+              help="xlsx: the sheet Dữ liệu shows option labels and unit and channel names "
+                   "instead of codes (for reading; the default re-imports).")
 @with_appcontext
 @friendly_errors
 def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
            date_to: str | None, unit_codes: tuple[str, ...], channels: tuple[str, ...],
-           aggregation: str) -> None:
+           aggregation: str, labels: bool) -> None:
     """Export the summary (json), raw responses (csv), the workbook (xlsx) or the report (pdf)."""
     from .services import exports, report_data, report_files, reports
 
@@ -302,6 +348,9 @@ def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
     if fmt in ("json", "csv") and aggregation != "mean_of_items":
         raise click.ClickException("--aggregation applies to xlsx and pdf reports; the JSON "
                                    "summary always follows contract §6.1 (mean of items)")
+    if labels and fmt != "xlsx":
+        raise click.ClickException("--labels applies to xlsx only; csv keeps the codes of "
+                                   "contract §5")
     if fmt in ("csv", "xlsx"):
         integrity.scan()  # the raw rows carry every response's flags (contract §8)
         db.session.commit()
@@ -329,7 +378,8 @@ def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
                 total = exports.count_responses(filters)
                 with click.progressbar(length=total, label="responses",
                                        file=sys.stderr) as bar:
-                    report_files.write_xlsx(report, out, progress=bar.update)
+                    report_files.write_xlsx(report, out, progress=bar.update,
+                                            labels=labels)
             else:
                 report_files.write_pdf(report, out)
     except OSError as exc:
@@ -396,6 +446,6 @@ def questionnaires_check(directory: Path | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, qr, export, import_, units_cli, users_cli, questionnaires_cli,
-                    backup_, restore):
+    for command in (init_db, address, qr, export, import_, units_cli, users_cli, demo_cli,
+                    questionnaires_cli, backup_, restore):
         app.cli.add_command(command)

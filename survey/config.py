@@ -91,6 +91,14 @@ def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
             app.config[name] = os.environ.get(f"SURVEY_{name}", str(app.config[name]))
     app.config.setdefault(
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(app.instance_path) / 'survey.db'}")
+    if ("SURVEY_BASE_URL" not in os.environ and "BASE_URL" not in (overrides or {})
+            and ("LISTEN_HOST" in app.config or "LISTEN_PORT" in app.config)):
+        # Served by `make run`/`make serve` without SURVEY_BASE_URL: QR codes follow the port,
+        # and with HOST=0.0.0.0 the machine's LAN address, so that a phone can open them.
+        from .addresses import base_url_for
+
+        app.config["BASE_URL"] = base_url_for(str(app.config.get("LISTEN_HOST") or ""),
+                                              app.config.get("LISTEN_PORT"))
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
     # Cookies marked Secure are never sent back over plain http, which would make staff login
     # impossible on http://127.0.0.1:5000; so the flag follows the public URL unless set.

@@ -37,3 +37,7 @@ def init_app(app: Flask) -> None:
                           str(PROJECT_ROOT / "survey" / "translations"))
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(remember_language)
+
+    from .formtext import install
+
+    app.before_request(install)  # WTForms' own messages in the reader's language

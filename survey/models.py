@@ -9,10 +9,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .services.text import fold_text
 
 UNIT_KINDS = ("ward", "counter", "office", "group")
 CHANNELS = ("qr", "kiosk", "paper", "import")
@@ -193,8 +194,18 @@ class Answer(db.Model):  # type: ignore[name-defined]
     question_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     option_code: Mapped[int | None]
     text_value: Mapped[str | None] = mapped_column(sa.Text)
+    # text_value as people search it (services/text.fold_text): lower case, no diacritics,
+    # đ as d, so "ghe cho" finds "Ghế chờ" on SQLite and PostgreSQL alike. Set with the text
+    # (below for ORM objects; submissions.save_response names it in its bulk insert);
+    # migration 0007 filled the rows stored before it.
+    text_folded: Mapped[str | None] = mapped_column(sa.Text)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+    @validates("text_value")
+    def _fold(self, _key: str, value: str | None) -> str | None:
+        self.text_folded = None if value is None else fold_text(value)
+        return value
 
     @property
     def value(self) -> int | str | None:

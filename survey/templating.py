@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 from analysis import formatting
 
+from .addresses import is_loopback_url
+
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 KIND_LABELS = {
@@ -53,6 +55,12 @@ def _method_note(report: Any) -> str:
     return method_note(report)
 
 
+def _demo_sample_count() -> int:
+    from .services.demo import sample_count
+
+    return sample_count()
+
+
 def _context() -> dict[str, Any]:
     return {
         "public_css": current_app.extensions["public_css"],
@@ -64,6 +72,9 @@ def _context() -> dict[str, Any]:
         "method_note": _method_note,
         "percent": formatting.percent,
         "number": formatting.number,
+        # QR codes holding 127.0.0.1 open nothing on a phone: pages that show them say so.
+        "base_url_loopback": is_loopback_url(current_app.config["BASE_URL"]),
+        "demo_sample_count": _demo_sample_count,
     }
 
 

@@ -190,6 +190,9 @@ def test_a_leader_types_a_sheet_without_touching_the_mouse(live_server: LiveServ
 
     live_server.flask("users", "create", "canbo", "--role", "staff",
                       stdin="correct horse battery\n")
+    # Printed sheets go to residential groups only.
+    live_server.flask("units", "create", "TDP-01", "--name", "Tổ dân phố số 1", "--kind",
+                      "group", "--parent", "TRANLIEU")
     base = live_server.base_url
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
@@ -203,10 +206,10 @@ def test_a_leader_types_a_sheet_without_touching_the_mouse(live_server: LiveServ
             page.keyboard.press("Enter")
         page.goto(f"{base}/staff/batches")
         page.select_option("#questionnaire", "mau-02")
-        page.select_option("#unit", "HCC-CT")
+        page.select_option("#unit", "TDP-01")
         page.fill("#sheet_count", "2")
         with page.expect_navigation():
-            page.locator("form.card button[type=submit]").click()
+            page.get_by_role("button", name="Tạo lô và số phiếu").click()
         first = page.locator("td").first.inner_text().strip()
         page.goto(f"{base}/staff/sheets/{first}")
         # mau-02: the field (text), items 1-9 (codes 1-5), sex, age, education (codes).
@@ -345,3 +348,108 @@ def test_back_after_the_receipt_shows_it_and_another_response_is_a_choice(
     receipts = _stored_receipts(live_server.database_url)
     assert len(receipts) == 2
     assert receipts == [receipt, second]
+
+
+# Every element's right edge, unless an ancestor clips or scrolls it (a wide table inside
+# ``.scroll`` is meant to scroll on its own); the offenders are named tag#id.class "text".
+# A mobile browser widens its layout viewport (window.innerWidth) to fit what overflows, so
+# the screen's width is the root's clientWidth, the narrower of the two.
+OVERFLOW_JS = """() => {
+  const width = Math.min(window.innerWidth, document.documentElement.clientWidth);
+  const inside = (el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const name = (el) => {
+    const holder = el.parentElement && el.parentElement.closest('[id]');
+    return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + [...el.classList].map((c) => '.' + c).join('')
+      + ' "' + (el.innerText || el.value || '').replace(/\\s+/g, ' ').trim().slice(0, 40) + '"'
+      + (holder ? ' in #' + holder.id : '');
+  };
+  const wide = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (box.width && box.height && box.right > width + 0.5 && !inside(el)) {
+      wide.push(name(el) + ' right=' + Math.round(box.right));
+    }
+  }
+  return {scroll: document.documentElement.scrollWidth, width: width, wide: wide.slice(0, 8)};
+}"""
+PUBLIC_QUESTIONNAIRES = ("sipas-dichvu", "mau-02", "sipas-chinhsach", "papi-phuong")
+
+
+def test_public_pages_never_scroll_sideways_on_small_phones(live_server: LiveServer,
+                                                            tmp_path: Path) -> None:
+    """Issue 11, item 5: every public page, in both languages, fits 320 and 360 px."""
+    chromium = chromium_path()
+    from playwright.sync_api import Page, sync_playwright
+
+    links = {}
+    for qid in PUBLIC_QUESTIONNAIRES:
+        printed = live_server.flask("qr", qid, "--unit", "HCC-CT", "--out",
+                                    str(tmp_path / f"{qid}.png"))
+        links[qid] = printed.strip().splitlines()[-1]
+    live_server.flask("units", "create", "HCC-DD", "--name", "Quầy Đất đai", "--kind",
+                      "counter", "--parent", "TRANLIEU")
+    closed = live_server.flask("qr", "mau-02", "--unit", "HCC-DD", "--out",
+                               str(tmp_path / "closed.png")).strip().splitlines()[-1]
+    engine = sa.create_engine(live_server.database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE survey_link SET active = :f WHERE code = :c"),
+                     {"f": False, "c": closed.rstrip("/").rsplit("/", 1)[-1]})
+    engine.dispose()
+    base = live_server.base_url
+    artifacts = os.environ.get("SURVEY_ARTIFACTS_DIR")
+    shots = Path(artifacts) if artifacts else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    seen: list[str] = []
+
+    def check(page: Page, what: str) -> None:
+        found = page.evaluate(OVERFLOW_JS)
+        seen.append(what)
+        if found["scroll"] > found["width"] or found["wide"]:
+            problems.append(f"{what}: page {found['scroll']} px wide in {found['width']} px; "
+                            f"{'; '.join(found['wide'])}")
+            page.screenshot(path=str(shots / f"overflow-{len(problems)}.png"), full_page=True)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        for lang in ("vi", "en"):
+            for width in (320, 360):
+                context = browser.new_context(
+                    viewport={"width": width, "height": 740}, device_scale_factor=1,
+                    is_mobile=True, has_touch=True, user_agent=ANDROID_UA,
+                    locale="vi-VN")
+                page = context.new_page()
+                where = f"{lang} {width}px"
+                page.goto(f"{base}/?lang={lang}")  # the language cookie, as a citizen's tap
+                check(page, f"{where} landing page /")
+                for path, what in [("/login", "login page"),
+                                   ("/s/khong-co-ma-nay", "unknown link (404)"),
+                                   (closed, "closed link (410)")]:
+                    page.goto(path if path.startswith("http") else base + path)
+                    check(page, f"{where} {what}")
+                for qid, link in links.items():
+                    page.goto(link)
+                    assert page.locator("input[name=response_id]").count() == 1, (qid, lang)
+                    check(page, f"{where} form {qid}")
+                page.goto(links["sipas-dichvu"])
+                # Answered by script, not by taps: an overflowing form must fail on its width
+                # above, not on a tap that lands on a neighbour.
+                page.evaluate("""() => { for (let i = 15; i <= 33; i++) {
+                    document.querySelector(`input[name=q_q${i}][value="5"]`).checked = true; } }""")
+                with page.expect_navigation(wait_until="load"):
+                    page.locator("button.send").click()
+                assert page.locator(".receipt strong").count() == 1
+                check(page, f"{where} thank-you page")
+                page.goto(links["sipas-dichvu"])
+                assert page.locator(".receipt strong").count() == 1
+                check(page, f"{where} already-answered page")
+                context.close()
+        browser.close()
+    assert len(seen) == 2 * 2 * (4 + len(PUBLIC_QUESTIONNAIRES) + 2)
+    assert not problems, "horizontal overflow:\n" + "\n".join(problems)

@@ -146,3 +146,22 @@ def test_upgrade_keeps_every_stored_response(empty_app: Flask, tmp_path: Path) -
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
+def test_upgrade_folds_existing_text_answers_for_search(empty_app: Flask) -> None:
+    """Migration 0007 fills the folded copy of the text answers stored before it."""
+    upgrade(directory=str(MIGRATIONS), revision="0006_integrity")
+    _insert_responses(3)
+    with db.engine.begin() as conn:
+        for pk, text in [(1, "Ghế CHỜ quá ít"), (2, "Đường vào  Ủy ban")]:
+            conn.execute(sa.text(
+                "INSERT INTO answer (response_pk, question_id, text_value) VALUES (:r, 'y', :t)"),
+                {"r": pk, "t": text})
+    upgrade(directory=str(MIGRATIONS))
+    with db.engine.connect() as conn:
+        folded = dict(conn.execute(sa.text(
+            "SELECT response_pk, text_folded FROM answer WHERE question_id = 'y'")).all())
+        choices = conn.execute(sa.text(
+            "SELECT count(*) FROM answer WHERE text_folded IS NOT NULL")).scalar_one()
+    assert folded == {1: "ghe cho qua it", 2: "duong vao uy ban"}
+    assert choices == 2

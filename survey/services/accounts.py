@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import ROLES, ApiToken, Unit, User
 from . import audit
+from .problems import Refusal, reason
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
@@ -21,8 +22,8 @@ MIN_PASSWORD = 10
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-class AccountError(ValueError):
-    """An account cannot be created or changed; the message says why."""
+class AccountError(Refusal):
+    """An account cannot be created or changed; ``str()`` says why, ``field`` where."""
 
 
 def normalise_username(username: str) -> str:
@@ -33,7 +34,7 @@ def normalise_username(username: str) -> str:
 def check_password_strength(password: str) -> None:
     """Refuse passwords that are too short."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+        raise AccountError(reason("password_short", min=MIN_PASSWORD), field="password")
 
 
 def get_user(username: str) -> User | None:
@@ -49,16 +50,16 @@ def create_user(username: str, password: str, role: str, units: Sequence[Unit] =
     """Create an account; a leader must be given at least one unit."""
     username = normalise_username(username)
     if not USERNAME.match(username):
-        raise AccountError("a username has 2-64 characters: letters, digits, '.', '_' or '-'")
+        raise AccountError(reason("username"), field="username")
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        raise AccountError(reason("role", role=role[:20], roles=", ".join(ROLES)), field="role")
     if role == "leader" and not units:
-        raise AccountError("a leader needs at least one unit (--unit CODE)")
+        raise AccountError(reason("leader_units"), field="units")
     if role != "leader" and units:
-        raise AccountError("only leaders are limited to units; admins and staff see all")
+        raise AccountError(reason("units_for_leaders"), field="units")
     check_password_strength(password)
     if get_user(username) is not None:
-        raise AccountError(f"user {username} already exists")
+        raise AccountError(reason("user_exists", name=username), field="username")
     user = User(username=username, role=role, units=list(units))
     user.set_password(password)
     db.session.add(user)
@@ -79,11 +80,11 @@ def update_user(user: User, *, role: str, units: Sequence[Unit], active: bool,
                 actor: User) -> None:
     """Change role, units or active flag; an admin cannot lock themselves out."""
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}")
+        raise AccountError(reason("role", role=role[:20], roles=", ".join(ROLES)), field="role")
     if role == "leader" and not units:
-        raise AccountError("a leader needs at least one unit")
+        raise AccountError(reason("leader_units"), field="units")
     if user.id == actor.id and (role != "admin" or not active):
-        raise AccountError("you cannot remove your own admin role or disable yourself")
+        raise AccountError(reason("self_lockout"), field="role")
     units = list(units) if role == "leader" else []
     old = {"role": user.role, "active": user.active, "units": [u.code for u in user.units]}
     user.role, user.active, user.units = role, active, units

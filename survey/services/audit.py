@@ -1,11 +1,96 @@
-"""The audit log of staff actions."""
+"""The audit log of staff actions: recording, naming actions and details, and searching."""
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from ..extensions import db
 from ..models import AuditLog, User
+from .stats import VIETNAM
+
+PAGE_SIZE = 100
+
+ACTIONS: dict[str, LazyString] = {
+    "auth.login": _l("Đăng nhập"),
+    "auth.logout": _l("Đăng xuất"),
+    "unit.create": _l("Tạo đơn vị"),
+    "unit.update": _l("Sửa đơn vị"),
+    "link.create": _l("Tạo đường dẫn khảo sát"),
+    "link.open": _l("Mở đường dẫn khảo sát"),
+    "link.close": _l("Đóng đường dẫn khảo sát"),
+    "user.create": _l("Tạo tài khoản"),
+    "user.update": _l("Sửa tài khoản"),
+    "user.password": _l("Đổi mật khẩu"),
+    "token.create": _l("Tạo mã truy cập API"),
+    "batch.create": _l("Giao đợt phiếu in"),
+    "batch.print": _l("In phiếu của đợt"),
+    "batch.returned": _l("Ghi số phiếu thu về"),
+    "sheet.verify": _l("Đối chiếu phiếu nhập kép"),
+    "sheet.reconcile": _l("Chọn câu trả lời khi hai lần nhập khác nhau"),
+    "response.edit": _l("Sửa phiếu đã lưu"),
+    "response.exclude": _l("Loại phiếu khỏi kết quả"),
+    "response.include": _l("Đưa phiếu trở lại kết quả"),
+    "import": _l("Nhập phiếu từ tệp"),
+    "export.json": _l("Tải bản tóm tắt (JSON)"),
+    "export.csv": _l("Tải dữ liệu thô (CSV)"),
+    "export.xlsx": _l("Tải bảng tính (XLSX)"),
+    "export.pdf": _l("Tải báo cáo (PDF)"),
+    "export.suggestions": _l("Tải ý kiến của người dân"),
+    "database.backup": _l("Sao lưu cơ sở dữ liệu"),
+    "database.restore": _l("Khôi phục cơ sở dữ liệu"),
+    "demo.seed": _l("Tạo dữ liệu mẫu"),
+    "demo.remove": _l("Xóa dữ liệu mẫu"),
+}
+"""What people call each action; an action missing here is shown by its code."""
+
+DETAIL_LABELS: dict[str, LazyString] = {
+    "name": _l("Tên"),
+    "kind": _l("Loại"),
+    "parent": _l("Thuộc"),
+    "active": _l("Đang hoạt động"),
+    "hours": _l("Giờ làm việc"),
+    "unit": _l("Đơn vị"),
+    "units": _l("Đơn vị"),
+    "questionnaire": _l("Phiếu khảo sát"),
+    "role": _l("Vai trò"),
+    "receipts": _l("Mã phiếu"),
+    "reason": _l("Lý do"),
+    "file": _l("Tệp"),
+    "imported": _l("Số phiếu đã nhập"),
+    "skipped": _l("Số phiếu bỏ qua (đã có)"),
+    "old": _l("Trước"),
+    "new": _l("Sau"),
+    "part": _l("Phần"),
+    "from": _l("Từ ngày"),
+    "to": _l("Đến ngày"),
+    "channels": _l("Kênh"),
+    "sheet_count": _l("Số phiếu in"),
+    "sheets": _l("Số phiếu in"),
+    "serials": _l("Số phiếu (đầu, cuối)"),
+    "receipt": _l("Mã phiếu"),
+    "fields": _l("Các câu đối chiếu (lần 1, lần 2, chọn)"),
+    "at": _l("Lúc"),
+    "returned": _l("Số phiếu thu về"),
+    "double_entry": _l("Nhập kép"),
+    "leader": _l("Tổ trưởng"),
+    "serial": _l("Số phiếu"),
+    "changes": _l("Thay đổi"),
+    "code": _l("Mã"),
+    "path": _l("Tệp"),
+    "note": _l("Ghi chú"),
+}
+"""What people call the keys of an entry's details; other keys are shown as written."""
+
+BATCH_TARGET = re.compile(r"^batch (\d+)$")
 
 
 def record(actor: User | str | None, action: str, target: str, **details: Any) -> AuditLog:
@@ -18,3 +103,125 @@ def record(actor: User | str | None, action: str, target: str, **details: Any) -
                          target=target[:200], details=details)
     db.session.add(entry)
     return entry
+
+
+def action_label(code: str) -> str:
+    """Return what people call an action (its code when it has no name yet)."""
+    label = ACTIONS.get(code)
+    return str(label) if label is not None else code
+
+
+def target_label(target: str) -> str:
+    """Return an entry's target as people read it ("batch 3" is "đợt 3")."""
+    found = BATCH_TARGET.match(target)
+    return _("đợt %(id)s", id=found.group(1)) if found else target
+
+
+def value_text(value: Any) -> str:
+    """Return a detail's value as readable text: no JSON escapes, Vietnamese yes/no."""
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return _("có")
+    if value is False:
+        return _("không")
+    if isinstance(value, list):
+        if len(value) == 2 and not any(isinstance(v, list | dict) for v in value):
+            # unit.update and response.edit keep changes as [old, new]
+            return f"{value_text(value[0])} → {value_text(value[1])}"
+        return ", ".join(value_text(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{detail_label(k)}: {value_text(v)}" for k, v in value.items())
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def detail_label(key: str) -> str:
+    """Return what people call a detail's key."""
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def detail_lines(details: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Return an entry's details as (label, value) pairs to show in a definition list."""
+    return [(detail_label(k), value_text(v)) for k, v in (details or {}).items()]
+
+
+class AuditFilterError(ValueError):
+    """A filter of the audit log cannot be read; the message says why (translated)."""
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to show: by person, action and Vietnam calendar days (inclusive)."""
+
+    actor: str = ""
+    action: str = ""
+    start: date | None = None
+    end: date | None = None
+
+
+def _day(value: str, label: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not 2000 <= day.year <= 2100:
+        raise AuditFilterError(_("%(label)s không hợp lệ: “%(value)s” (cần một ngày dạng "
+                                 "YYYY-MM-DD, từ năm 2000 đến 2100).", label=label,
+                                 value=value[:20]))
+    return day
+
+
+def parse_filter(actor: str | None, action: str | None, start: str | None,
+                 end: str | None) -> AuditFilter:
+    """Read the audit log's filters from a query string; AuditFilterError when bad."""
+    action = (action or "").strip()
+    if action and action not in ACTIONS and action not in actions_used():
+        raise AuditFilterError(_("Không có thao tác “%(action)s”.", action=action[:40]))
+    first = _day(start or "", _("Từ ngày"))
+    last = _day(end or "", _("Đến ngày"))
+    if first and last and first > last:
+        raise AuditFilterError(_("“Từ ngày” phải trước hoặc bằng “Đến ngày”."))
+    return AuditFilter((actor or "").strip()[:64], action, first, last)
+
+
+def actions_used() -> list[str]:
+    """Return the action codes present in the log (old codes included)."""
+    return list(db.session.scalars(sa.select(AuditLog.action).distinct()
+                                   .order_by(AuditLog.action)))
+
+
+def actors_used() -> list[str]:
+    """Return the names of everyone who has an entry in the log."""
+    return list(db.session.scalars(sa.select(AuditLog.actor).distinct()
+                                   .order_by(AuditLog.actor)))
+
+
+def _start_of(day: date) -> datetime:
+    """Return the moment a Vietnam calendar day starts."""
+    return datetime.combine(day, time(), tzinfo=VIETNAM)
+
+
+def search(flt: AuditFilter, page: int = 1,
+           page_size: int = PAGE_SIZE) -> tuple[list[AuditLog], int]:
+    """Return one page of entries matching ``flt``, newest first, and how many match."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if flt.actor:
+        conditions.append(AuditLog.actor == flt.actor)
+    if flt.action:
+        conditions.append(AuditLog.action == flt.action)
+    if flt.start:
+        conditions.append(AuditLog.at >= _start_of(flt.start))
+    if flt.end:
+        conditions.append(AuditLog.at < _start_of(flt.end + timedelta(days=1)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                              .where(*conditions)) or 0
+    entries = db.session.scalars(sa.select(AuditLog).where(*conditions)
+                                 .order_by(AuditLog.id.desc())
+                                 .limit(page_size).offset((page - 1) * page_size)).all()
+    return list(entries), total

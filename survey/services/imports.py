@@ -2,7 +2,8 @@
 
 Every row is checked before anything is stored; any error stops the whole import and every
 error is reported as ``row N, column C: reason``, counting rows as a spreadsheet shows them
-(the header is row 1).
+(the header is row 1). Each error is a :class:`~.problems.Problem`: the command line words it
+in English (contract §3), web pages in the reader's language.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from . import units as unit_service
 from .answers import cell_text, check_value
 from .exports import restore
 from .integrity import parse_flags, set_excluded, touch_days
+from .problems import Problem, Reason, reason
 from .stats import VIETNAM, vietnam_day
 from .submissions import ResponseConflict, receipt_for, save_response
 
@@ -37,11 +39,25 @@ LEADER_CHANNELS = ("paper", "import")
 
 
 class ImportFailed(ValueError):
-    """The file cannot be imported; ``errors`` lists each problem."""
+    """The file cannot be imported; ``problems`` lists each problem.
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+    ``errors`` words them in English (``row N, column C: reason``, contract §3) and
+    ``texts()`` in the reader's language.
+    """
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        self.errors = [p.english() for p in problems]
+        super().__init__("\n".join(self.errors))
+
+    def texts(self) -> list[str]:
+        """Return the problems in the reader's language (for web pages)."""
+        return [p.text() for p in self.problems]
+
+
+def _whole(code: str, **params: Any) -> ImportFailed:
+    """Return the failure of a file that cannot be read at all."""
+    return ImportFailed([Problem(None, None, reason(code, **params))])
 
 
 @dataclass
@@ -81,11 +97,10 @@ def read_table(path: Path | str, content: bytes | None = None) -> Iterator[list[
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ImportFailed([f"the file is not UTF-8 text (byte {exc.start}); save it as "
-                                "CSV UTF-8"]) from exc
+            raise _whole("not_utf8", byte=exc.start) from exc
         yield from csv.reader(io.StringIO(text, newline=""))
     else:
-        raise ImportFailed(["the file must end in .csv or .xlsx"])
+        raise _whole("bad_extension")
 
 
 def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
@@ -93,17 +108,30 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
 
     from openpyxl import load_workbook
 
+    # openpyxl trusts the file's XML: a damaged or crafted part raises whatever its parser met
+    # (TypeError for an unexpected attribute, AttributeError, IndexError …), while opening or
+    # while reading rows. Any of them means "not a readable workbook", never a 500.
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise ImportFailed([f"the file is not a readable XLSX workbook ({exc})"]) from exc
-    if not book.worksheets:
+    except (BadZipFile, OSError, KeyError, ValueError, TypeError, AttributeError,
+            IndexError, SyntaxError) as exc:
+        raise _whole("bad_xlsx", detail=str(exc)) from exc
+    try:
+        if not book.worksheets:
+            raise _whole("no_sheet")
+        sheet = book["Dữ liệu"] if "Dữ liệu" in book.sheetnames else book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        while True:
+            try:
+                values = next(rows)
+            except StopIteration:
+                break
+            except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError,
+                    SyntaxError) as exc:
+                raise _whole("bad_xlsx", detail=str(exc)) from exc
+            yield ["" if v is None else v for v in values]
+    finally:
         book.close()
-        raise ImportFailed(["the file is not a readable XLSX workbook (it has no sheet)"])
-    sheet = book["Dữ liệu"] if "Dữ liệu" in book.sheetnames else book.worksheets[0]
-    for values in sheet.iter_rows(values_only=True):
-        yield ["" if v is None else v for v in values]
-    book.close()
 
 
 def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
@@ -111,36 +139,38 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
                allowed_units: set[int] | None = None,
                leader: LeaderLimits | None = None) -> list[Parsed]:
     """Check every row; return them all, or raise ImportFailed listing every error."""
-    errors: list[str] = []
+    errors: list[Problem] = []
     total = 0
+    numbers = {q.id: q.number for q in questionnaire.questions}
 
-    def error(row: int, column: str, reason: str) -> None:
+    def error(row: int, column: str, why: Reason) -> None:
         nonlocal total
         total += 1
         if len(errors) < MAX_ERRORS:
-            errors.append(f"row {row}, column {column}: {reason}")
+            errors.append(Problem(row, column, why, numbers.get(column)))
 
     def failed() -> ImportFailed:
-        more = [f"... and {total - len(errors)} more error(s)"] if total > len(errors) else []
+        more = ([Problem(None, None, reason("more", count=total - len(errors)))]
+                if total > len(errors) else [])
         return ImportFailed(errors + more)
 
     rows = _guarded(rows)
 
     first = next(rows, [])
     if isinstance(first, _Unreadable):
-        raise ImportFailed([f"row 1: the file cannot be read: {first.reason}"])
+        raise ImportFailed([Problem(1, None, reason("unreadable", detail=first.reason))])
     header = [cell_text(h) for h in first]
     while header and header[-1] == "":
         header.pop()
     if not header:
-        raise ImportFailed(["row 1: the file is empty (a header row is needed)"])
+        raise ImportFailed([Problem(1, None, reason("empty"))])
     questions = {q.id: q for q in questionnaire.questions}
     for i, name in enumerate(header):
         if name not in BASE and name not in questions:
-            error(1, name or f"#{i + 1}", "unknown column for questionnaire "
-                  f"{questionnaire.id}")
+            error(1, name or f"#{i + 1}", reason("unknown_column",
+                                                 questionnaire=questionnaire.id))
         if header.count(name) > 1:
-            error(1, name, "the column appears twice")
+            error(1, name, reason("duplicate_column"))
     if errors:
         raise ImportFailed(list(dict.fromkeys(errors)))  # header errors: few, listed once
 
@@ -149,12 +179,11 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
     parsed: list[Parsed] = []
     for number, raw in enumerate(rows, start=2):
         if isinstance(raw, _Unreadable):
-            error(number, "-", f"the file cannot be read from here on: {raw.reason}")
+            error(number, "-", reason("unreadable_rest", detail=raw.reason))
             break
         surplus = [v for v in raw[len(header):] if cell_text(v) != ""]
         if surplus:
-            error(number, f"#{len(header) + 1}", "more cells than the header has columns "
-                  "(a comma inside a text that is not in quotes?)")
+            error(number, f"#{len(header) + 1}", reason("surplus"))
         cells = dict(zip(header, list(raw) + [""] * (len(header) - len(raw)), strict=False))
         if all(cell_text(cells.get(q, "")) == "" for q in questions):
             # No answer at all: a blank line, or a template row with only its id filled in.
@@ -164,23 +193,25 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
         submitted_at = _moment(cells.get("submitted_at"), number, error)
         unit = _unit(cells.get("unit"), default_unit, units, number, error)
         if unit is not None and allowed_units is not None and unit.id not in allowed_units:
-            error(number, "unit", f"{unit.code} is not one of this account's units")
+            error(number, "unit", reason("not_own_unit", unit=unit.code))
             unit = None
         channel = cell_text(cells.get("channel")) or default_channel
         if channel not in CHANNELS:
-            error(number, "channel", f"unknown channel {channel!r} (use {', '.join(CHANNELS)})")
+            error(number, "channel", reason("unknown_channel", value=channel[:20],
+                                            choices=", ".join(CHANNELS)))
         elif leader is not None and channel not in LEADER_CHANNELS:
-            error(number, "channel", f"a group leader imports paper sheets: channel "
-                  f"{' or '.join(LEADER_CHANNELS)}, not {channel!r}")
+            error(number, "channel", reason("leader_channel", value=channel,
+                                            allowed=" or ".join(LEADER_CHANNELS),
+                                            choices=", ".join(LEADER_CHANNELS)))
         flags, unknown_flags = parse_flags(cell_text(cells.get("flags")))
         if unknown_flags:
-            error(number, "flags", f"unknown flag {unknown_flags[0][:20]!r} (known: "
-                  f"{', '.join(FLAG_CODES)})")
+            error(number, "flags", reason("unknown_flag", value=unknown_flags[0][:20],
+                                          known=", ".join(FLAG_CODES)))
         excluded_cell = cell_text(cells.get("excluded"))
         if excluded_cell not in ("", "0", "1"):
-            error(number, "excluded", f"must be 1 or 0, not {excluded_cell[:10]!r}")
+            error(number, "excluded", reason("excluded_value", value=excluded_cell[:10]))
         elif excluded_cell == "1" and leader is not None:
-            error(number, "excluded", "only staff exclude responses")
+            error(number, "excluded", reason("leader_excluded"))
         if leader is not None and unit is not None:
             _check_period(leader, unit, submitted_at, questionnaire.id, number, error)
         answers: dict[str, int | str] = {}
@@ -190,15 +221,15 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
             cell = cells[qid]
             if question.type == "text" and isinstance(cell, str):
                 cell = restore(cell.strip())
-            value, reason = check_value(question, cell)
-            if reason is not None:
-                error(number, qid, reason)
+            value, why = check_value(question, cell)
+            if why is not None:
+                error(number, qid, why)
             elif value is not None:
                 answers[qid] = value
         if response_id is not None and response_id in seen:
             first_row, first_answers = seen[response_id]
             if first_answers != answers:
-                error(number, "response_id", f"same id as row {first_row} with other answers")
+                error(number, "response_id", reason("same_id", first_row=first_row))
             continue  # an identical repeat within the file is skipped
         if len(errors) == before and unit is not None and response_id is not None:
             seen[response_id] = (number, answers)
@@ -225,6 +256,8 @@ def _guarded(rows: Iterator[list[Any]]) -> Iterator[Any]:
             row = next(rows)
         except StopIteration:
             return
+        except ImportFailed:
+            raise  # already says what is wrong with the whole file
         except (csv.Error, ParseError, ValueError, KeyError, OSError) as exc:
             yield _Unreadable(str(exc)[:200])
             return
@@ -238,7 +271,7 @@ def _response_id(value: Any, row: int, error: Any) -> uuid.UUID | None:
     try:
         return uuid.UUID(text)
     except ValueError:
-        error(row, "response_id", f"not a UUID: {text[:40]!r}")
+        error(row, "response_id", reason("bad_uuid", value=text[:40]))
         return None
 
 
@@ -252,12 +285,12 @@ def _moment(value: Any, row: int, error: Any) -> datetime | None:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            error(row, "submitted_at", f"not an ISO 8601 date and time: {text[:40]!r}")
+            error(row, "submitted_at", reason("bad_moment", value=text[:40]))
             return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VIETNAM)  # contract §5: no offset means Vietnam time
     if not 2000 <= moment.year <= 2100:
-        error(row, "submitted_at", f"implausible year {moment.year}")
+        error(row, "submitted_at", reason("bad_year", year=moment.year))
         return None
     return moment
 
@@ -267,12 +300,12 @@ def _unit(value: Any, default: Unit | None, cache: dict[str, Unit | None], row: 
     code = cell_text(value)
     if not code:
         if default is None:
-            error(row, "unit", "empty, and no --unit given")
+            error(row, "unit", reason("no_unit"))
         return default
     if code not in cache:
         cache[code] = unit_service.get_unit(code)
     if cache[code] is None:
-        error(row, "unit", f"unknown unit {code[:32]!r}")
+        error(row, "unit", reason("unknown_unit", value=code[:32]))
     return cache[code]
 
 
@@ -281,15 +314,15 @@ def _check_period(leader: LeaderLimits, unit: Unit, submitted_at: datetime | Non
     """Check that a leader's row dates from the unit's first printed batch to now."""
     since = leader.since.get(unit.id)
     if since is None:
-        error(row, "unit", f"no batch of printed sheets of {qid} was issued to {unit.code}")
+        error(row, "unit", reason("no_batch", questionnaire=qid, unit=unit.code))
         return
     moment = submitted_at or leader.until
     first_day = since.astimezone(VIETNAM).date()
     if moment.astimezone(VIETNAM).date() < first_day:
-        error(row, "submitted_at", f"before the first batch of printed sheets of {qid} for "
-              f"{unit.code} ({first_day.strftime('%d/%m/%Y')})")
+        error(row, "submitted_at", reason("before_batch", questionnaire=qid, unit=unit.code,
+                                          day=first_day.strftime("%d/%m/%Y")))
     elif moment > leader.until:
-        error(row, "submitted_at", "in the future")
+        error(row, "submitted_at", reason("future"))
 
 
 def leader_limits(questionnaire_id: str, unit_ids: set[int]) -> LeaderLimits:
@@ -316,15 +349,14 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire, *, actor: User | s
     stored with other answers.
     """
     imported = skipped = 0
-    errors = []
+    errors: list[Problem] = []
     days = set()
     for item in parsed:
         try:
             stored = save_response(questionnaire, item.unit, item.channel, item.response_id,
                                    item.answers, submitted_at=item.submitted_at)
         except ResponseConflict:
-            errors.append(f"row {item.row}, column response_id: already stored with other "
-                          "answers")
+            errors.append(Problem(item.row, "response_id", reason("already_stored")))
             continue
         if stored.created:
             imported += 1

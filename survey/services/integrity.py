@@ -580,10 +580,18 @@ def _decimal(value: Any, places: int = 1) -> str:
 
 
 def flag_groups(*, questionnaire_id: str | None = None, unit_ids: Sequence[int] | None = None,
-                kinds: Sequence[str] = (), limit: int = 100, offset: int = 0
-                ) -> tuple[list[tuple[FlagGroup, int]], int]:
-    """Return a page of flag groups (newest first), each with its excluded count; the total."""
+                kinds: Sequence[str] = (), receipt: str | None = None, limit: int = 100,
+                offset: int = 0) -> tuple[list[tuple[FlagGroup, int]], int]:
+    """Return a page of flag groups (newest first), each with its excluded count; the total.
+
+    ``receipt`` (``XXXX-XXXX``) keeps the groups that hold that response.
+    """
     conditions: list[Any] = []
+    if receipt is not None:
+        conditions.append(FlagGroup.id.in_(
+            sa.select(response_flag.c.group_id)
+            .join(Response, Response.id == response_flag.c.response_pk)
+            .where(Response.receipt == receipt)))
     if questionnaire_id:
         conditions.append(FlagGroup.questionnaire_id == questionnaire_id)
     if unit_ids is not None:

@@ -16,16 +16,27 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from questionnaires import Questionnaire
 
 from ..extensions import db
-from ..models import Batch, Response, Sheet, SheetEntry, Unit, User
+from ..models import (
+    Batch,
+    QuestionnaireVersion,
+    Response,
+    Sheet,
+    SheetEntry,
+    SurveyLink,
+    Unit,
+    User,
+    stat_response,
+)
 from . import audit
 from . import units as unit_service
 from .answers import check_answers
 from .integrity import touch
-from .questionnaires import get_questionnaire
+from .questionnaires import get_questionnaire, latest_questionnaires
 from .stats import answers_of, record, score_milli
 from .submissions import digest_of, save_response
 from .text import clean_text
@@ -59,11 +70,12 @@ def create_batch(questionnaire_id: str, unit: Unit, sheet_count: int, *,
     """Create a batch and allocate its serials (the next free numbers)."""
     questionnaire = get_questionnaire(questionnaire_id)
     if questionnaire is None:
-        raise PaperError(f"Không có phiếu khảo sát {questionnaire_id}.")
+        raise PaperError(_("Không có phiếu khảo sát %(id)s.", id=questionnaire_id))
     if not 1 <= sheet_count <= MAX_SHEETS:
-        raise PaperError(f"Số phiếu phải từ 1 đến {MAX_SHEETS}.")
+        raise PaperError(_("Số phiếu phải từ 1 đến %(max)d.", max=MAX_SHEETS))
     if leader is not None and not unit_service.can_see(leader, unit):
-        raise PaperError(f"Tài khoản {leader.username} không phụ trách đơn vị {unit.code}.")
+        raise PaperError(_("Tài khoản %(user)s không phụ trách đơn vị %(unit)s.",
+                                 user=leader.username, unit=unit.code))
     batch = Batch(questionnaire_id=questionnaire_id,
                   questionnaire_version=questionnaire.version, unit_id=unit.id,
                   leader_id=leader.id if leader else None, sheet_count=sheet_count,
@@ -124,16 +136,16 @@ def next_pass(sheet: Sheet, user: User) -> int:
     serial = format_serial(sheet.serial)
     if sheet.verified_at is not None:
         receipt = sheet.response.receipt if sheet.response else ""
-        raise PaperError(f"Phiếu số {serial} đã được nhập và lưu (mã phiếu {receipt}). "
-                         "Muốn sửa, hãy dùng nút Sửa.")
+        raise PaperError(_("Phiếu số %(serial)s đã được nhập và lưu (mã phiếu %(receipt)s). "
+                           "Muốn sửa, hãy dùng nút Sửa.", serial=serial, receipt=receipt))
     if not sheet.entries:
         return 1
     if len(sheet.entries) >= 2:
-        raise PaperError(f"Phiếu số {serial} đã nhập đủ hai lần; hãy đối chiếu các ô khác "
-                         "nhau.")
+        raise PaperError(_("Phiếu số %(serial)s đã nhập đủ hai lần; hãy đối chiếu các ô "
+                           "khác nhau.", serial=serial))
     if sheet.entries[0].entered_by_id == user.id:
-        raise PaperError(f"Phiếu số {serial} cần người khác nhập lần hai (nhập kép không "
-                         "nhìn bản nhập đầu).")
+        raise PaperError(_("Phiếu số %(serial)s cần người khác nhập lần hai (nhập kép "
+                           "không nhìn bản nhập đầu).", serial=serial))
     return 2
 
 
@@ -155,7 +167,7 @@ def enter_sheet(sheet: Sheet, raw: Mapping[str, Any], user: User, *,
     InvalidAnswers for codes that do not fit.
     """
     if not can_use(user, sheet.batch):
-        raise PaperError("Tài khoản này không được nhập phiếu của đơn vị này.")
+        raise PaperError(_("Tài khoản này không được nhập phiếu của đơn vị này."))
     pass_no = next_pass(sheet, user)
     questionnaire = questionnaire_of(sheet.batch)
     answers, errors = check_answers(questionnaire, raw)
@@ -179,7 +191,7 @@ def enter_sheet(sheet: Sheet, raw: Mapping[str, Any], user: User, *,
 class InvalidAnswers(ValueError):
     """Typed codes that do not fit their questions; ``errors`` maps question id to reason."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, Any]) -> None:  # reasons: str() words them
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = dict(errors)
 
@@ -235,10 +247,11 @@ def reconcile(sheet: Sheet, raw: Mapping[str, Any], user: User) -> Response:
     ``raw`` holds the chosen value of each differing field; agreed fields are kept.
     """
     if not can_use(user, sheet.batch):
-        raise PaperError("Tài khoản này không được nhập phiếu của đơn vị này.")
+        raise PaperError(_("Tài khoản này không được nhập phiếu của đơn vị này."))
     lock(sheet)
     if status_of(sheet) != "mismatch":
-        raise PaperError(f"Phiếu số {format_serial(sheet.serial)} không cần đối chiếu.")
+        raise PaperError(_("Phiếu số %(serial)s không cần đối chiếu.",
+                           serial=format_serial(sheet.serial)))
     questionnaire = questionnaire_of(sheet.batch)
     diffs = differences(sheet)
     chosen, errors = check_answers(questionnaire, {d.question_id: raw.get(d.question_id, "")
@@ -359,3 +372,52 @@ def progress(visible: Sequence[Unit], *, ward_target: int, questionnaire_id: str
         total.verified += row.verified
     ordered = sorted(rows.values(), key=lambda r: r.unit.code if r.unit else "")
     return ordered, total
+
+
+def batch_questionnaires(groups: Sequence[Unit]) -> list[Questionnaire]:
+    """Return the questionnaires a new batch may use, the likeliest first.
+
+    First those of the latest batches (the newest first), then those whose links are open at
+    residential groups (the ones meant for them), then the rest; the newest version loaded
+    breaks ties.
+    """
+    latest = latest_questionnaires()
+    recent: list[str] = []
+    for qid in db.session.scalars(sa.select(Batch.questionnaire_id).order_by(
+            Batch.id.desc()).limit(50)):
+        if qid not in recent:
+            recent.append(qid)
+    at_groups = set(db.session.scalars(sa.select(SurveyLink.questionnaire_id).where(
+        SurveyLink.unit_id.in_([u.id for u in groups]), SurveyLink.active)))
+    loaded: dict[str, datetime] = dict(db.session.execute(sa.select(
+        QuestionnaireVersion.questionnaire_id, sa.func.max(QuestionnaireVersion.loaded_at))
+        .group_by(QuestionnaireVersion.questionnaire_id)).all())
+
+    def rank(q: Questionnaire) -> tuple[int, int, float, str]:
+        when = loaded.get(q.id)
+        return (recent.index(q.id) if q.id in recent else len(recent),
+                0 if q.id in at_groups else 1, -(when.timestamp() if when else 0.0), q.id)
+
+    return sorted(latest, key=rank)
+
+
+def default_sheet_count(ward_target: int) -> int:
+    """Return the sheets a new batch offers: a group's even share of the ward's target."""
+    groups = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(
+        Unit.kind == "group", Unit.active)) or 0
+    return max(1, min(MAX_SHEETS, -(-ward_target // groups) if groups else ward_target))
+
+
+def paper_counted(unit_ids: Sequence[int], questionnaire_id: str | None = None
+                  ) -> dict[int, int]:
+    """Return, per unit, the paper responses counted in the results (the rollups).
+
+    The dashboard's "Phiếu giấy" adds up the same counts: sheets entered and counted (double
+    entry: once the two typings agree or are reconciled), and paper rows imported from a file.
+    """
+    t = stat_response
+    query = sa.select(t.c.unit_id, sa.func.sum(t.c.n)).where(
+        t.c.channel == "paper", t.c.unit_id.in_(list(unit_ids))).group_by(t.c.unit_id)
+    if questionnaire_id:
+        query = query.where(t.c.questionnaire_id == questionnaire_id)
+    return {unit_id: int(n or 0) for unit_id, n in db.session.execute(query)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,11 +14,11 @@ from flask import render_template
 from xlsxwriter.utility import xl_col_to_name
 
 from analysis.wide import wide_columns
-from questionnaires import Questionnaire
+from questionnaires import Question, Questionnaire, Section
 
 from ..models import Batch, Unit
 from .paper import format_serial
-from .qrcodes import qr_svg
+from .qrcodes import qr_png
 from .questionnaires import get_questionnaire
 from .stats import scheme_of
 
@@ -27,8 +28,9 @@ def sheet_url(base_url: str, serial: int) -> str:
     return f"{base_url.rstrip('/')}/staff/sheets/{format_serial(serial)}"
 
 
-SHEETS_PER_PDF = 10  # a file prints (and renders, within a request) in seconds
-
+SHEETS_PER_PDF = 10  # a file prints (and renders, within a request) in well under 2 s
+SHORT_QUESTION = 70  # characters of a question and its options that share a line with others
+GRID_MAX_OPTIONS = 6  # wider scales print as a list: a column of a grid would be too narrow
 
 def parts_of(batch: Batch) -> list[tuple[int, int, int]]:
     """Return the PDF parts of a batch as (part number, first serial, last serial)."""
@@ -38,23 +40,96 @@ def parts_of(batch: Batch) -> list[tuple[int, int, int]]:
             for i in range(0, len(sheets), SHEETS_PER_PDF)]
 
 
+def _signature(question: Question) -> tuple[tuple[int, str], ...] | None:
+    """Return what makes questions share a grid: the same codes and labels, in order."""
+    if question.type != "choice" or not 2 <= len(question.options) <= GRID_MAX_OPTIONS:
+        return None
+    return tuple((o.code, o.label.vi) for o in question.options)
+
+
+def sheet_blocks(questionnaire: Questionnaire) -> list[dict[str, Any]]:
+    """Return the printed layout of a sheet: headings, grids and single questions, in order.
+
+    Consecutive questions with the same options print as one grid, as on the Ministry's form:
+    a row per question, the boxes in columns under a header with the option labels. A grid
+    runs on across sections (the section's heading becomes a row of it) while the options stay
+    the same; a question alone with its options prints them after its text, unless the
+    questionnaire asks for a row (``display: row``), which prints as a grid of one row. The
+    numbering is the questionnaire's, the same as on the typing page.
+    """
+    blocks: list[dict[str, Any]] = []
+    for section in questionnaire.sections:
+        heading: Section | None = section
+        for question in section.questions:
+            signature = _signature(question)
+            last = blocks[-1] if blocks else None
+            if (signature is not None and last is not None and last["kind"] == "grid"
+                    and last["signature"] == signature):
+                if heading is not None:
+                    last["rows"].append({"section": heading})
+                    heading = None
+                last["rows"].append({"question": question})
+                continue
+            if heading is not None:
+                blocks.append({"kind": "section", "section": heading})
+                heading = None
+            blocks.append({"kind": "grid" if signature else "question", "signature": signature,
+                           "options": question.options, "rows": [{"question": question}],
+                           "question": question})
+        if heading is not None:
+            blocks.append({"kind": "section", "section": heading})
+    for block in blocks:
+        if (block["kind"] == "grid" and len(block["rows"]) == 1
+                and block["question"].display != "row"):
+            block["kind"] = "question"
+        alone: Question | None = block.get("question")
+        block["short"] = alone is not None and alone.type == "choice" and (
+            len(alone.text.vi) + sum(len(o.label.vi) + 5 for o in alone.options)
+            <= SHORT_QUESTION)
+    return blocks
+
+
+def _qr_data_uri(url: str) -> str:
+    # A small 1-bit PNG drawn without smoothing: WeasyPrint embeds it as one image, where an
+    # SVG path is parsed and drawn again on every page.
+    return "data:image/png;base64," + base64.b64encode(qr_png(url, box_size=4)).decode()
+
+
 def write_sheets_pdf(batch: Batch, path: Path | str, *, base_url: str, part: int = 1) -> None:
-    """Write one printable form per sheet of one part of the batch, as shown on screen."""
+    """Write one printable form per sheet of one part of the batch, as shown on screen.
+
+    WeasyPrint lays out a page in about a quarter of a second, so the sheet is laid out once,
+    without its serial, and each sheet's pages reuse those pages (one PDF form object each)
+    under a small stamp: the serial and the QR code, laid out with the same page rules. A
+    sheet of several pages gets a blank back page when its count is odd, so that duplex
+    printing never shares a leaf between two sheets; a one-page sheet prints one page.
+    """
+    import pikepdf
     from weasyprint import HTML
 
     questionnaire = get_questionnaire(batch.questionnaire_id, batch.questionnaire_version)
     assert questionnaire is not None  # noqa: S101
     chosen = batch.sheets[(part - 1) * SHEETS_PER_PDF: part * SHEETS_PER_PDF]
-    sheets = [
-        {"serial": format_serial(s.serial),
-         "qr": "data:image/svg+xml;base64," + base64.b64encode(
-             qr_svg(sheet_url(base_url, s.serial))).decode()}
-        for s in chosen]
     ward = batch.unit.ward
-    html = render_template("paper/sheets.html", batch=batch, questionnaire=questionnaire,
-                           sheets=sheets, unit=batch.unit,
-                           organisation=ward.name if ward else "")
-    HTML(string=html).write_pdf(str(path))
+    context = {"batch": batch, "questionnaire": questionnaire, "unit": batch.unit,
+               "organisation": ward.name if ward else ""}
+    body = HTML(string=render_template("paper/sheets.html", mode="sheet",
+                                       blocks=sheet_blocks(questionnaire), **context))
+    with pikepdf.open(io.BytesIO(body.write_pdf())) as sheet:
+        pages = len(sheet.pages)
+        if pages > 1 and pages % 2 == 1:
+            box = sheet.pages[0].mediabox
+            sheet.add_blank_page(page_size=(float(box[2]), float(box[3])))
+            pages += 1
+        stamps = [{"serial": format_serial(s.serial),
+                   "qr": _qr_data_uri(sheet_url(base_url, s.serial))} for s in chosen]
+        html = render_template("paper/sheets.html", mode="stamps", stamps=stamps,
+                               pages=pages, **context)
+        with pikepdf.open(io.BytesIO(HTML(string=html).write_pdf())) as out:
+            forms = [out.copy_foreign(page.as_form_xobject()) for page in sheet.pages]
+            for i, page in enumerate(out.pages):
+                page.add_underlay(forms[i % pages], None)
+            out.save(str(path))
 
 
 def _list_range(lists: Any, col: int, codes: list[str]) -> str:

@@ -31,7 +31,11 @@ from .stats import (
     scheme_of,
     target_of,
 )
-from .text import clean_text
+from .text import clean_text, fold_text, receipt_query
+
+# Lower bounds (in %) of the colour steps 2–5 of tables: below 50, 50–65, 65–80, 80–90,
+# 90 and above. The same bounds are printed in the legend under the tables.
+SCALE_STEPS = (50.0, 65.0, 80.0, 90.0)
 
 
 @dataclass
@@ -59,6 +63,29 @@ class Report:
     def verdict_of(self, ci95: list[float] | None) -> str | None:
         """Return the verdict of an interval against the target (contract §8), or None."""
         return verdict(ci95, self.target)
+
+    def scale_of(self, value: float | None) -> int | None:
+        """Return the colour step 1–5 of a value on the shared scale, or None.
+
+        SIPAS rates and values are percentages; a PAPI-style content index (nội dung) runs
+        1–10, so it is read as tenths. The steps (``SCALE_STEPS``) colour cells as an aid:
+        the number stays the reading.
+        """
+        if value is None:
+            return None
+        share = value if self.questionnaire.index == "sipas" else value * 10
+        return 1 + sum(share >= bound for bound in SCALE_STEPS)
+
+    @property
+    def scale_labels(self) -> list[str]:
+        """Return the ranges of the five colour steps, as the legend prints them."""
+        percent = self.questionnaire.index == "sipas"
+        bounds = [f"{b:g}".replace(".", ",") if percent else f"{b / 10:g}".replace(".", ",")
+                  for b in SCALE_STEPS]
+        unit = " %" if percent else ""
+        return ([f"< {bounds[0]}{unit}"]
+                + [f"{low}–{high}{unit}" for low, high in zip(bounds, bounds[1:], strict=False)]
+                + [f"≥ {bounds[-1]}{unit}"])
 
     @property
     def adapted(self) -> bool:
@@ -160,6 +187,26 @@ def low_response_ids(filters: Filters, scheme: Scheme) -> sa.Select[Any]:
             .distinct())
 
 
+def receipt_condition(search: str) -> sa.ColumnElement[bool] | None:
+    """Return the condition "this response has the receipt typed", or None if it is not one."""
+    receipt = receipt_query(search)
+    return None if receipt is None else Response.receipt == receipt
+
+
+def text_search(search: str) -> sa.ColumnElement[bool] | None:
+    """Return the condition for a staff search over text answers, or None when it is blank.
+
+    The folded query is compared with ``Answer.text_folded``, so case, diacritics and đ/Đ do
+    not matter; a query shaped like a receipt (``k7qf3mzd``) also finds that response.
+    """
+    folded = fold_text(clean_text(search))
+    if not folded:
+        return None
+    condition = Answer.text_folded.contains(folded, autoescape=True)
+    by_receipt = receipt_condition(search)
+    return condition if by_receipt is None else sa.or_(condition, by_receipt)
+
+
 def suggestions(filters: Filters, *, search: str = "", only_low: bool = False,
                 limit: int = 50, offset: int = 0) -> tuple[list[Suggestion], int]:
     """Return a page of free-text answers (newest first) and how many there are in all."""
@@ -169,10 +216,9 @@ def suggestions(filters: Filters, *, search: str = "", only_low: bool = False,
     scheme = scheme_of(questionnaire)
     low_ids = low_response_ids(filters, scheme)
     conditions = [*response_conditions(filters), Answer.text_value.is_not(None)]
-    search = clean_text(search)
-    if search:
-        # ILIKE on PostgreSQL folds Vietnamese case; SQLite's LIKE folds only ASCII letters.
-        conditions.append(Answer.text_value.icontains(search, autoescape=True))
+    search_condition = text_search(search)
+    if search_condition is not None:
+        conditions.append(search_condition)
     if only_low:
         conditions.append(Response.id.in_(low_ids))
     base = sa.select(Answer, Response, Unit.code).join(
@@ -198,14 +244,22 @@ class LowRating:
     suggestion: str
 
 
-def low_ratings(filters: Filters, *, limit: int = 50, offset: int = 0) -> tuple[
-        list[LowRating], int]:
-    """Return a page of responses with any item at 1 or 2 (newest first), and the total."""
+def low_ratings(filters: Filters, *, receipt: str = "", limit: int = 50, offset: int = 0
+                ) -> tuple[list[LowRating], int]:
+    """Return a page of responses with any item at 1 or 2 (newest first), and the total.
+
+    A ``receipt`` typed by staff (any case, dash optional) keeps only that response; one that
+    is not shaped like a receipt finds nothing.
+    """
     questionnaire = get_questionnaire(filters.questionnaire_id)
     if questionnaire is None:
         return [], 0
     scheme = scheme_of(questionnaire)
-    ids = low_response_ids(filters, scheme).subquery()
+    low_ids = low_response_ids(filters, scheme)
+    if receipt.strip():
+        by_receipt = receipt_condition(receipt)
+        low_ids = low_ids.where(sa.false() if by_receipt is None else by_receipt)
+    ids = low_ids.subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0
     page = db.session.execute(
         sa.select(Response, Unit.code).join(Unit, Unit.id == Response.unit_id)

@@ -7,6 +7,7 @@ constant-memory mode, row after row, so that its raw-data sheet can hold a milli
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -107,7 +108,7 @@ def period_text(report: Report) -> str:
 def scope_text(report: Report) -> str:
     """Describe the units and channels covered."""
     units = ", ".join(f"{u.name} ({u.code})" for u in report.filters.units) or "Tất cả đơn vị"
-    channels = ", ".join(report.filters.channels) or "tất cả kênh"
+    channels = ", ".join(channel_name(c) for c in report.filters.channels) or "tất cả kênh"
     return f"{units}; {channels}"
 
 
@@ -122,216 +123,373 @@ def unit_label(report: Report, unit_id: int) -> str:
 
 
 # --- XLSX ----------------------------------------------------------------------------------
+#
+# Numbers are stored as numbers, unrounded, and shown through a number format: SIPAS rates as
+# fractions with "0.0%" (72.2 % is 0.722), PAPI values with "0.00", counts with "#,##0". The
+# reader's spreadsheet then shows them rounded, with its own decimal comma, and they add up.
 
-def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = None) -> None:
-    """Write the workbook: summary sheets in Vietnamese, raw data (§5) and the codebook."""
+A4 = 9  # xlsxwriter's paper code for A4
+PERCENT, POINTS, SCORE, COUNT = "0.0%", "0.00", "0.00", "#,##0"
+VERDICT_COLOURS = {"met": "#D8F0DF", "not_met": "#FBE0DE", "undecided": "#FFF3C4"}
+
+
+class _Formats:
+    """The workbook's cell formats, one per (number format, verdict colour, wrap)."""
+
+    def __init__(self, book: Any, report: Report) -> None:
+        self.book = book
+        self.cache: dict[tuple[str, str, bool, bool], Any] = {}
+        self.report = report
+        self.sipas = report.questionnaire.index == "sipas"
+        self.title = book.add_format({"bold": True, "font_size": 14})
+        self.top = self.get()
+        self.bold = self.get(bold=True)
+        self.wrap = self.get(wrap=True)
+        self.head = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1,
+                                     "text_wrap": True, "valign": "top"})
+        self.when = self.get("dd/mm/yyyy hh:mm:ss")
+
+    def get(self, num: str = "", colour: str = "", *, bold: bool = False,
+            wrap: bool = False) -> Any:
+        key = (num, colour, bold, wrap)
+        if key not in self.cache:
+            spec: dict[str, Any] = {"valign": "top"}
+            if num:
+                spec["num_format"] = num
+            if colour:
+                spec["bg_color"] = colour
+            if bold:
+                spec["bold"] = True
+            if wrap:
+                spec["text_wrap"] = True
+            self.cache[key] = self.book.add_format(spec)
+        return self.cache[key]
+
+    def value(self, sheet: Any, row: int, col: int, value: float | None,
+              ci95: list[float] | None = None, *, percent: bool | None = None,
+              bold: bool = False) -> None:
+        """Write a value of the report (percent points for SIPAS), coloured by its verdict."""
+        percent = self.sipas if percent is None else percent
+        colour = VERDICT_COLOURS.get(self.report.verdict_of(ci95) or "", "")
+        fmt = self.get(PERCENT if percent else POINTS, colour, bold=bold)
+        if value is None:
+            sheet.write_blank(row, col, None, fmt)
+        else:
+            sheet.write_number(row, col, value / 100 if percent else value, fmt)
+
+    def count(self, sheet: Any, row: int, col: int, value: int | None, *,
+              bold: bool = False) -> None:
+        if value is None:
+            sheet.write_blank(row, col, None)
+        else:
+            sheet.write_number(row, col, value, self.get(COUNT, bold=bold))
+
+
+def _fit_row(sheet: Any, row: int, cells: list[tuple[str, float]]) -> None:
+    """Give a row the height of its longest wrapped text.
+
+    In constant-memory mode nothing measures it later, and LibreOffice would draw the lines
+    of a wrapped text over the next rows.
+    """
+    lines = max((math.ceil(len(text) / max(width * 1.2, 1)) for text, width in cells),
+                default=1)
+    if lines > 1:
+        sheet.set_row(row, 15 * lines)
+
+
+def _table_sheet(book: Any, f: _Formats, name: str, header: list[str],
+                 widths: list[float], *, landscape: bool = True, freeze: tuple[int, int] = (1, 0),
+                 fit: bool = True) -> Any:
+    """Add a sheet whose first row is a header: frozen, repeated on every printed page."""
+    sheet = book.add_worksheet(name)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width, f.top)  # cells without a format of their own
+    _fit_row(sheet, 0, list(zip(header, widths, strict=False)))
+    sheet.write_row(0, 0, header, f.head)
+    sheet.freeze_panes(*freeze)
+    _print_setup(sheet, landscape=landscape, fit=fit)
+    sheet.repeat_rows(0)
+    return sheet
+
+
+def _print_setup(sheet: Any, *, landscape: bool, fit: bool = True) -> None:
+    sheet.set_paper(A4)
+    if landscape:
+        sheet.set_landscape()
+    if fit:
+        sheet.fit_to_pages(1, 0)  # as wide as the page, as many pages long as it takes
+    sheet.set_footer("&L&A&R&P / &N")
+
+
+def _filter(sheet: Any, last_row: int, last_col: int) -> None:
+    sheet.autofilter(0, 0, max(last_row, 1), last_col)
+
+
+def channel_name(code: str) -> str:
+    """Return the Vietnamese name of a channel code (the code itself when unknown)."""
+    from ..templating import CHANNEL_LABELS
+
+    label = CHANNEL_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = None,
+               labels: bool = False) -> None:
+    """Write the workbook: summary sheets in Vietnamese, raw data (§5) and the codebook.
+
+    ``labels`` writes the sheet ``Dữ liệu`` for reading rather than re-importing: option
+    labels instead of codes, unit and channel names instead of codes (contract §5 keeps codes,
+    the default).
+    """
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                            "strings_to_urls": False,
                                            "strings_to_numbers": False})
-    bold = book.add_format({"bold": True})
-    title = book.add_format({"bold": True, "font_size": 14})
-    head = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1, "text_wrap": True,
-                            "valign": "top"})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    one = book.add_format({"num_format": "0.0"})
-    two = book.add_format({"num_format": "0.00"})
-    when = book.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
-    good = book.add_format({"bg_color": "#D8F0DF"})
-    bad = book.add_format({"bg_color": "#FBE0DE"})
-    unsure = book.add_format({"bg_color": "#FFF3C4"})
-    summary = report.summary
-    groups = summary["groups"]
-    target = report.target
-    num = one if report.questionnaire.index == "sipas" else two
-
-    def mark(ci95: list[float] | None) -> Any:
-        """Return the colour of a value whose interval is ``ci95``: its verdict (§8)."""
-        return {"met": good, "not_met": bad, "undecided": unsure}.get(
-            report.verdict_of(ci95) or "")
-
-    # 1. Tổng hợp: the index and each group's value, as people read them.
-    sheet = book.add_worksheet("Tổng hợp")
-    sheet.set_column(0, 0, 44)
-    sheet.set_column(1, 3, 18)
-    sheet.write(0, 0, f"{organisation_name(report)} — {report.questionnaire.title.vi}", title)
-    rows: list[tuple[str, Any]] = [
-        ("Phiếu khảo sát", f"{report.questionnaire.id} (phiên bản {report.questionnaire.version})"),
-        ("Thời gian", period_text(report)),
-        ("Phạm vi", scope_text(report)),
-        ("Số phiếu", summary["n_responses"]),
-        ("Phiếu đã loại (không tính)", summary["n_excluded"]),
-        ("Chỉ số", _value(report, summary["index"]["value"])),
-        ("Khoảng tin cậy 95 %", interval(summary["index"]["ci95"])),
-        ("Mục tiêu", _value(report, target) if target is not None else "—"),
-        ("Đánh giá", VERDICT_TEXT.get(report.status or "", "—")),
-        ("Lập lúc", datetime.now(VIETNAM).strftime("%d/%m/%Y %H:%M")),
-    ]
-    for i, (label, value) in enumerate(rows, start=2):
-        sheet.write(i, 0, label, bold)
-        sheet.write(i, 1, value, mark(summary["index"]["ci95"]) if label == "Đánh giá" else None)
-    start = len(rows) + 3
-    if report.adapted:
-        sheet.merge_range(start - 1, 0, start - 1, 3, METHOD_PAPI.split(": kết quả")[0]
-                          + ": kết quả không so sánh được với Chỉ số PAPI chính thức.", wrap)
-        start += 1
-    sheet.write_row(start, 0, [group_word(report), "Giá trị", "Số phiếu", "Giá trị (số)"], head)
-    for i, group in enumerate(groups, start=start + 1):
-        sheet.write(i, 0, f"{group['id']}. {group['label']}")
-        sheet.write(i, 1, _value(report, group["value"]))
-        sheet.write(i, 2, group["n"])
-        if group["value"] is not None:
-            sheet.write_number(i, 3, group["value"], num)
-    sheet.write(start + len(groups) + 2, 0, "Phương pháp", bold)
-    sheet.merge_range(start + len(groups) + 3, 0, start + len(groups) + 8, 3, method_note(report),
-                      wrap)
-
-    # 2. Theo yếu tố (and sub-dimensions for PAPI).
-    sheet = book.add_worksheet("Theo yếu tố")
-    sheet.set_column(0, 0, 10)
-    sheet.set_column(1, 1, 60)
-    sheet.set_column(2, 4, 14)
-    sheet.write_row(0, 0, ["Mã", group_word(report) if not report.adapted else
-                           "Chỉ số nội dung / nội dung thành phần", "Giá trị", "Số phiếu",
-                           "Mục tiêu"], head)
-    row = 1
-    for group in groups:
-        sheet.write(row, 0, group["id"], bold)
-        sheet.write(row, 1, group["label"], bold)
-        _number(sheet, row, 2, group["value"], num)
-        sheet.write(row, 3, group["n"])
-        if target is not None and report.questionnaire.index == "sipas":
-            sheet.write_number(row, 4, target, one)
-        row += 1
-        for sub in group["subgroups"]:
-            sheet.write(row, 0, sub["id"])
-            sheet.write(row, 1, "    " + sub["label"])
-            _number(sheet, row, 2, sub["value"], num)
-            sheet.write(row, 3, sub["n"])
-            row += 1
-
-    # 3. Theo câu hỏi.
-    sheet = book.add_worksheet("Theo câu hỏi")
-    sheet.set_column(0, 1, 9)
-    sheet.set_column(2, 2, 70)
-    sheet.set_column(3, 8, 12)
-    texts = {entry["id"]: entry["text"] for entry in report.scheme.codebook}
-    sheet.write_row(0, 0, [group_word(report), "Câu", "Nội dung", "Số trả lời", "Hài lòng",
-                           "Tỷ lệ hài lòng", "KTC 95 % thấp", "KTC 95 % cao", "Điểm TB"], head)
-    row = 1
-    for group in groups:
-        items = group["items"] or [i for s in group["subgroups"] for i in s["items"]]
-        for item in items:
-            sheet.write(row, 0, group["id"])
-            sheet.write(row, 1, item["id"])
-            sheet.write(row, 2, texts.get(item["id"], ""), wrap)
-            sheet.write(row, 3, item["n"])
-            _number(sheet, row, 4, item["satisfied"], None)
-            _number(sheet, row, 5, item["rate"], one, mark(item["rate_ci95"]))
-            ci = item["rate_ci95"] or [None, None]
-            _number(sheet, row, 6, ci[0], one)
-            _number(sheet, row, 7, ci[1], one)
-            _number(sheet, row, 8, item["mean"], two)
-            row += 1
-
-    # 4 and 5. Theo đơn vị, theo tháng.
-    for name, rows_, label in (("Theo đơn vị", report.by_unit, "Đơn vị"),
+    f = _Formats(book, report)
+    _summary_sheet(book, f, report)
+    _groups_sheet(book, f, report)
+    _items_sheet(book, f, report)
+    for name, cells, label in (("Theo đơn vị", report.by_unit, "Đơn vị"),
                                ("Theo tháng", report.by_month, "Tháng"),
                                ("Theo quý", report.by_quarter, "Quý"),
                                ("Theo kênh", report.by_channel, "Kênh")):
-        sheet = book.add_worksheet(name)
-        sheet.set_column(0, 0, 40 if name == "Theo đơn vị" else 12)
-        sheet.set_column(1, 2 + len(groups), 11)
-        sheet.write_row(0, 0, [label, "Số phiếu", "Chỉ số", *[g["id"] for g in groups]], head)
-        for i, cell in enumerate(rows_, start=1):
-            key = unit_label(report, cell["key"]) if name == "Theo đơn vị" else str(cell["key"])
-            sheet.write(i, 0, key)
-            sheet.write(i, 1, cell["n"])
-            if cell["suppressed"]:
-                sheet.write(i, 2, f"ẩn (dưới {report.min_cell} phiếu)")
-                continue
-            _number(sheet, i, 2, cell["index"], num, mark(cell["ci95"]))
-            for j, group in enumerate(groups, start=3):
-                _number(sheet, i, j, cell["groups"].get(group["id"]), num)
+        _breakdown_sheet(book, f, report, name, cells, label)
+    _profile_sheet(book, f, report)
+    _suggestions_sheet(book, f, report)
+    _data_sheet(book, f, report, labels=labels, progress=progress)
+    _codebook_sheet(book, f, report)
+    book.close()
 
-    # 5b. Theo đặc điểm: the field of the procedure and the respondent profile.
-    sheet = book.add_worksheet("Theo đặc điểm")
+
+def _summary_sheet(book: Any, f: _Formats, report: Report) -> None:
+    """Tổng hợp: the index and each group's value, as people read them (contract §6)."""
+    summary, target = report.summary, report.target
+    sheet = book.add_worksheet("Tổng hợp")
+    _print_setup(sheet, landscape=False)
     sheet.set_column(0, 0, 48)
-    sheet.set_column(1, 4 + len(groups), 11)
-    sheet.write_row(0, 0, ["Câu hỏi / câu trả lời", "Số phiếu", "Tỷ lệ (%)", "Chỉ số",
-                           *[g["id"] for g in groups]], head)
+    sheet.set_column(1, 3, 16)
+    sheet.write(0, 0, f"{organisation_name(report)} — {report.questionnaire.title.vi}", f.title)
+    ci = summary["index"]["ci95"] or [None, None]
+    rows: list[tuple[str, Callable[[int], None]]] = [
+        ("Phiếu khảo sát", lambda r: sheet.write(
+            r, 1, f"{report.questionnaire.id} (phiên bản {report.questionnaire.version})")),
+        ("Thời gian", lambda r: sheet.write(r, 1, period_text(report))),
+        ("Phạm vi", lambda r: sheet.write(r, 1, scope_text(report))),
+        ("Số phiếu", lambda r: f.count(sheet, r, 1, summary["n_responses"])),
+        ("Phiếu đã loại (không tính)", lambda r: f.count(sheet, r, 1, summary["n_excluded"])),
+        ("Chỉ số", lambda r: f.value(sheet, r, 1, summary["index"]["value"],
+                                     summary["index"]["ci95"], bold=True)),
+        ("Khoảng tin cậy 95 %: cận dưới", lambda r: f.value(sheet, r, 1, ci[0])),
+        ("Khoảng tin cậy 95 %: cận trên", lambda r: f.value(sheet, r, 1, ci[1])),
+        ("Mục tiêu", lambda r: f.value(sheet, r, 1, target)),
+        ("Đánh giá", lambda r: sheet.write(
+            r, 1, VERDICT_TEXT.get(report.status or "", "—"),
+            f.get(colour=VERDICT_COLOURS.get(report.status or "", "")))),
+        ("Lập lúc", lambda r: sheet.write_datetime(
+            r, 1, datetime.now(VIETNAM).replace(tzinfo=None, microsecond=0),
+            f.get("dd/mm/yyyy hh:mm"))),
+    ]
+    for i, (label, write) in enumerate(rows, start=2):
+        sheet.write(i, 0, label, f.bold)
+        write(i)
+    start = len(rows) + 3
+    if report.adapted:
+        sheet.merge_range(start - 1, 0, start - 1, 3, METHOD_PAPI.split(": kết quả")[0]
+                          + ": kết quả không so sánh được với Chỉ số PAPI chính thức.", f.wrap)
+        sheet.set_row(start - 1, 45)
+        start += 1
+    sheet.write_row(start, 0, [group_word(report), "Giá trị", "Số phiếu"], f.head)
+    groups = summary["groups"]
+    for i, group in enumerate(groups, start=start + 1):
+        _fit_row(sheet, i, [(f"{group['id']}. {group['label']}", 48)])
+        sheet.write(i, 0, f"{group['id']}. {group['label']}", f.wrap)
+        f.value(sheet, i, 1, group["value"])
+        f.count(sheet, i, 2, group["n"])
+    sheet.write(start + len(groups) + 2, 0, "Phương pháp", f.bold)
+    _fit_row(sheet, start + len(groups) + 3, [(method_note(report), 48 + 3 * 16 - 8)])
+    sheet.merge_range(start + len(groups) + 3, 0, start + len(groups) + 3, 3,
+                      method_note(report), f.wrap)
+
+
+def _groups_sheet(book: Any, f: _Formats, report: Report) -> None:
+    """Theo yếu tố (and the sub-dimensions of a PAPI-style index)."""
+    word = (group_word(report) if not report.adapted
+            else "Chỉ số nội dung / nội dung thành phần")
+    header = ["Mã", word, "Giá trị", "Số phiếu"]
+    sipas_target = report.target is not None and f.sipas
+    if sipas_target:
+        header.append("Mục tiêu")
+    sheet = _table_sheet(book, f, "Theo yếu tố", header, [10, 60, 12, 12, 12],
+                         landscape=False)
+    row = 1
+    for group in report.summary["groups"]:
+        _fit_row(sheet, row, [(group["label"], 60)])
+        sheet.write(row, 0, group["id"], f.bold)
+        sheet.write(row, 1, group["label"], f.get(bold=True, wrap=True))
+        f.value(sheet, row, 2, group["value"], bold=True)
+        f.count(sheet, row, 3, group["n"], bold=True)
+        if sipas_target:
+            f.value(sheet, row, 4, report.target)
+        row += 1
+        for sub in group["subgroups"]:
+            _fit_row(sheet, row, [("    " + sub["label"], 60)])
+            sheet.write(row, 0, sub["id"])
+            sheet.write(row, 1, "    " + sub["label"], f.wrap)
+            f.value(sheet, row, 2, sub["value"])
+            f.count(sheet, row, 3, sub["n"])
+            row += 1
+    _filter(sheet, row - 1, len(header) - 1)
+
+
+def _items_sheet(book: Any, f: _Formats, report: Report) -> None:
+    """Theo câu hỏi: each item's answers, rate with its interval, and mean score."""
+    header = [group_word(report), "Câu", "Nội dung", "Số trả lời", "Hài lòng",
+              "Tỷ lệ hài lòng", "KTC 95 % thấp", "KTC 95 % cao", "Điểm TB"]
+    sheet = _table_sheet(book, f, "Theo câu hỏi", header,
+                         [9, 7, 70, 11, 10, 11, 11, 11, 9], freeze=(1, 3))
+    texts = report.texts
+    row = 1
+    for group in report.summary["groups"]:
+        items = group["items"] or [i for s in group["subgroups"] for i in s["items"]]
+        for item in items:
+            _fit_row(sheet, row, [(texts.get(item["id"], ""), 70)])
+            sheet.write(row, 0, group["id"])
+            sheet.write(row, 1, item["id"])
+            sheet.write(row, 2, texts.get(item["id"], ""), f.wrap)
+            f.count(sheet, row, 3, item["n"])
+            f.count(sheet, row, 4, item["satisfied"])
+            f.value(sheet, row, 5, item["rate"], item["rate_ci95"], percent=True)
+            low, high = item["rate_ci95"] or (None, None)
+            f.value(sheet, row, 6, low, percent=True)
+            f.value(sheet, row, 7, high, percent=True)
+            if item["mean"] is None:
+                sheet.write_blank(row, 8, None)
+            else:
+                sheet.write_number(row, 8, item["mean"], f.get(SCORE))
+            row += 1
+    _filter(sheet, row - 1, len(header) - 1)
+
+
+def _breakdown_sheet(book: Any, f: _Formats, report: Report, name: str,
+                     cells: list[dict[str, Any]], label: str) -> None:
+    """Theo đơn vị, tháng, quý, kênh: the index and each group's value per cell."""
+    groups = report.summary["groups"]
+    header = [label, "Số phiếu", "Chỉ số", *[g["id"] for g in groups]]
+    sheet = _table_sheet(book, f, name, header,
+                         [40 if name == "Theo đơn vị" else 16, 10, 10, *[9] * len(groups)],
+                         freeze=(1, 1), landscape=len(groups) > 6)
+    for i, cell in enumerate(cells, start=1):
+        if name == "Theo đơn vị":
+            key = unit_label(report, cell["key"])
+        elif name == "Theo kênh":
+            key = channel_name(str(cell["key"]))
+        else:
+            key = str(cell["key"])
+        sheet.write(i, 0, key)
+        f.count(sheet, i, 1, cell["n"])
+        if cell["suppressed"]:
+            sheet.write(i, 2, f"ẩn (dưới {report.min_cell} phiếu)")
+            continue
+        f.value(sheet, i, 2, cell["index"], cell["ci95"])
+        for j, group in enumerate(groups, start=3):
+            f.value(sheet, i, j, cell["groups"].get(group["id"]))
+    _filter(sheet, len(cells), len(header) - 1)
+
+
+def _profile_sheet(book: Any, f: _Formats, report: Report) -> None:
+    """Theo đặc điểm: the field of the procedure and the respondent profile."""
+    groups = report.summary["groups"]
+    header = ["Câu hỏi / câu trả lời", "Số phiếu", "Tỷ lệ", "Chỉ số",
+              *[g["id"] for g in groups]]
+    sheet = _table_sheet(book, f, "Theo đặc điểm", header, [48, 10, 10, 10, *[9] * len(groups)],
+                         landscape=len(groups) > 5)
     row = 1
     for entry in report.profile_questions:
         report.add_profile(entry["id"])
-        sheet.write(row, 0, f"{entry['id']}: {entry['text']}", bold)
+        sheet.write(row, 0, f"{entry['id']}: {entry['text']}", f.bold)
         row += 1
         for cell in report.by_profile[entry["id"]]:
             sheet.write(row, 0, "    " + cell["label"])
-            sheet.write(row, 1, cell["n"])
-            _number(sheet, row, 2, cell["share"], one)
+            f.count(sheet, row, 1, cell["n"])
+            f.value(sheet, row, 2, cell["share"], percent=True)
             if cell["suppressed"]:
                 sheet.write(row, 3, f"ẩn (dưới {report.min_cell} phiếu)")
             else:
-                _number(sheet, row, 3, cell["index"], num, mark(cell["ci95"]))
+                f.value(sheet, row, 3, cell["index"], cell["ci95"])
                 for j, group in enumerate(groups, start=4):
-                    _number(sheet, row, j, cell["groups"].get(group["id"]), num)
+                    f.value(sheet, row, j, cell["groups"].get(group["id"]))
             row += 1
 
-    # 6. Góp ý.
-    sheet = book.add_worksheet("Góp ý")
-    sheet.set_column(0, 0, 18)
-    sheet.set_column(1, 2, 12)
-    sheet.set_column(3, 3, 90)
-    sheet.set_column(4, 4, 14)
-    sheet.write_row(0, 0, ["Thời điểm", "Đơn vị", "Mã phiếu", "Góp ý", "Có câu 1–2"], head)
+
+def _suggestions_sheet(book: Any, f: _Formats, report: Report) -> None:
+    """Góp ý: citizens' suggestions, newest first."""
+    header = ["Thời điểm", "Đơn vị", "Mã phiếu", "Góp ý", "Có câu 1–2"]
+    sheet = _table_sheet(book, f, "Góp ý", header, [17, 12, 12, 90, 11])
     row, offset = 1, 0
     while True:
-        page, _ = suggestions(report.filters, limit=500, offset=offset)
+        page, _total = suggestions(report.filters, limit=500, offset=offset)
         for s in page:
-            sheet.write_datetime(row, 0, s.submitted_at.replace(tzinfo=None), when)
+            _fit_row(sheet, row, [(s.text, 90)])
+            sheet.write_datetime(row, 0, s.submitted_at.replace(tzinfo=None), f.when)
             sheet.write(row, 1, s.unit)
             sheet.write(row, 2, s.receipt)
-            sheet.write_string(row, 3, neutralise(s.text), wrap)
+            sheet.write_string(row, 3, neutralise(s.text), f.wrap)
             sheet.write(row, 4, "có" if s.low else "")
             row += 1
         if len(page) < 500:
             break
         offset += 500
+    _filter(sheet, row - 1, len(header) - 1)
 
-    # 7. Dữ liệu: the raw responses of contract §5.
-    sheet = book.add_worksheet("Dữ liệu")
+
+def _data_sheet(book: Any, f: _Formats, report: Report, *, labels: bool,
+                progress: Progress | None) -> None:
+    """Dữ liệu: the raw responses of contract §5 (codes), or their labels for reading."""
+    import sqlalchemy as sa
+
+    from ..extensions import db
+
     columns = wide_columns(report.scheme)
-    sheet.set_column(0, 0, 38)
-    sheet.set_column(1, 1, 20)
-    sheet.set_column(2, len(columns), 10)
-    sheet.write_row(0, 0, columns, head)
-    for i, values in enumerate(wide_rows(report.filters, report.scheme), start=1):
-        sheet.write_string(i, 0, values[0])
-        sheet.write_datetime(i, 1, values[1].replace(tzinfo=None), when)
-        sheet.write_string(i, 2, values[2])
-        sheet.write_string(i, 3, values[3])
+    # Raw data is not printed to fit a page: forty columns on one sheet of paper are unreadable.
+    sheet = _table_sheet(book, f, "Dữ liệu", columns, [38, 20, 10, 10, 12, 9], freeze=(1, 1),
+                         fit=False)
+    sheet.set_column(6, len(columns) - 1, 20 if labels else 9, f.top)
+    texts = report.texts
+    for col, name in enumerate(columns):
+        if name in texts:
+            sheet.write_comment(0, col, texts[name][:1000])
+    options = {entry["id"]: {o["code"]: o["label"] for o in entry["options"]}
+               for entry in report.scheme.codebook if entry["options"]}
+    names = dict(db.session.execute(sa.select(Unit.code, Unit.name)).all()) if labels else {}
+    row = 0
+    for row, values in enumerate(wide_rows(report.filters, report.scheme), start=1):
+        sheet.write_string(row, 0, values[0])
+        sheet.write_datetime(row, 1, values[1].replace(tzinfo=None), f.when)
+        sheet.write_string(row, 2, names.get(values[2], values[2]) if labels else values[2])
+        sheet.write_string(row, 3, channel_name(values[3]) if labels else values[3])
         for j, value in enumerate(values[4:], start=4):
-            if isinstance(value, int):
-                sheet.write_number(i, j, value)
+            if isinstance(value, int) and labels and columns[j] in options:
+                sheet.write_string(row, j, options[columns[j]].get(value, str(value)))
+            elif isinstance(value, int):
+                sheet.write_number(row, j, value)
             elif value:
-                sheet.write_string(i, j, value)
-        if progress is not None and i % 1000 == 0:
+                sheet.write_string(row, j, value)
+        if progress is not None and row % 1000 == 0:
             progress(1000)
+    _filter(sheet, row, len(columns) - 1)
 
-    # 8. Mã hóa: the codebook, so that anyone can recompute the figures.
-    sheet = book.add_worksheet("Mã hóa")
-    sheet.set_column(0, 3, 10)
-    sheet.set_column(4, 4, 70)
-    sheet.set_column(5, 5, 8)
-    sheet.set_column(6, 6, 30)
-    sheet.set_column(7, 8, 10)
-    sheet.write_row(0, 0, ["Câu", "Loại", "Yếu tố", "Nội dung con", "Nội dung", "Mã",
-                           "Nhãn", "Điểm", "Hài lòng"], head)
+
+def _codebook_sheet(book: Any, f: _Formats, report: Report) -> None:
+    """Mã hóa: the codebook, so that anyone can recompute the figures."""
+    header = ["Câu", "Loại", "Yếu tố", "Nội dung con", "Nội dung", "Mã", "Nhãn", "Điểm",
+              "Hài lòng"]
+    # One line a row, as data: the text is cut at the column's edge (the cell holds it all).
+    sheet = _table_sheet(book, f, "Mã hóa", header, [10, 8, 8, 12, 80, 6, 36, 7, 9])
     row = 1
     for entry in report.scheme.codebook:
-        options = entry["options"] or [None]
-        for option in options:
+        for option in entry["options"] or [None]:
             sheet.write_row(row, 0, [entry["id"], entry["type"], entry["group"] or "",
-                                     entry["subgroup"] or "", entry["text"]])
+                                     entry["subgroup"] or ""])
+            sheet.write(row, 4, entry["text"])
             if option is not None:
                 sheet.write_number(row, 5, option["code"])
                 sheet.write(row, 6, option["label"])
@@ -339,18 +497,7 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
                     sheet.write_number(row, 7, option["score"])
                 sheet.write(row, 8, "có" if option["satisfied"] else "")
             row += 1
-    book.close()
-
-
-def _number(sheet: Any, row: int, col: int, value: float | int | None, fmt: Any,
-            highlight: Any = None) -> None:
-    if value is None:
-        sheet.write_blank(row, col, None, highlight)
-        return
-    if highlight is not None and fmt is not None:
-        sheet.write_number(row, col, value, highlight)
-        return
-    sheet.write_number(row, col, value, fmt)
+    _filter(sheet, row - 1, len(header) - 1)
 
 
 # --- PDF -----------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def parse_filters(questionnaire_id: str | None, date_from: str | None, date_to: 
     if not questionnaire_id or get_questionnaire(questionnaire_id) is None:
         raise FilterError(_("Không có phiếu khảo sát %(id)s.", id=(questionnaire_id or "")[:64]),
                           404 if questionnaire_id else 400)
-    start, end = parse_day(date_from, "from"), parse_day(date_to, "to")
+    start, end = parse_day(date_from, _("bắt đầu")), parse_day(date_to, _("kết thúc"))
     if start and end and start > end:
         raise FilterError(_("Ngày bắt đầu phải trước ngày kết thúc."))
     chosen: list[Unit] = []

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models import Answer, Response, SurveyLink, Unit, User, utcnow
 from . import bulk, stats
 from .integrity import touch
+from .text import fold_text
 
 AnswerValue = int | str
 
@@ -112,7 +113,8 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
     answer_rows = bulk.Rows(Answer.__table__, [
         {"response_pk": None, "question_id": qid,
          "option_code": value if isinstance(value, int) else None,
-         "text_value": value if isinstance(value, str) else None}
+         "text_value": value if isinstance(value, str) else None,
+         "text_folded": fold_text(value) if isinstance(value, str) else None}
         for qid, value in answers.items()], parent="response_pk")
     # The answers go first: the rollup rows that every response of the day at this unit
     # shares are then held only from their update to the commit.

@@ -9,12 +9,12 @@ import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import UNIT_KINDS, Questionnaire, QuestionnaireVersion, SurveyLink, Unit, User
 from . import audit
+from .problems import Refusal, reason
 from .questionnaires import remember_latest
 
 UNIT_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
@@ -24,12 +24,8 @@ LINK_CODE_LENGTH = 6
 LINK_CODE = re.compile(r"^[a-z0-9]{4,16}$")
 
 
-class UnitError(ValueError):
-    """A unit or link cannot be created or changed; the message says why, ``field`` where."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
+class UnitError(Refusal):
+    """A unit or link cannot be created or changed; ``str()`` says why, ``field`` where."""
 
 
 def normalise_code(code: str) -> str:
@@ -58,15 +54,16 @@ def create_unit(code: str, name: str, kind: str, *, parent: Unit | None = None,
     code = normalise_code(code)
     name = clean_name(name)
     if not UNIT_CODE.match(code):
-        raise UnitError(f"invalid unit code {code!r}: use 1-32 letters, digits, '-' or '_'")
+        raise UnitError(reason("unit_code", code=code[:40]), field="code")
     if not name or len(name) > 200:
-        raise UnitError("a unit needs a name of 1-200 characters")
+        raise UnitError(reason("unit_name"), field="name")
     if kind not in UNIT_KINDS:
-        raise UnitError(f"unknown unit kind {kind!r}: use one of {', '.join(UNIT_KINDS)}")
+        raise UnitError(reason("unit_kind", kind=kind[:20], kinds=", ".join(UNIT_KINDS)),
+                        field="kind")
     if get_unit(code) is not None:
-        raise UnitError(f"unit {code} already exists")
+        raise UnitError(reason("unit_exists", code=code), field="code")
     if parent is not None and kind == "ward":
-        raise UnitError("a ward has no parent unit")
+        raise UnitError(reason("ward_parent"), field="parent")
     unit = Unit(code=code, name=name, kind=kind, parent=parent)
     db.session.add(unit)
     db.session.flush()
@@ -93,9 +90,9 @@ def update_unit(unit: Unit, *, name: str, active: bool, parent: Unit | None,
 
     name = clean_name(name)
     if not name or len(name) > 200:
-        raise UnitError("a unit needs a name of 1-200 characters")
+        raise UnitError(reason("unit_name"), field="name")
     if parent is not None and (parent.id == unit.id or unit.kind == "ward"):
-        raise UnitError("a unit cannot be placed under itself, and a ward has no parent")
+        raise UnitError(reason("unit_parent"), field="parent")
     hours = unit.opening_hours
     if opening_hours is not False:
         text = str(opening_hours or "").strip()
@@ -107,9 +104,8 @@ def update_unit(unit: Unit, *, name: str, active: bool, parent: Unit | None,
             try:
                 hours = OpeningHours.parse(text).describe()
             except ValueError as exc:
-                raise UnitError(_("Không đọc được giờ làm việc ở “%(part)s”: xin ghi như "
-                                  "“T2-T6 07:30-11:30 13:30-17:00; T7 07:30-11:30”.",
-                                  part=str(exc)[:60]), field="opening_hours") from exc
+                raise UnitError(reason("opening_hours", part=str(exc)[:60]),
+                                field="opening_hours") from exc
     old = {"name": unit.name, "active": unit.active,
            "parent": unit.parent.code if unit.parent else None, "hours": unit.opening_hours}
     unit.name, unit.active, unit.parent, unit.opening_hours = name, active, parent, hours
@@ -181,7 +177,8 @@ def ensure_link(unit: Unit, questionnaire_id: str, *,
     if existing is not None:
         return existing
     if db.session.get(Questionnaire, questionnaire_id) is None:
-        raise UnitError(f"unknown questionnaire {questionnaire_id!r} (run init-db to load it)")
+        raise UnitError(reason("unknown_questionnaire", id=questionnaire_id[:64]),
+                        field="questionnaire")
     while True:
         code = "".join(secrets.choice(LINK_ALPHABET) for _ in range(LINK_CODE_LENGTH))
         if get_link(code) is None:

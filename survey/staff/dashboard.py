@@ -187,13 +187,14 @@ def export(fmt: str) -> ResponseReturnValue:
     handle, path = tempfile.mkstemp(suffix="." + fmt)
     os.close(handle)
     if fmt == "xlsx":
-        report_files.write_xlsx(report, path)
+        report_files.write_xlsx(report, path, labels=request.args.get("labels") == "1")
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         report_files.write_pdf(report, path)
         mimetype = "application/pdf"
+    labelled = fmt == "xlsx" and request.args.get("labels") == "1"
     response = send_file(path, mimetype=mimetype, as_attachment=True,
-                         download_name=_filename(filters, fmt))
+                         download_name=_filename(filters, "nhan.xlsx" if labelled else fmt))
     response.call_on_close(lambda: os.unlink(path))
     return response
 
@@ -257,13 +258,14 @@ def follow_up() -> ResponseReturnValue:
     """List responses with any item answered 1 or 2, for staff to look into."""
     filters = _filters()
     page = _page()
-    rows, total = report_data.low_ratings(filters, limit=PAGE_SIZE,
+    receipt = request.args.get("q", "")[:40]
+    rows, total = report_data.low_ratings(filters, receipt=receipt, limit=PAGE_SIZE,
                                           offset=(page - 1) * PAGE_SIZE)
     texts = {entry["id"]: entry["text"] for entry in scheme_of(_report(filters).questionnaire)
              .codebook}
     return render_template("staff/follow_up.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), texts=texts,
-                           **_context(filters))
+                           search=receipt, **_context(filters))
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -301,7 +303,7 @@ def import_responses() -> ResponseReturnValue:
                 leader=None if own is None else imports.leader_limits(questionnaire.id, own))
         except imports.ImportFailed as exc:
             db.session.rollback()
-            errors = exc.errors
+            errors = exc.texts()
         else:
             # The receipts of the rows stored, so that an import can be traced and undone.
             audit.record(me, "import", questionnaire.id, file=upload.filename,

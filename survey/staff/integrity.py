@@ -15,8 +15,9 @@ from analysis.flags import FLAG_CODES
 
 from ..extensions import db
 from ..models import FlagGroup, Response, Unit
-from ..services import integrity
+from ..services import integrity, report_data
 from ..services.questionnaires import latest_questionnaires
+from ..services.text import receipt_query
 from ..services.transactions import committed
 from .forms import ExclusionForm
 from .views import _me, bp, roles
@@ -38,9 +39,13 @@ def flag_list() -> ResponseReturnValue:
     committed(integrity.scan)
     questionnaire = request.args.get("questionnaire", "")
     kinds = [k for k in request.args.getlist("kind") if k in FLAG_CODES]
+    search = request.args.get("q", "")[:40]
+    # Typed by hand from a slip: any case, dash optional; anything else finds no group.
+    receipt = (receipt_query(search) or "-") if search.strip() else None
     page = _page()
     groups, total = integrity.flag_groups(questionnaire_id=questionnaire or None, kinds=kinds,
-                                          limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+                                          receipt=receipt, limit=PAGE_SIZE,
+                                          offset=(page - 1) * PAGE_SIZE)
     units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(
         Unit.id.in_({g.unit_id for g, _ in groups if g.unit_id})))}
     excluded = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
@@ -48,13 +53,14 @@ def flag_list() -> ResponseReturnValue:
 
     def query(**changes: object) -> dict[str, object]:
         args: dict[str, object] = {"questionnaire": questionnaire or None,
-                                   "kind": kinds or None, "page": page}
+                                   "kind": kinds or None, "q": search, "page": page}
         args.update(changes)
         return {k: v for k, v in args.items() if v}
 
     return render_template("staff/flags.html", groups=groups, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), units=units, kinds=kinds,
                            questionnaire=questionnaire, questionnaires=latest_questionnaires(),
+                           search=search,
                            labels=integrity.KIND_LABELS, describe=integrity.describe,
                            excluded=excluded, query=query)
 
@@ -118,18 +124,24 @@ def _exclude(group: FlagGroup, responses: list[Response], form: ExclusionForm,
 def excluded_list() -> ResponseReturnValue:
     """List the excluded responses with who excluded them, when and why."""
     page = _page()
+    search = request.args.get("q", "")[:40]
+    conditions: list[sa.ColumnElement[bool]] = [Response.excluded.is_(True)]
+    if search.strip():
+        by_receipt = report_data.receipt_condition(search)
+        conditions.append(sa.false() if by_receipt is None else by_receipt)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
-        Response.excluded.is_(True))) or 0
+        *conditions)) or 0
     rows = db.session.execute(
         sa.select(Response, Unit.code).join(Unit, Unit.id == Response.unit_id)
-        .where(Response.excluded.is_(True))
+        .where(*conditions)
         .order_by(Response.excluded_at.desc(), Response.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
 
     def query(**changes: object) -> dict[str, object]:
-        return {k: v for k, v in {"page": page, **changes}.items() if v}
+        return {k: v for k, v in {"page": page, "q": search, **changes}.items() if v}
 
     return render_template("staff/excluded.html", rows=rows, total=total, page=page,
+                           search=search,
                            pages=max(1, -(-total // PAGE_SIZE)), query=query,
                            form=ExclusionForm(), labels=integrity.KIND_LABELS)
 

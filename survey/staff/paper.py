@@ -37,6 +37,7 @@ from ..services import audit, paper, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from ..services.stats import answers_of
 from ..services.submissions import ResponseConflict
+from ..services.text import receipt_query
 from ..services.transactions import DatabaseBusy, committed
 from .forms import BatchForm, EmptyForm, ReturnedForm, SerialForm
 from .views import _me, bp
@@ -66,11 +67,32 @@ def batch_list() -> ResponseReturnValue:
     """List the batches this account sees; admins and staff may issue a new one."""
     me = _me()
     visible = [u for u in units.visible_units(me) if u.kind != "ward"]
+    search = request.args.get("q", "").strip()[:40]
+    if search and request.method == "GET":
+        # A receipt read off a citizen's slip or a phone: go to its sheet's batch.
+        receipt = receipt_query(search)
+        sheet = None if receipt is None else db.session.scalar(
+            sa.select(Sheet).join(Batch, Batch.id == Sheet.batch_id)
+            .where(Sheet.response.has(receipt=receipt),
+                   Batch.unit_id.in_([u.id for u in visible])))
+        if sheet is not None:
+            flash(_("Phiếu có mã %(receipt)s là phiếu số %(serial)s của lô này.",
+                    receipt=receipt, serial=paper.format_serial(sheet.serial)), "success")
+            return redirect(url_for("staff.batch_detail", batch_id=sheet.batch_id))
+        flash(_("Không có phiếu giấy nào mang mã %(receipt)s trong các đơn vị bạn xem được.",
+                receipt=search), "error")
     form = BatchForm()
+    # Printed sheets go to residential groups: only groups are offered, the likeliest
+    # questionnaire first (selected), and a group's share of the ward's target as the count.
+    groups = [u for u in visible if u.kind == "group" and u.active]
     form.questionnaire.choices = [
         SelectChoice(q.id, f"{q.title.get(str(get_locale()))} ({q.id})")
-        for q in latest_questionnaires()]
-    form.unit.choices = [SelectChoice(u.code, f"{u.code} – {u.name}") for u in visible]
+        for q in paper.batch_questionnaires(groups)]
+    form.unit.choices = [SelectChoice(u.code, f"{u.code} – {u.name}") for u in groups]
+    form.unit.validate_choice = False  # checked below, with a message in Vietnamese
+    if not form.is_submitted():
+        form.sheet_count.data = paper.default_sheet_count(
+            int(current_app.config["SAMPLE_TARGET"]))
     leaders = db.session.scalars(sa.select(User).where(User.role == "leader", User.active)
                                  .order_by(User.username)).all()
     form.leader.choices = [SelectChoice("", _("(chưa giao)"))] + [
@@ -84,8 +106,9 @@ def batch_list() -> ResponseReturnValue:
             unit = units.get_unit(form.unit.data or "")
             leader = next((u for u in leaders if u.username == form.leader.data), None)
             try:
-                if unit is None:
-                    raise paper.PaperError(_("Chọn một đơn vị."))
+                if unit is None or unit not in groups:
+                    raise paper.PaperError(_("Phiếu in chỉ giao cho tổ dân phố: chọn một tổ "
+                                             "dân phố."))
                 batch = paper.create_batch(
                     form.questionnaire.data or "", unit, form.sheet_count.data or 0,
                     leader=leader, double_entry=form.double_entry.data,
@@ -346,7 +369,9 @@ def progress() -> ResponseReturnValue:
     visible = [u for u in units.visible_units(me) if u.kind != "ward"]
     rows, total = paper.progress(visible, ward_target=int(current_app.config["SAMPLE_TARGET"]),
                                  questionnaire_id=questionnaire_id)
-    return render_template("staff/progress.html", rows=rows, total=total,
+    # What the dashboard calls "Phiếu giấy": paper responses counted in the results.
+    counted = paper.paper_counted([r.unit.id for r in rows if r.unit], questionnaire_id)
+    return render_template("staff/progress.html", rows=rows, total=total, counted=counted,
                            questionnaires=latest_questionnaires(),
                            chosen=questionnaire_id, show_total=me.sees_all_units)
 

@@ -29,8 +29,8 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from ..extensions import db
-from ..models import AuditLog, SurveyLink, Unit, User
 from ..models import Response as SurveyResponse
+from ..models import SurveyLink, Unit, User
 from ..services import accounts, qrcodes, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from .forms import EmptyForm, LinkForm, PasswordForm, UnitEditForm, UnitForm, UserEditForm, UserForm
@@ -198,11 +198,24 @@ def link_create(code: str) -> ResponseReturnValue:
     return redirect(url_for("staff.unit_detail", code=unit.code))
 
 
-@bp.post("/links/<code>/toggle")
+@bp.route("/links/<code>/toggle", methods=["GET", "POST"])
 @roles("admin", "staff")
 def link_toggle(code: str) -> ResponseReturnValue:
-    """Close an open link, or open a closed one."""
+    """Close an open link after a confirmation step (no script needed), or open a closed one.
+
+    Closing a link posted without ``confirm`` (an old page, a double click) shows the
+    confirmation page instead of closing.
+    """
     link = _link_or_404(code)
+    if request.method == "GET" or (link.active and request.form.get("confirm") != "1"):
+        if not link.active:
+            return redirect(url_for("staff.unit_detail", code=link.unit.code))
+        questionnaire = get_questionnaire(link.questionnaire_id)
+        return render_template(
+            "staff/link_close.html", link=link, unit=link.unit, questionnaire=questionnaire,
+            url=units.link_url(current_app.config["BASE_URL"], link),
+            responses=db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)
+                                        .where(SurveyResponse.link_id == link.id)) or 0)
     if not EmptyForm().validate():
         abort(400)
     units.set_link_active(link, not link.active, actor=_me())
@@ -335,6 +348,32 @@ def account() -> ResponseReturnValue:
 @bp.get("/audit")
 @roles("admin")
 def audit_log() -> ResponseReturnValue:
-    """List the latest 500 staff actions (admins only)."""
-    entries = db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id.desc()).limit(500))
-    return render_template("staff/audit.html", entries=entries.all())
+    """List staff actions, newest first, by person, action and days (admins only)."""
+    from ..services import audit
+
+    args = {k: request.args.get(k, "")[:64] for k in ("actor", "action", "from", "to")}
+    page = request.args.get("page", "1")
+    page_no = int(page) if page.isdigit() and 0 < len(page) < 6 else 0
+    error = None
+    entries: list[Any] = []
+    total = 0
+    try:
+        flt = audit.parse_filter(args["actor"], args["action"], args["from"], args["to"])
+        if page_no < 1:
+            raise audit.AuditFilterError(_("Số trang không hợp lệ: “%(page)s”.",
+                                           page=page[:10]))
+    except audit.AuditFilterError as exc:
+        error, page_no = str(exc), 1
+    else:
+        entries, total = audit.search(flt, page_no)
+
+    def query(**changes: object) -> dict[str, object]:
+        return {k: v for k, v in {**args, "page": page_no, **changes}.items() if v}
+
+    actions = sorted({*audit.ACTIONS, *audit.actions_used()}, key=audit.action_label)
+    return render_template(
+        "staff/audit.html", entries=entries, total=total, page=page_no,
+        pages=max(1, -(-total // audit.PAGE_SIZE)), query=query, args=args, error=error,
+        actors=audit.actors_used(), actions=[(a, audit.action_label(a)) for a in actions],
+        action_label=audit.action_label, target_label=audit.target_label,
+        detail_lines=audit.detail_lines), 400 if error else 200

@@ -111,12 +111,12 @@ def test_small_cells_are_hidden(admin_client: FlaskClient, data: list[Unit]) -> 
 
 
 @pytest.mark.parametrize(("query", "status", "message"), [
-    ("from=2026-13-01", 400, "Ngày from không hợp lệ: 2026-13-01 (cần dạng YYYY-MM-DD)."),
+    ("from=2026-13-01", 400, "Ngày bắt đầu không hợp lệ: 2026-13-01 (cần dạng YYYY-MM-DD)."),
     ("from=2026-03-01&to=2026-02-01", 400, "Ngày bắt đầu phải trước ngày kết thúc."),
     ("unit=NOPE", 400, "Không có đơn vị NOPE."),
     ("channel=fax", 400, "Kênh không hợp lệ: fax."),
     ("questionnaire=nope", 404, "Không có phiếu khảo sát nope."),
-    ("from=" + "9" * 5000, 400, "Ngày from không hợp lệ"),
+    ("from=" + "9" * 5000, 400, "Ngày bắt đầu không hợp lệ"),
     ("unit=%00", 400, "Không có đơn vị"),
 ])
 def test_dashboard_refuses_bad_filters_politely(admin_client: FlaskClient, data: list[Unit],
@@ -375,18 +375,19 @@ def test_import_page_lists_every_error_and_stores_nothing(admin_client: FlaskCli
     response = _upload(admin_client, "phieu.csv", b"unit,q15,q77\nQ1,4,1\n")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "row 1, column q77: unknown column" in html
+    assert "Dòng 1, cột q77: phiếu sipas-dichvu không có cột này" in html
     assert "Không nhập phiếu nào" in html
     bad = _upload(admin_client, "phieu.csv", b"unit,q15\nQ1,4\nQ1,8\nQ5,4\n")
     text = bad.get_data(as_text=True)
-    assert "row 3, column q15: unknown code" in text
-    assert "row 4, column unit: unknown unit" in text
+    assert "Dòng 3, cột q15 (câu 15): mã “8” không có trong câu này" in text
+    assert "Dòng 4, cột unit: không có đơn vị “Q5”" in text
+    assert "unknown" not in text  # the command line's English stays on the command line
     wrong_type = _upload(admin_client, "phieu.pdf", b"%PDF-1.4")
     assert wrong_type.status_code == 400
     assert "Chỉ nhận tệp .csv hoặc .xlsx." in wrong_type.get_data(as_text=True)
     broken = _upload(admin_client, "phieu.xlsx", b"not a zip")
     assert broken.status_code == 400
-    assert "not a readable XLSX workbook" in broken.get_data(as_text=True)
+    assert "Không đọc được tệp XLSX này" in broken.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == before
 
 
@@ -420,7 +421,7 @@ def test_leaders_import_only_their_own_units(client: FlaskClient, leader: User) 
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Response))
     refused = _upload(client, "phieu.csv", b"unit,q15\nT1,4\nQ1,4\n")
     assert refused.status_code == 400
-    assert "row 3, column unit: Q1 is not one of this account&#39;s units" in refused.get_data(
+    assert "Dòng 3, cột unit: đơn vị Q1 không do tài khoản này phụ trách" in refused.get_data(
         as_text=True)
     assert _upload(client, "phieu.csv", b"unit,q15\nT1,4\n").status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == before + 1

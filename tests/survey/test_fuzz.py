@@ -262,6 +262,21 @@ def _xlsx_example(staff: FlaskClient, data: st.DataObject) -> int:
     return status
 
 
+def test_a_workbook_with_a_crafted_style_part_is_refused(staff: FlaskClient) -> None:
+    """Found by CI's fuzzing: openpyxl raises TypeError on an attribute its class does not
+    take (a 500 before); the file is refused with a message."""
+    broken = b'<fills count="1"><fill><gradientFill patternType="solid"/></fill></fills>'
+    members = _xlsx_members([("Q1", 4, 5, "Tốt")])
+    styles = members["xl/styles.xml"]
+    start, end = styles.index(b"<fills"), styles.index(b"</fills>") + len(b"</fills>")
+    members["xl/styles.xml"] = styles[:start] + broken + styles[end:]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+    assert check_upload(staff, "phieu.xlsx", buffer.getvalue()) == 400
+
+
 def test_a_zip_bomb_is_refused(staff: FlaskClient) -> None:
     """A small file that would unpack to gigabytes stores nothing and says why."""
     buffer = io.BytesIO()

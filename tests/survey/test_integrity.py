@@ -306,7 +306,7 @@ def test_a_leaders_import_holds_only_paper_sheets_of_the_batch_period(
 
     no_batch = upload("q15,q16\n4,5\n")
     assert no_batch.status_code == 400
-    assert "no batch of printed sheets of sipas-dichvu was issued to TDP-1" in \
+    assert "chưa có đợt phiếu in nào của phiếu sipas-dichvu được giao cho TDP-1" in \
         no_batch.get_data(as_text=True)
     batch = paper.create_batch(QID, own, 5, leader=leader, double_entry=False, actor="test")
     batch.created_at = datetime(2026, 3, 1, 2, tzinfo=UTC)  # 01/03/2026, Vietnam time
@@ -314,11 +314,11 @@ def test_a_leaders_import_holds_only_paper_sheets_of_the_batch_period(
     refused = upload("channel,submitted_at,q15,excluded\nqr,,4,0\n"
                      "paper,2026-02-20T09:00:00,4,0\npaper,2099-01-01T09:00:00,4,0\n"
                      "paper,,4,1\n").get_data(as_text=True)
-    for expected in ("row 2, column channel: a group leader imports paper sheets",
-                     "row 3, column submitted_at: before the first batch of printed sheets of "
-                     "sipas-dichvu for TDP-1 (01/03/2026)",
-                     "row 4, column submitted_at: in the future",
-                     "row 5, column excluded: only staff exclude responses"):
+    for expected in ("Dòng 2, cột channel: tổ trưởng chỉ nhập phiếu giấy",
+                     "Dòng 3, cột submitted_at: trước ngày giao đợt phiếu in đầu tiên của "
+                     "phiếu sipas-dichvu cho TDP-1 (01/03/2026)",
+                     "Dòng 4, cột submitted_at: là một thời điểm trong tương lai",
+                     "Dòng 5, cột excluded: chỉ cán bộ phường mới được loại phiếu"):
         assert expected in refused, refused
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
     assert upload("channel,submitted_at,q15\npaper,2026-03-05T09:00:00,4\n,,5\n"

@@ -138,7 +138,7 @@ def test_bad_codes_are_shown_by_field_and_nothing_is_stored(client: FlaskClient,
                            data=sheet_data(q20="7", gioi_tinh="x"))
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "unknown code &#39;7&#39;" in html
+    assert "mã “7” không có trong câu này" in html
     assert 'href="#i-gioi_tinh"' in html
     assert 'value="7"' in html  # what was typed stays, to be corrected
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SheetEntry)) == 0
@@ -610,3 +610,105 @@ def test_printed_qr_survives_a_printer_margin_and_parts(client: FlaskClient,
         assert result, png  # the QR reads on every page, margin or not
         decoded.add(result)
     assert decoded == {f"http://survey.test/staff/sheets/{s}" for s in serials(batch)[10:]}
+
+
+def _pdf_pages(path: Path) -> int:
+    info = subprocess.run([require_program("pdfinfo"), str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))  # type: ignore[union-attr]
+
+
+def _decoded_qr_per_page(path: Path, tmp_path: Path) -> list[str]:
+    pdftoppm, zbarimg = require_program("pdftoppm"), require_program("zbarimg")
+    subprocess.run([pdftoppm, "-png", "-r", "100", str(path), str(tmp_path / "pg")], check=True)
+    return [subprocess.run([zbarimg, "-q", "--raw", str(png)], capture_output=True, text=True,
+                           check=False).stdout.strip()
+            for png in sorted(tmp_path.glob("pg*.png"))]
+
+
+def _words_outside(path: Path, margin_mm: float = 5) -> list[str]:
+    """Return the words of a PDF that reach into the outer ``margin_mm`` of their page."""
+    html = subprocess.run([require_program("pdftotext"), "-bbox", str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    margin = margin_mm / 25.4 * 72
+    outside = []
+    for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html,
+                            re.DOTALL):
+        width, height = float(page.group(1)), float(page.group(2))
+        for word in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                                r'yMax="([\d.]+)">([^<]*)</word>', page.group(3)):
+            x0, y0, x1, y1 = (float(word.group(i)) for i in range(1, 5))
+            if x0 < margin or y0 < margin or x1 > width - margin or y1 > height - margin:
+                outside.append(word.group(5))
+    return outside
+
+
+def test_sheet_layout_puts_scale_items_in_grids_and_keeps_the_numbering(app: Flask) -> None:
+    from survey.services.paper_forms import sheet_blocks
+    from survey.services.questionnaires import get_questionnaire
+
+    questionnaire = get_questionnaire(QID)
+    assert questionnaire is not None
+    blocks = sheet_blocks(questionnaire)
+    grids = [b for b in blocks if b["kind"] == "grid"]
+    rows = [[r["question"].id for r in g["rows"] if "question" in r] for g in grids]
+    # One grid for the 16 five-level items across elements I-IV, one for element V (six boxes).
+    assert rows == [[f"q{i}" for i in range(15, 31)], ["q31", "q32", "q33"]]
+    assert [len(g["options"]) for g in grids] == [5, 6]
+    assert [r["section"].id for r in grids[0]["rows"] if "section" in r] == [
+        "thu_tuc_hanh_chinh", "cong_chuc", "ket_qua"]
+    # Every question prints once, in the questionnaire's order and with its number (the typing
+    # page shows the same numbers in the same order).
+    printed = [r["question"] for b in blocks for r in b.get("rows", []) if "question" in r]
+    asked = [q for s in questionnaire.sections for q in s.questions]
+    assert [q.id for q in printed] == [q.id for q in asked]
+    # Short profile questions share a line; a long one does not.
+    short = {b["question"].id for b in blocks if b["kind"] == "question" and b["short"]}
+    assert "gioi_tinh" in short
+    assert "linh_vuc" not in short
+
+
+def test_sipas_dichvu_sheets_print_one_page_each_with_serial_qr_and_nothing_clipped(
+        client: FlaskClient, groups: tuple[Unit, Unit], people: dict[str, User],
+        tmp_path: Path) -> None:
+    from survey.services.paper_forms import SHEETS_PER_PDF
+
+    batch = make_batch(groups[0], SHEETS_PER_PDF)
+    login(client, "canbo")
+    response = client.get(f"/staff/batches/{batch.id}/forms.pdf")
+    path = tmp_path / "forms.pdf"
+    path.write_bytes(response.data)
+    response.close()
+    assert _pdf_pages(path) == SHEETS_PER_PDF  # the 19 items and the profile on one A4 page
+    pdftotext = require_program("pdftotext")
+    for number, serial in enumerate(serials(batch), start=1):
+        text = subprocess.run([pdftotext, "-f", str(number), "-l", str(number), str(path), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert serial in text
+        for label in ("Rất không hài lòng", "Rất hài lòng", "Không áp dụng", "33.",
+                      "Địa hình nơi sinh sống", "Xin trân trọng cảm ơn Ông/Bà!"):
+            assert label in text, (number, label)
+    assert _words_outside(path) == []
+    assert _decoded_qr_per_page(path, tmp_path) == [
+        f"http://survey.test/staff/sheets/{s}" for s in serials(batch)]
+
+
+def test_papi_phuong_sheets_take_at_most_four_pages_each_with_their_qr(
+        client: FlaskClient, groups: tuple[Unit, Unit], people: dict[str, User],
+        tmp_path: Path) -> None:
+    batch = paper.create_batch("papi-phuong", groups[0], 2, leader=None, double_entry=False,
+                               actor="test")
+    db.session.commit()
+    login(client, "canbo")
+    response = client.get(f"/staff/batches/{batch.id}/forms.pdf")
+    path = tmp_path / "papi.pdf"
+    path.write_bytes(response.data)
+    response.close()
+    pages = _pdf_pages(path)
+    per_sheet = pages // 2
+    assert pages == 2 * per_sheet
+    assert per_sheet <= 4
+    assert per_sheet == 1 or per_sheet % 2 == 0  # duplex: a sheet never starts on a back page
+    assert _words_outside(path) == []
+    urls = [f"http://survey.test/staff/sheets/{s}" for s in serials(batch)]
+    assert _decoded_qr_per_page(path, tmp_path) == [u for u in urls for _ in range(per_sheet)]

@@ -231,9 +231,9 @@ def test_admin_creates_unit_and_link(admin_client: FlaskClient, ward: Unit) -> N
 
 @pytest.mark.parametrize(("data", "message"), [
     ({"code": "bad code!", "name": "X", "kind": "group"}, "Chỉ dùng chữ không dấu"),
-    ({"code": "PHUONG", "name": "Trùng", "kind": "group"}, "already exists"),
-    ({"code": "OK1", "name": "", "kind": "group"}, "This field is required"),
-    ({"code": "OK2", "name": "X", "kind": "planet"}, "Not a valid choice"),
+    ({"code": "PHUONG", "name": "Trùng", "kind": "group"}, "Đã có đơn vị mã PHUONG."),
+    ({"code": "OK1", "name": "", "kind": "group"}, "Xin điền ô này."),
+    ({"code": "OK2", "name": "X", "kind": "planet"}, "Lựa chọn không hợp lệ."),
 ])
 def test_bad_unit_is_refused_with_a_message(admin_client: FlaskClient, ward: Unit,
                                             data: dict[str, str], message: str) -> None:
@@ -251,7 +251,8 @@ def test_unknown_objects_are_404(admin_client: FlaskClient) -> None:
 
 
 def test_closing_a_link_closes_the_form(admin_client: FlaskClient, link_code: str) -> None:
-    assert admin_client.post(f"/staff/links/{link_code}/toggle").status_code == 302
+    assert admin_client.post(f"/staff/links/{link_code}/toggle",
+                             data={"confirm": "1"}).status_code == 302
     assert admin_client.get(f"/s/{link_code}").status_code == 410
     assert admin_client.post(f"/staff/links/{link_code}/toggle").status_code == 302
     assert admin_client.get(f"/s/{link_code}").status_code == 200
@@ -310,7 +311,7 @@ def test_admin_manages_accounts(admin_client: FlaskClient, counter: Unit) -> Non
     response = admin_client.post("/staff/users", data={
         "username": "totruong", "role": "leader", "password": "mat-khau-dai-1"})
     assert response.status_code == 400
-    assert "a leader needs at least one unit" in response.get_data(as_text=True)
+    assert "Tổ trưởng cần được giao ít nhất một đơn vị." in response.get_data(as_text=True)
     response = admin_client.post("/staff/users", data={
         "username": "totruong", "role": "leader", "units": ["QUAY-1"],
         "password": "mat-khau-dai-1"})
@@ -348,10 +349,10 @@ def test_password_change(client: FlaskClient, make_user: Callable[..., User]) ->
 
 
 def test_audit_page_lists_actions(admin_client: FlaskClient, link_code: str) -> None:
-    admin_client.post(f"/staff/links/{link_code}/toggle")
+    admin_client.post(f"/staff/links/{link_code}/toggle", data={"confirm": "1"})
     html = admin_client.get("/staff/audit").get_data(as_text=True)
-    assert "link.close" in html
-    assert "auth.login" in html
+    assert "Đóng đường dẫn khảo sát" in html
+    assert "Đăng nhập" in html
 
 
 def test_png_is_a_real_image(admin_client: FlaskClient, link_code: str) -> None:
