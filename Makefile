@@ -34,19 +34,20 @@ translations: $(MO)
 
 # Without SURVEY_BASE_URL, QR codes follow the address served (the port; with HOST=0.0.0.0 the
 # machine's LAN address, which phones on the same Wi-Fi can open): survey/addresses.py.
+# `address --record` keeps them in instance/serving.json for flask commands run later.
 run serve: export SURVEY_LISTEN_HOST = $(HOST)
 run serve: export SURVEY_LISTEN_PORT = $(PORT)
 
 run: $(VENV)/.runtime $(MO)
 	$(FLASK) init-db --demo
-	@$(FLASK) address
+	@$(FLASK) address --record
 	$(BIN)/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
 # Production: no demo data; workers, threads and timeout from gunicorn.conf.py (SURVEY_WORKERS,
 # SURVEY_THREADS, SURVEY_TIMEOUT); the database and Redis from SURVEY_* variables (README).
 serve: $(VENV)/.runtime $(MO)
 	$(FLASK) init-db
-	@$(FLASK) address
+	@$(FLASK) address --record
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 test: $(VENV)/.dev $(MO)

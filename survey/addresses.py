@@ -4,14 +4,22 @@ QR codes carry ``BASE_URL``. ``http://127.0.0.1:5000`` works only on the machine
 phone that scans such a code opens nothing. When ``SURVEY_BASE_URL`` is not set, the base URL
 follows the address ``make run`` / ``make serve`` bind (``SURVEY_LISTEN_HOST``,
 ``SURVEY_LISTEN_PORT``): the port always, and for ``HOST=0.0.0.0`` the machine's address on the
-local network. Plain functions, no Flask: the Makefile's banner and the config both use them.
+local network. ``make run``/``make serve`` also record that host and port (``flask address
+--record`` writes ``instance/serving.json``), so that a command run later in another terminal
+(``flask units list``, ``flask qr``) prints the same addresses without the Makefile's variables;
+the environment still wins. Plain functions, no Flask: the Makefile's banner and the config both
+use them.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
+import os
 import socket
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 LOOPBACK = "127.0.0.1"
@@ -84,6 +92,26 @@ def base_url_for(host: str | None, port: int | str | None,
     return f"http://{host}:{port}"
 
 
+def record_serving(path: Path | str, host: str, port: int | str) -> None:
+    """Write the host and port being served to ``path``, replacing it whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".serving-")
+    with os.fdopen(fd, "w") as out:
+        json.dump({"host": host, "port": int(port)}, out)
+    Path(temporary).replace(path)
+
+
+def read_serving(path: Path | str) -> tuple[str, int] | None:
+    """Return the host and port ``record_serving`` wrote, or None (no file, or not ours)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        host, port = str(data["host"]), int(data["port"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return (host, port) if 0 < port < 65536 else None
+
+
 def banner(host: str, port: int | str, base_url: str,
            lan: Callable[[], str | None] = lan_address) -> list[str]:
     """Return the lines ``make run`` prints before serving: where to open, what QR codes hold."""
@@ -101,8 +129,8 @@ def banner(host: str, port: int | str, base_url: str,
             lines.append("  No network address found: connect this machine to the Wi-Fi or "
                          "LAN, or set SURVEY_BASE_URL to an address phones can open.")
         elif address:
-            lines.append(f"  For phones on the same network: make run HOST=0.0.0.0 PORT={port}"
-                         f"  (QR codes then point at http://{address}:{int(port)})")
+            lines.append(f"Phones on the same network: run `make run HOST=0.0.0.0 PORT={port}`, "
+                         f"then open http://{address}:{int(port)} (QR codes will point there)")
         else:
             lines.append("  For phones: make run HOST=0.0.0.0 on a machine connected to the "
                          "network, or set SURVEY_BASE_URL to an address phones can open.")

@@ -173,13 +173,18 @@ def units_create(code: str, name: str, kind: str, parent_code: str | None) -> No
 @click.command("address")
 @click.option("--host", help="Address served (default: SURVEY_LISTEN_HOST, else 127.0.0.1).")
 @click.option("--port", type=int, help="Port served (default: SURVEY_LISTEN_PORT, else 5000).")
+@click.option("--record", is_flag=True,
+              help="Also write the host and port to SURVEY_SERVING_FILE (instance/serving.json), "
+                   "which later commands read when SURVEY_LISTEN_* and SURVEY_BASE_URL are unset.")
 @with_appcontext
-def address(host: str | None, port: int | None) -> None:
+def address(host: str | None, port: int | None, record: bool) -> None:
     """Print where the app is served and the address its QR codes hold (make run's banner)."""
-    from .addresses import DEFAULT_PORT, LOOPBACK, banner
+    from .addresses import DEFAULT_PORT, LOOPBACK, banner, record_serving
 
     host = host or str(current_app.config.get("LISTEN_HOST") or LOOPBACK)
     port = port or int(current_app.config.get("LISTEN_PORT") or DEFAULT_PORT)
+    if record:
+        record_serving(current_app.config["SERVING_FILE"], host, port)
     for line in banner(host, port, current_app.config["BASE_URL"]):
         click.echo(line)
 

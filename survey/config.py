@@ -91,6 +91,16 @@ def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
             app.config[name] = os.environ.get(f"SURVEY_{name}", str(app.config[name]))
     app.config.setdefault(
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(app.instance_path) / 'survey.db'}")
+    app.config.setdefault("SERVING_FILE", str(Path(app.instance_path) / "serving.json"))
+    if ("SURVEY_BASE_URL" not in os.environ and "BASE_URL" not in (overrides or {})
+            and "LISTEN_HOST" not in app.config and "LISTEN_PORT" not in app.config):
+        # Not under make: the host and port `make run`/`make serve` last recorded, so that
+        # `flask units list` or `flask qr` in another terminal print the served addresses.
+        from .addresses import read_serving
+
+        served = read_serving(app.config["SERVING_FILE"])
+        if served:
+            app.config["LISTEN_HOST"], app.config["LISTEN_PORT"] = served
     if ("SURVEY_BASE_URL" not in os.environ and "BASE_URL" not in (overrides or {})
             and ("LISTEN_HOST" in app.config or "LISTEN_PORT" in app.config)):
         # Served by `make run`/`make serve` without SURVEY_BASE_URL: QR codes follow the port,

@@ -470,6 +470,13 @@ response_flag = sa.Table(
               index=True),
 )
 
+# The responses of the demo sample (`init-db --demo`), marked when they are seeded so that
+# `flask demo remove` deletes exactly these and never a real response, whatever its id.
+demo_response = sa.Table(
+    "demo_response", db.metadata,
+    sa.Column("response_pk", sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True),
+)
+
 # Where the flags must be computed again: the days of responses edited, deleted, excluded or
 # taken back in since the last scan (new responses are found by their id, integrity_state).
 integrity_dirty = sa.Table(

@@ -55,6 +55,12 @@ def _method_note(report: Any) -> str:
     return method_note(report)
 
 
+def _question_name(questionnaire: Any, question_id: str, short: bool = False) -> str:
+    from .services.questionnaires import question_name
+
+    return question_name(questionnaire, question_id, short=short)
+
+
 def _demo_sample_count() -> int:
     from .services.demo import sample_count
 
@@ -69,6 +75,7 @@ def _context() -> dict[str, Any]:
         "kind_label": lambda kind: KIND_LABELS.get(kind, kind),
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "channel_label": lambda channel: CHANNEL_LABELS.get(channel, channel),
+        "question_name": _question_name,
         "method_note": _method_note,
         "percent": formatting.percent,
         "number": formatting.number,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -60,8 +61,9 @@ def test_the_banner_tells_how_phones_reach_the_app() -> None:
     assert lines[0] == "Serving on http://127.0.0.1:5000 (this machine; Ctrl+C to stop)"
     text = "\n".join(lines)
     assert "WARNING: a phone cannot open 127.0.0.1" in text
-    assert "make run HOST=0.0.0.0 PORT=5000" in text
-    assert "http://192.168.1.20:5000" in text
+    # The default run says, on one line, what to run and what a phone then opens.
+    assert ("Phones on the same network: run `make run HOST=0.0.0.0 PORT=5000`, then open "
+            "http://192.168.1.20:5000 (QR codes will point there)") in lines
     shared = banner(EVERY, 5000, "http://192.168.1.20:5000", lan=lambda: "192.168.1.20")
     assert "Phones on the same network open: http://192.168.1.20:5000" in shared
     assert "QR codes, posters and printed sheets point at: http://192.168.1.20:5000" in shared
@@ -72,13 +74,16 @@ def test_the_banner_tells_how_phones_reach_the_app() -> None:
 
 
 def app_with_env(monkeypatch: pytest.MonkeyPatch, database_url: str, **env: str) -> Flask:
-    for name in ("SURVEY_BASE_URL", "SURVEY_LISTEN_HOST", "SURVEY_LISTEN_PORT"):
+    for name in ("SURVEY_BASE_URL", "SURVEY_LISTEN_HOST", "SURVEY_LISTEN_PORT",
+                 "SURVEY_SERVING_FILE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     reset_database(database_url)
+    # Next to the database, never the checkout's instance/serving.json from a real make run.
+    serving = Path(database_url.removeprefix("sqlite:///")).parent / "serving.json"
     return create_app({"TESTING": True, "SECRET_KEY": TEST_SECRET,
-                       "SQLALCHEMY_DATABASE_URI": database_url})
+                       "SQLALCHEMY_DATABASE_URI": database_url, "SERVING_FILE": str(serving)})
 
 
 @pytest.fixture
@@ -132,10 +137,46 @@ def test_make_run_prints_its_addresses_and_binds_what_it_is_asked() -> None:
     default = subprocess.run([make, "-n", "run"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout
     assert "--bind 127.0.0.1:5000 " in default  # contract §1: http://127.0.0.1:5000
-    assert "flask --app wsgi address" in default
+    assert "flask --app wsgi address --record" in default  # for commands run later
     shared = subprocess.run([make, "-n", "run", "HOST=0.0.0.0", "PORT=8125"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout
     assert "--bind 0.0.0.0:8125 " in shared
+
+
+def test_commands_run_later_print_the_address_make_run_recorded(tmp_path: Path) -> None:
+    """After `make run HOST=0.0.0.0 PORT=X`, `flask units list`/`qr` in a clean terminal agree."""
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
+    clean.update(SURVEY_DATABASE_URL=f"sqlite:///{tmp_path / 'survey.db'}",
+                 SURVEY_SECRET_KEY=TEST_SECRET,
+                 SURVEY_SERVING_FILE=str(tmp_path / "serving.json"))
+
+    def flask(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", *args],
+                              cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
+                              check=False)
+        assert done.returncode == 0, done.stderr + done.stdout
+        return done
+
+    require((ROOT / ".venv" / "bin" / "flask").exists(), "no .venv yet")
+    served = {"SURVEY_LISTEN_HOST": EVERY, "SURVEY_LISTEN_PORT": str(port)}
+    flask("init-db", "--demo", **served)
+    phone = base_url_for(EVERY, port)  # the LAN address, or 127.0.0.1 on a machine without one
+    # What the Makefile runs before gunicorn: the banner, and the record of host and port.
+    assert f"point at: {phone}" in flask("address", "--record", **served).stdout
+    listed = flask("units", "list").stdout  # another terminal: no SURVEY_LISTEN_*
+    assert re.search(rf"\t{re.escape(phone)}/s/[a-z2-9]{{6}}$", listed, re.M), listed
+    printed = flask("qr", "sipas-dichvu", "--unit", "HCC-CT", "--out", str(tmp_path / "q.png"))
+    assert printed.stdout.strip().splitlines()[-1].startswith(f"{phone}/s/")
+    # The environment still wins over the record.
+    listed = flask("units", "list", SURVEY_BASE_URL="https://khaosat.example.vn").stdout
+    assert "\thttps://khaosat.example.vn/s/" in listed
+    assert phone not in listed
+    listed = flask("units", "list", SURVEY_LISTEN_PORT="8126").stdout
+    assert "\thttp://127.0.0.1:8126/s/" in listed
+    # A damaged record is ignored: the default address, as without make run.
+    (tmp_path / "serving.json").write_text("{not json")
+    assert "\thttp://127.0.0.1:5000/s/" in flask("units", "list").stdout
 
 
 def _opener() -> urllib.request.OpenerDirector:
@@ -146,14 +187,15 @@ def _opener() -> urllib.request.OpenerDirector:
 def test_make_run_on_every_interface_gives_qr_codes_a_phone_can_open(tmp_path: Path) -> None:
     """`make run HOST=0.0.0.0`: the printed phone address is what the QR code decodes to."""
     make = require_program("make")
-    zbarimg = require_program("zbarimg")
+    require_program("zbarimg")
     address = lan_address()
     require(address, "this machine has no network address besides 127.0.0.1")
     require((ROOT / ".venv" / "bin" / "gunicorn").exists(), "no .venv with gunicorn yet")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
     env.update(SURVEY_DATABASE_URL=f"sqlite:///{tmp_path / 'survey.db'}",
-               SURVEY_SECRET_KEY=TEST_SECRET)
+               SURVEY_SECRET_KEY=TEST_SECRET,
+               SURVEY_SERVING_FILE=str(tmp_path / "serving.json"))
     log = tmp_path / "make.log"
     with log.open("w") as out:
         # -o: the installed .venv is used as it is (a test installs nothing).
@@ -185,15 +227,18 @@ def test_make_run_on_every_interface_gives_qr_codes_a_phone_can_open(tmp_path: P
             "password": password.group(1)}).encode(), timeout=10).read()
         unit = browser.open(f"{phone}/staff/units/HCC-CT", timeout=10).read().decode()
         assert "Điện thoại không mở được mã QR này" not in unit  # no loopback warning
-        code = re.search(r"/staff/links/([a-z2-9]{6})/qr\.png", unit)
+        code = re.search(r"/staff/links/([a-z2-9]{6})/poster", unit)
         assert code, unit
-        (tmp_path / "qr.png").write_bytes(
-            browser.open(f"{phone}/staff/links/{code.group(1)}/qr.png", timeout=10).read())
-        decoded = subprocess.run([zbarimg, "-q", "--raw", str(tmp_path / "qr.png")],
-                                 capture_output=True, check=True, text=True).stdout.strip()
+        decoded = _printed_poster_qr(f"{phone}/staff/links/{code.group(1)}/poster",
+                                     password.group(1), tmp_path)
         assert decoded == f"{phone}/s/{code.group(1)}"
         with urllib.request.urlopen(decoded, timeout=10) as form:  # noqa: S310 - our own server
             assert form.status == 200
+        # `flask units list` in another terminal (no SURVEY_LISTEN_*) lists the same address.
+        listed = subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "units",
+                                 "list"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                check=True).stdout
+        assert f"\t{decoded}\n" in listed
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -201,6 +246,35 @@ def test_make_run_on_every_interface_gives_qr_codes_a_phone_can_open(tmp_path: P
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def _printed_poster_qr(poster: str, password: str, tmp_path: Path) -> str:
+    """Print the poster as Chromium prints it (A5 PDF), rasterise it, and decode its QR code."""
+    chromium = os.environ.get("SURVEY_CHROMIUM") or shutil.which("chromium")
+    require(chromium, "Chromium is not installed")
+    pdftoppm = require_program("pdftoppm")
+    zbarimg = require_program("zbarimg")
+    from playwright.sync_api import sync_playwright
+
+    base = poster.split("/staff/", 1)[0]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#username", "admin")
+        page.fill("#password", password)
+        with page.expect_navigation():
+            page.locator("form button[type=submit]").click()
+        page.goto(poster)
+        assert page.locator(".qr-address").count() == 0  # no loopback warning
+        page.pdf(path=str(tmp_path / "poster.pdf"), prefer_css_page_size=True)
+        browser.close()
+    subprocess.run([pdftoppm, "-r", "150", "-png", "-singlefile", str(tmp_path / "poster.pdf"),
+                    str(tmp_path / "poster")], check=True)
+    decoded = subprocess.run([zbarimg, "-q", "--raw", str(tmp_path / "poster.png")],
+                             capture_output=True, check=True, text=True).stdout.strip()
+    return decoded
 
 
 def _answers(url: str) -> Any:

@@ -350,15 +350,17 @@ def test_back_after_the_receipt_shows_it_and_another_response_is_a_choice(
     assert receipts == [receipt, second]
 
 
-# Every element's right edge, unless an ancestor clips or scrolls it (a wide table inside
-# ``.scroll`` is meant to scroll on its own); the offenders are named tag#id.class "text".
+# Every element's right edge, unless an ancestor scrolls it (a wide table inside ``.scroll``
+# is meant to scroll on its own); one clipped by ``overflow: hidden`` is cut off, so it counts.
+# The offenders are named tag#id.class "text".
 # A mobile browser widens its layout viewport (window.innerWidth) to fit what overflows, so
 # the screen's width is the root's clientWidth, the narrower of the two.
 OVERFLOW_JS = """() => {
   const width = Math.min(window.innerWidth, document.documentElement.clientWidth);
   const inside = (el) => {
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
-      if (getComputedStyle(a).overflowX !== 'visible') return true;
+      const overflow = getComputedStyle(a).overflowX;
+      if (overflow === 'auto' || overflow === 'scroll') return true;
     }
     return false;
   };
@@ -433,15 +435,36 @@ def test_public_pages_never_scroll_sideways_on_small_phones(live_server: LiveSer
                                    (closed, "closed link (410)")]:
                     page.goto(path if path.startswith("http") else base + path)
                     check(page, f"{where} {what}")
+                page.goto(f"{base}/login")
+                page.fill("#username", "khongco")
+                page.fill("#password", "sai mat khau")
+                with page.expect_navigation(wait_until="load"):
+                    page.locator("form button[type=submit]").click()
+                assert page.locator("#username").count() == 1
+                check(page, f"{where} login error")
                 for qid, link in links.items():
                     page.goto(link)
                     assert page.locator("input[name=response_id]").count() == 1, (qid, lang)
                     check(page, f"{where} form {qid}")
+                    # Sent with an option that does not exist and nothing else (the browser's
+                    # own checks skipped): shown again with its messages.
+                    with page.expect_navigation(wait_until="load") as sent:
+                        page.evaluate("""() => { const radio = document.querySelector(
+                            'input[type=radio]'); radio.value = '987'; radio.checked = true;
+                            HTMLFormElement.prototype.submit.call(radio.form); }""")
+                    assert sent.value.status == 400, (qid, lang)
+                    check(page, f"{where} form {qid} with messages (400)")
                 page.goto(links["sipas-dichvu"])
-                # Answered by script, not by taps: an overflowing form must fail on its width
-                # above, not on a tap that lands on a neighbour.
-                page.evaluate("""() => { for (let i = 15; i <= 33; i++) {
-                    document.querySelector(`input[name=q_q${i}][value="5"]`).checked = true; } }""")
+                _answer_all_fives(page)
+                page.evaluate("""() => {
+                    document.querySelector('input[name=csrf_token]').value = 'het-han'; }""")
+                with page.expect_navigation(wait_until="load") as sent:
+                    page.locator("button.send").click()
+                assert sent.value.status == 400
+                assert page.locator("input[name=response_id]").count() == 1
+                check(page, f"{where} expired form (400)")
+                page.goto(links["sipas-dichvu"])
+                _answer_all_fives(page)
                 with page.expect_navigation(wait_until="load"):
                     page.locator("button.send").click()
                 assert page.locator(".receipt strong").count() == 1
@@ -450,6 +473,76 @@ def test_public_pages_never_scroll_sideways_on_small_phones(live_server: LiveSer
                 assert page.locator(".receipt strong").count() == 1
                 check(page, f"{where} already-answered page")
                 context.close()
+        # Last, as it locks this address out of logging in for a while: too many attempts.
+        for lang in ("vi", "en"):
+            for width in (320, 360):
+                context = browser.new_context(
+                    viewport={"width": width, "height": 740}, device_scale_factor=1,
+                    is_mobile=True, has_touch=True, user_agent=ANDROID_UA, locale="vi-VN")
+                page = context.new_page()
+                page.goto(f"{base}/login?lang={lang}")
+                for _attempt in range(60):
+                    page.fill("#username", "khongco")
+                    page.fill("#password", "sai mat khau")
+                    with page.expect_navigation(wait_until="load") as sent:
+                        page.locator("form button[type=submit]").click()
+                    assert sent.value
+                    if sent.value.status == 429:
+                        break
+                else:
+                    pytest.fail("60 wrong passwords were never refused with 429")
+                check(page, f"{lang} {width}px too many requests (429)")
+                context.close()
         browser.close()
-    assert len(seen) == 2 * 2 * (4 + len(PUBLIC_QUESTIONNAIRES) + 2)
+    assert len(seen) == 2 * 2 * (6 + 2 * len(PUBLIC_QUESTIONNAIRES) + 3)
     assert not problems, "horizontal overflow:\n" + "\n".join(problems)
+
+
+def _answer_all_fives(page: object) -> None:
+    """Answer items 15-33 of sipas-dichvu by script, not by taps: an overflowing form must fail
+    on its width, not on a tap that lands on a neighbour."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    page.evaluate("""() => { for (let i = 15; i <= 33; i++) {
+        document.querySelector(`input[name=q_q${i}][value="5"]`).checked = true; } }""")
+
+
+def test_the_printed_poster_carries_the_loopback_warning(live_server: LiveServer,
+                                                        tmp_path: Path) -> None:
+    """Issue 11: the warning on QR codes a phone cannot open is printed with the poster."""
+    chromium = chromium_path()
+    pdftotext = require_program("pdftotext")
+    from playwright.sync_api import sync_playwright
+
+    code = live_server.flask("qr", "sipas-dichvu", "--unit", "HCC-CT", "--out",
+                             str(tmp_path / "qr.png")).strip().rsplit("/", 1)[-1]
+    live_server.flask("users", "create", "canbo", "--role", "staff",
+                      stdin="correct horse battery\n")
+    base = live_server.base_url  # http://127.0.0.1:PORT, which a phone cannot open
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(f"{base}/login")
+        page.fill("#username", "canbo")
+        page.fill("#password", "correct horse battery")
+        with page.expect_navigation():
+            page.locator("form button[type=submit]").click()
+        page.goto(f"{base}/staff/links/{code}/poster")
+        warning = page.locator(".qr-address")
+        assert warning.is_visible()
+        page.emulate_media(media="print")
+        assert warning.is_visible()
+        assert page.evaluate("() => !document.querySelector('.qr-address').closest('.tools')")
+        assert warning.evaluate("(e) => getComputedStyle(e).color") == "rgb(176, 0, 32)"
+        pdf = tmp_path / "poster.pdf"
+        page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+        browser.close()
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert text.count("\f") == 1, "the poster prints on one A5 sheet"
+    words = " ".join(text.split())
+    assert "Điện thoại không mở được mã QR này." in words
+    assert base in words
+    assert "SURVEY_BASE_URL" in words
+    assert "Quét mã QR để góp ý." in words

@@ -13,8 +13,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from questionnaires import Questionnaire
+
 from ..extensions import db
-from ..models import AuditLog, User
+from ..models import AuditLog, Batch, Response, Sheet, User
+from ..templating import CHANNEL_LABELS, KIND_LABELS, ROLE_LABELS
 from .stats import VIETNAM
 
 PAGE_SIZE = 100
@@ -90,6 +93,27 @@ DETAIL_LABELS: dict[str, LazyString] = {
 }
 """What people call the keys of an entry's details; other keys are shown as written."""
 
+CHANGES: dict[str, frozenset[str] | None] = {
+    "unit.update": None,
+    "user.update": None,
+    "response.edit": frozenset({"changes"}),
+}
+"""Actions whose details record a change as ``[old, new]``: every detail (None) or these.
+
+Any other list is a list ("TO-01, TO-02"), even of two items.
+"""
+
+VALUE_LABELS: dict[str, dict[str, LazyString]] = {
+    "role": ROLE_LABELS,
+    "kind": KIND_LABELS,
+    "channel": CHANNEL_LABELS,
+    "channels": CHANNEL_LABELS,
+}
+"""Details whose values are stored codes, shown by what people call them."""
+
+QUESTION_DETAILS = frozenset({"changes", "fields"})
+"""Details keyed by question id (response.edit, sheet.reconcile): keys shown as "Câu 15"."""
+
 BATCH_TARGET = re.compile(r"^batch (\d+)$")
 
 
@@ -117,8 +141,12 @@ def target_label(target: str) -> str:
     return _("đợt %(id)s", id=found.group(1)) if found else target
 
 
-def value_text(value: Any) -> str:
-    """Return a detail's value as readable text: no JSON escapes, Vietnamese yes/no."""
+def value_text(value: Any, labels: dict[str, LazyString] | None = None) -> str:
+    """Return a detail's value as readable text: no JSON escapes, Vietnamese yes/no.
+
+    ``labels``: what people call the stored codes the value holds (roles, kinds, channels).
+    A list is joined with commas; only :func:`detail_lines` knows which pairs are changes.
+    """
     if value is None or value == "":
         return "—"
     if value is True:
@@ -126,15 +154,21 @@ def value_text(value: Any) -> str:
     if value is False:
         return _("không")
     if isinstance(value, list):
-        if len(value) == 2 and not any(isinstance(v, list | dict) for v in value):
-            # unit.update and response.edit keep changes as [old, new]
-            return f"{value_text(value[0])} → {value_text(value[1])}"
-        return ", ".join(value_text(v) for v in value) or "—"
+        return ", ".join(value_text(v, labels) for v in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{detail_label(k)}: {value_text(v)}" for k, v in value.items())
+        return "; ".join(f"{detail_label(k)}: {value_text(v, VALUE_LABELS.get(k))}"
+                         for k, v in value.items())
     if isinstance(value, str):
-        return value
+        label = labels.get(value) if labels else None
+        return str(label) if label is not None else value
     return json.dumps(value, ensure_ascii=False)
+
+
+def change_text(value: Any, labels: dict[str, LazyString] | None = None) -> str:
+    """Return a change stored as ``[old, new]`` as "old → new" (anything else as a value)."""
+    if isinstance(value, list) and len(value) == 2:
+        return f"{value_text(value[0], labels)} → {value_text(value[1], labels)}"
+    return value_text(value, labels)
 
 
 def detail_label(key: str) -> str:
@@ -143,9 +177,89 @@ def detail_label(key: str) -> str:
     return str(label) if label is not None else key
 
 
-def detail_lines(details: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """Return an entry's details as (label, value) pairs to show in a definition list."""
-    return [(detail_label(k), value_text(v)) for k, v in (details or {}).items()]
+def _entry_questionnaire(action: str, target: str,
+                         details: dict[str, Any]) -> Questionnaire | None:
+    """Return the questionnaire an entry's question ids belong to, when it can be found.
+
+    The entry's response (response.edit: the receipt) or sheet (sheet.reconcile: the serial)
+    says which questionnaire and version; entries recorded with ``questionnaire`` say it too.
+    """
+    from .questionnaires import get_questionnaire
+
+    found: tuple[str, int | None] | None = None
+    if action == "response.edit":
+        row = db.session.execute(
+            sa.select(Response.questionnaire_id, Response.questionnaire_version)
+            .where(Response.receipt == target).limit(1)).first()
+        found = (row[0], row[1]) if row else None
+    elif action == "sheet.reconcile" and target.isdigit() and len(target) < 10:
+        row = db.session.execute(
+            sa.select(Batch.questionnaire_id, Batch.questionnaire_version)
+            .join(Sheet, Sheet.batch_id == Batch.id).where(Sheet.serial == int(target))).first()
+        found = (row[0], row[1]) if row else None
+    if found is None and isinstance(details.get("questionnaire"), str):
+        found = (details["questionnaire"], None)
+    return get_questionnaire(*found) if found else None
+
+
+def _question_text(questionnaire: Questionnaire | None, question_id: str) -> str:
+    """Return what people call a question ("Câu 15") named in an entry's details.
+
+    From the entry's questionnaire or, when its response is gone, from the stored
+    questionnaires if they all call it the same; else the id is all there is.
+    """
+    from .questionnaires import latest_questionnaires, question_name
+
+    if questionnaire is not None and questionnaire.question(question_id) is not None:
+        return question_name(questionnaire, question_id)
+    names = {question_name(q, question_id) for q in latest_questionnaires()
+             if q.question(question_id) is not None}
+    return names.pop() if len(names) == 1 else question_id
+
+
+def _moment(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        return value
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def _hours(value: Any) -> Any:
+    if value is None:
+        return _("theo mặc định")
+    return _("không giới hạn") if value == "" else value
+
+
+def detail_lines(details: dict[str, Any] | None, action: str = "",
+                 target: str = "") -> list[tuple[str, str]]:
+    """Return an entry's details as (label, value) pairs to show in a definition list.
+
+    Only the details that ``action`` records as changes read "old → new" (:data:`CHANGES`);
+    stored codes are shown by their labels, question ids as "Câu 15".
+    """
+    details = details or {}
+    changes = CHANGES.get(action, frozenset())
+    questionnaire = (_entry_questionnaire(action, target, details)
+                     if QUESTION_DETAILS & details.keys() else None)
+    lines = []
+    for key, value in details.items():
+        changed = changes is None or key in changes
+        show = change_text if changed else value_text
+        labels = VALUE_LABELS.get(key)
+        if key == "hours":  # a unit's opening hours: None is its kind's, "" none at all
+            value = [_hours(v) for v in value] if isinstance(value, list) else _hours(value)
+        elif key == "at" and isinstance(value, str):  # a moment in UTC: Vietnam time
+            value = _moment(value)
+        if key in QUESTION_DETAILS and isinstance(value, dict):
+            text = "; ".join(f"{_question_text(questionnaire, str(qid))}: {show(v)}"
+                             for qid, v in value.items()) or "—"
+        else:
+            text = show(value, labels)
+        lines.append((detail_label(key), text))
+    return lines
 
 
 class AuditFilterError(ValueError):

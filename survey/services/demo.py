@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from questionnaires import Question, Questionnaire
 
 from ..extensions import db
-from ..models import Answer, Response, Unit, User, response_flag
+from ..models import Answer, Response, Unit, User, demo_response, response_flag
 from . import accounts, audit, stats, units
 from .questionnaires import get_questionnaire
 from .submissions import digest_of, receipt_for
@@ -57,12 +57,13 @@ def seed_demo() -> str:
 
 # --- a sample of responses, so that a newcomer's dashboard is not empty ----------------------
 # Deterministic (a seeded generator; the ids below), clearly marked and removable: every sample
-# response has a response_id in one reserved range (its top 64 bits are SAMPLE_PREFIX, a UUID
-# version no browser makes), so that `flask demo remove` takes out exactly these.
+# response is listed in the table demo_response when it is seeded, so that `flask demo remove`
+# takes out exactly these. Their ids lie in one reserved range (the top 64 bits are
+# SAMPLE_PREFIX, a UUID version no browser makes) only so that the sample is the same each time;
+# the range decides nothing: a real response may carry such an id (the public form's hidden
+# field, an import, a CSV exported from a demo install), and it stays.
 
 SAMPLE_PREFIX = 0xDE30_5A3F_0000_0000
-SAMPLE_LOW = uuid.UUID(int=SAMPLE_PREFIX << 64)
-SAMPLE_HIGH = uuid.UUID(int=(SAMPLE_PREFIX << 64) | (2**64 - 1))
 SAMPLE_MONTHS = 6
 
 # (unit code, questionnaire, responses, share on paper, satisfaction 0-1, change per month)
@@ -107,19 +108,19 @@ GROUP_COMMENTS = (
 )
 
 
-def is_sample(response_id: uuid.UUID) -> bool:
-    """Return whether a response id is in the demo sample's range."""
-    return SAMPLE_LOW <= response_id <= SAMPLE_HIGH
+def is_sample(response: Response) -> bool:
+    """Return whether a stored response belongs to the demo sample."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(demo_response).where(
+        demo_response.c.response_pk == response.id)) == 1
 
 
 def _in_sample() -> Any:
-    return Response.response_id.between(SAMPLE_LOW, SAMPLE_HIGH)
+    return Response.id.in_(sa.select(demo_response.c.response_pk))
 
 
 def sample_count() -> int:
-    """Return how many demo sample responses are stored (an indexed range, cheap)."""
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
-        _in_sample())) or 0)
+    """Return how many demo sample responses are stored (a small table, cheap)."""
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(demo_response)) or 0)
 
 
 def _clamp(value: float) -> float:
@@ -232,6 +233,9 @@ def seed_sample(today: date | None = None) -> int:
                          for qid, value in answers.items()]))
     db.session.add_all(responses)
     db.session.flush()
+    if responses:
+        db.session.execute(sa.insert(demo_response),
+                           [{"response_pk": r.id} for r in responses])
     stats.rebuild(rescore="none")
     audit.record("demo", "demo.seed", WARD[0], responses=len(responses))
     return len(responses)
@@ -254,8 +258,11 @@ def remove_sample(actor: str = "cli") -> int:
     ids = sa.select(Response.id).where(_in_sample()).scalar_subquery()
     db.session.execute(sa.delete(Answer).where(Answer.response_pk.in_(ids)))
     db.session.execute(sa.delete(response_flag).where(response_flag.c.response_pk.in_(ids)))
-    db.session.execute(sa.delete(Response).where(_in_sample()),
-                       execution_options={"synchronize_session": False})
+    pks = list(db.session.scalars(sa.select(demo_response.c.response_pk)))
+    db.session.execute(sa.delete(demo_response))
+    for start in range(0, len(pks), 500):
+        db.session.execute(sa.delete(Response).where(Response.id.in_(pks[start:start + 500])),
+                           execution_options={"synchronize_session": False})
     db.session.expire_all()
     stats.rebuild(rescore="none")
     audit.record(actor, "demo.remove", WARD[0], responses=len(day_rows))

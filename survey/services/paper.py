@@ -341,20 +341,19 @@ def progress(visible: Sequence[Unit], *, ward_target: int, questionnaire_id: str
              ) -> tuple[list[Progress], Progress]:
     """Return the progress of each unit with batches (and of all together) against targets.
 
-    A unit's target is its own ``sample_target`` or, for a group, the ward's target shared
-    evenly between the groups; the whole's target is the ward's.
+    A unit's target is its own ``sample_target`` or, for a group, its ward's target shared
+    evenly between the active groups of that ward (group_targets); the whole's target is the
+    sum of the targets of the wards whose groups are listed.
     """
     ids = [u.id for u in visible]
     query = sa.select(Batch).where(Batch.unit_id.in_(ids))
     if questionnaire_id:
         query = query.where(Batch.questionnaire_id == questionnaire_id)
     batches = db.session.scalars(query).all()
-    # Every active group of the ward takes an even share, whoever is looking.
-    all_groups = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(
-        Unit.kind == "group", Unit.active)) or 0
-    share_target = -(-ward_target // all_groups) if all_groups else None
+    # Every active group of a ward takes an even share of it, whoever is looking.
+    targets = group_targets(ward_target)
     rows: dict[int, Progress] = {
-        u.id: Progress(u, target=u.sample_target or share_target)
+        u.id: Progress(u, target=targets.get(u.id))
         for u in visible if u.kind == "group" and u.active}
     for batch in batches:
         unit = next(u for u in visible if u.id == batch.unit_id)
@@ -364,7 +363,9 @@ def progress(visible: Sequence[Unit], *, ward_target: int, questionnaire_id: str
         row.returned += max(batch.returned_count, entered)
         row.entered += entered
         row.verified += sum(1 for s in batch.sheets if s.verified_at is not None)
-    total = Progress(None, target=ward_target)
+    wards = {row.unit.ward for row in rows.values() if row.unit is not None}
+    total = Progress(None, target=sum(_ward_target(w, ward_target) for w in wards)
+                     if wards else ward_target)
     for row in rows.values():
         total.issued += row.issued
         total.returned += row.returned
@@ -401,11 +402,36 @@ def batch_questionnaires(groups: Sequence[Unit]) -> list[Questionnaire]:
     return sorted(latest, key=rank)
 
 
-def default_sheet_count(ward_target: int) -> int:
-    """Return the sheets a new batch offers: a group's even share of the ward's target."""
-    groups = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(
-        Unit.kind == "group", Unit.active)) or 0
-    return max(1, min(MAX_SHEETS, -(-ward_target // groups) if groups else ward_target))
+def _ward_target(ward: Unit | None, ward_target: int) -> int:
+    return ward.sample_target if ward is not None and ward.sample_target else ward_target
+
+
+def group_targets(ward_target: int) -> dict[int, int]:
+    """Return the sheets wanted from each active residential group, by unit id.
+
+    A group's own ``sample_target`` when it has one; otherwise its ward's target (the ward's
+    own ``sample_target``, else ``ward_target``, the configured SAMPLE_TARGET) shared evenly,
+    rounded up, between the active groups of the same ward. Groups under no ward share
+    ``ward_target`` between them. A city instance holds many wards: each is shared on its own.
+    """
+    everything = db.session.scalars(sa.select(Unit)).all()  # parents then come from the session
+    groups = [u for u in everything if u.kind == "group" and u.active]
+    per_ward: dict[int | None, int] = {}
+    for group in groups:
+        ward = group.ward
+        per_ward[ward.id if ward else None] = per_ward.get(ward.id if ward else None, 0) + 1
+    targets = {}
+    for group in groups:
+        ward = group.ward
+        share = -(-_ward_target(ward, ward_target) // per_ward[ward.id if ward else None])
+        targets[group.id] = group.sample_target or share
+    return targets
+
+
+def default_sheet_count(ward_target: int, group: Unit | None) -> int:
+    """Return the sheets a new batch for ``group`` offers: its target (group_targets)."""
+    wanted = group_targets(ward_target).get(group.id) if group is not None else None
+    return max(1, min(MAX_SHEETS, wanted or ward_target))
 
 
 def paper_counted(unit_ids: Sequence[int], questionnaire_id: str | None = None

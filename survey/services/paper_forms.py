@@ -16,6 +16,7 @@ from xlsxwriter.utility import xl_col_to_name
 from analysis.wide import wide_columns
 from questionnaires import Question, Questionnaire, Section
 
+from ..addresses import is_loopback_url
 from ..models import Batch, Unit
 from .paper import format_serial
 from .qrcodes import qr_png
@@ -112,7 +113,9 @@ def write_sheets_pdf(batch: Batch, path: Path | str, *, base_url: str, part: int
     chosen = batch.sheets[(part - 1) * SHEETS_PER_PDF: part * SHEETS_PER_PDF]
     ward = batch.unit.ward
     context = {"batch": batch, "questionnaire": questionnaire, "unit": batch.unit,
-               "organisation": ward.name if ward else ""}
+               "organisation": ward.name if ward else "", "base_url": base_url,
+               # QR codes a phone cannot open: each page says so in red (the stamps).
+               "qr_loopback": is_loopback_url(base_url)}
     body = HTML(string=render_template("paper/sheets.html", mode="sheet",
                                        blocks=sheet_blocks(questionnaire), **context))
     with pikepdf.open(io.BytesIO(body.write_pdf())) as sheet:

@@ -6,6 +6,8 @@ import hashlib
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from questionnaires import Questionnaire, QuestionnaireError, definition_files, loads
 from questionnaires.loader import MAX_VERSION, QUESTIONNAIRE_ID
@@ -45,6 +47,23 @@ def get_questionnaire(questionnaire_id: str, version: int | None = None) -> Ques
         if found is not None:
             memo.setdefault((questionnaire_id, found.version), found)
     return memo[key]
+
+
+def question_name(questionnaire: Questionnaire | None, question_id: str, *,
+                  short: bool = False) -> str:
+    """Return what people call a question: "Câu 15", as the questionnaire numbers it.
+
+    ``short``: only the number ("15"), for a column headed "Câu". An unnumbered question is
+    named by its text (shortened); one the questionnaire does not have (or no questionnaire)
+    by its id, which is then all there is to show.
+    """
+    question = questionnaire.question(question_id) if questionnaire is not None else None
+    if question is None:
+        return question_id
+    if question.number:
+        return question.number if short else _("Câu %(number)s", number=question.number)
+    text = question.text.get(str(get_locale() or "vi"))
+    return text if len(text) <= 40 else text[:39].rstrip() + "…"
 
 
 def remember_latest(questionnaire_id: str, version: int, sha256: str) -> None:

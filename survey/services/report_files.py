@@ -113,7 +113,7 @@ def scope_text(report: Report) -> str:
 
 
 def _value(report: Report, value: float | None) -> str:
-    return percent(value) if report.questionnaire.index == "sipas" else number(value, 2)
+    return percent(value) if report.questionnaire.index == "sipas" else number(value, 1)
 
 
 def unit_label(report: Report, unit_id: int) -> str:
@@ -125,11 +125,12 @@ def unit_label(report: Report, unit_id: int) -> str:
 # --- XLSX ----------------------------------------------------------------------------------
 #
 # Numbers are stored as numbers, unrounded, and shown through a number format: SIPAS rates as
-# fractions with "0.0%" (72.2 % is 0.722), PAPI values with "0.00", counts with "#,##0". The
-# reader's spreadsheet then shows them rounded, with its own decimal comma, and they add up.
+# fractions with "0.0%" (72.2 % is 0.722), PAPI values with "0.0" (one decimal, contract §6),
+# items' mean scores with "0.00", counts with "#,##0". The reader's spreadsheet then shows them
+# rounded, with its own decimal comma, and they add up.
 
 A4 = 9  # xlsxwriter's paper code for A4
-PERCENT, POINTS, SCORE, COUNT = "0.0%", "0.00", "0.00", "#,##0"
+PERCENT, POINTS, SCORE, COUNT = "0.0%", "0.0", "0.00", "#,##0"
 VERDICT_COLOURS = {"met": "#D8F0DF", "not_met": "#FBE0DE", "undecided": "#FFF3C4"}
 
 
@@ -265,6 +266,7 @@ def _summary_sheet(book: Any, f: _Formats, report: Report) -> None:
     summary, target = report.summary, report.target
     sheet = book.add_worksheet("Tổng hợp")
     _print_setup(sheet, landscape=False)
+    sheet.freeze_panes(1, 0)  # the title (organisation and questionnaire) stays in view
     sheet.set_column(0, 0, 48)
     sheet.set_column(1, 3, 16)
     sheet.write(0, 0, f"{organisation_name(report)} — {report.questionnaire.title.vi}", f.title)
@@ -418,6 +420,7 @@ def _profile_sheet(book: Any, f: _Formats, report: Report) -> None:
                 for j, group in enumerate(groups, start=4):
                     f.value(sheet, row, j, cell["groups"].get(group["id"]))
             row += 1
+    _filter(sheet, row - 1, len(header) - 1)
 
 
 def _suggestions_sheet(book: Any, f: _Formats, report: Report) -> None:

@@ -261,11 +261,11 @@ def follow_up() -> ResponseReturnValue:
     receipt = request.args.get("q", "")[:40]
     rows, total = report_data.low_ratings(filters, receipt=receipt, limit=PAGE_SIZE,
                                           offset=(page - 1) * PAGE_SIZE)
-    texts = {entry["id"]: entry["text"] for entry in scheme_of(_report(filters).questionnaire)
-             .codebook}
+    questionnaire = _report(filters).questionnaire
+    texts = {entry["id"]: entry["text"] for entry in scheme_of(questionnaire).codebook}
     return render_template("staff/follow_up.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), texts=texts,
-                           search=receipt, **_context(filters))
+                           questionnaire=questionnaire, search=receipt, **_context(filters))
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -91,8 +91,9 @@ def batch_list() -> ResponseReturnValue:
     form.unit.choices = [SelectChoice(u.code, f"{u.code} – {u.name}") for u in groups]
     form.unit.validate_choice = False  # checked below, with a message in Vietnamese
     if not form.is_submitted():
+        # The count of the group selected first (the form's default choice).
         form.sheet_count.data = paper.default_sheet_count(
-            int(current_app.config["SAMPLE_TARGET"]))
+            int(current_app.config["SAMPLE_TARGET"]), groups[0] if groups else None)
     leaders = db.session.scalars(sa.select(User).where(User.role == "leader", User.active)
                                  .order_by(User.username)).all()
     form.leader.choices = [SelectChoice("", _("(chưa giao)"))] + [
@@ -129,7 +130,7 @@ def batch_list() -> ResponseReturnValue:
     tallies = {b.id: Counter(paper.status_of(s) for s in b.sheets) for b in batches}
     return render_template("staff/batches.html", batches=batches, form=form,
                            can_create=me.sees_all_units, tallies=tallies,
-                           fmt=paper.format_serial), status
+                           fmt=paper.format_serial, search=search), status
 
 
 @bp.route("/batches/<int(max=2147483647):batch_id>", methods=["GET", "POST"])

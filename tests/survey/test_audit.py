@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey.extensions import db
-from survey.models import AuditLog, Unit
-from survey.services import audit, units
+from survey.models import AuditLog, Response, Sheet, Unit
+from survey.services import accounts, audit, integrity, paper, stats, units
+from tests.conftest import PASSWORD
 
 
 def _entry(actor: str, action: str, target: str, at: datetime, **details: object) -> None:
@@ -120,10 +121,88 @@ def test_audit_log_is_for_admins_only(client: FlaskClient, make_user: object) ->
     assert client.get("/staff/audit?actor=an").status_code == 403
 
 
-def test_detail_values_read_as_text() -> None:
+def test_detail_values_read_as_text(app: Flask) -> None:
     assert audit.value_text(None) == "—"
     assert audit.value_text(["Q1", "Q2", "Q3"]) == "Q1, Q2, Q3"
-    assert audit.value_text({"q15": [4, 2]}) == "q15: 4 → 2"
+    assert audit.value_text(["Q1", "Q2"]) == "Q1, Q2"  # two items are a list, not a change
+    assert audit.value_text(["qr", "paper"], audit.VALUE_LABELS["channels"]) == \
+        "Mã QR, Phiếu giấy"
+    # A response edited (its response unknown here): the question as the questionnaire
+    # numbers it, the change as old → new.
+    assert audit.detail_lines({"changes": {"q15": [4, 2]}}, "response.edit", "ZZZZ-ZZZZ") == [
+        ("Thay đổi", "Câu 15: 4 → 2")]
     assert audit.value_text(12) == "12"
     assert audit.target_label("batch 12") == "đợt 12"
     assert audit.action_label("something.new") == "something.new"
+
+
+def _lines(action: str) -> list[dict[str, str]]:
+    """The details of each entry of ``action``, as the audit page words them, oldest first."""
+    entries = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == action)
+                                 .order_by(AuditLog.id))
+    return [dict(audit.detail_lines(e.details, e.action, e.target)) for e in entries]
+
+
+def test_audit_details_say_what_happened(admin_client: FlaskClient, ward: Unit) -> None:
+    """Lists are lists, only changes read old → new, codes and question ids are named."""
+    one = units.create_unit("TO-01", "Tổ 1", "group", parent=ward, actor="an")
+    two = units.create_unit("TO-02", "Tổ 2", "group", parent=ward, actor="an")
+    leader = accounts.create_user("totruong", PASSWORD, "leader", [one, two], actor="an")
+    helper = accounts.create_user("thuky", PASSWORD, "leader", [one], actor="an")
+    admin = accounts.get_user("quantri")
+    assert admin is not None
+    accounts.update_user(helper, role="leader", units=[one, two], active=True, actor=admin)
+    batch = paper.create_batch("sipas-dichvu", one, 2, leader=leader, double_entry=True,
+                               actor="an")
+    first, second = sorted(batch.sheets, key=lambda sheet: sheet.serial)
+    typed = {f"q{i}": "4" for i in range(15, 34)}
+    paper.enter_sheet(first, typed, leader)
+    paper.enter_sheet(first, typed | {"q15": "5"}, helper)
+    paper.reconcile(first, {"q15": "5"}, leader)
+    paper.enter_sheet(second, typed, leader)
+    paper.enter_sheet(second, typed, helper)
+    db.session.commit()
+    stored = db.session.scalars(sa.select(Response).order_by(Response.id)).all()
+    paper.edit_response(stored[0], typed | {"q15": "2", "q16": "3"}, admin)
+    integrity.set_excluded(stored, True, "Phiếu thử", admin)
+    stats_filters = stats.Filters("sipas-dichvu", channels=("qr", "paper"))
+    audit.record(admin, "export.csv", "sipas-dichvu", **stats_filters.echo())
+    db.session.commit()
+
+    assert _lines("user.create")[1] == {"Vai trò": "Tổ trưởng", "Đơn vị": "TO-01, TO-02"}
+    assert _lines("user.update") == [{"Đơn vị": "TO-01 → TO-01, TO-02"}]
+    assert [e["Loại"] for e in _lines("unit.create")] == ["Phường", "Tổ dân phố", "Tổ dân phố"]
+    receipts = ", ".join(r.receipt for r in stored)
+    assert _lines("response.exclude") == [{"Mã phiếu": receipts, "Lý do": "Phiếu thử"}]
+    assert _lines("export.csv")[0]["Kênh"] == "Phiếu giấy, Mã QR"
+    serial = paper.format_serial(first.serial)
+    assert _lines("sheet.reconcile") == [
+        {"Các câu đối chiếu (lần 1, lần 2, chọn)": "Câu 15: 4, 5, 5"}]
+    assert _lines("response.edit")[0]["Thay đổi"] == "Câu 15: 5 → 2; Câu 16: 4 → 3"
+
+    html = admin_client.get("/staff/audit").get_data(as_text=True)
+    assert "<dt>Đơn vị</dt><dd>TO-01, TO-02</dd>" in html
+    assert "<dt>Đơn vị</dt><dd>TO-01 → TO-01, TO-02</dd>" in html
+    assert f"<dt>Mã phiếu</dt><dd>{receipts}</dd>" in html
+    assert "<dt>Thay đổi</dt><dd>Câu 15: 5 → 2; Câu 16: 4 → 3</dd>" in html
+    assert f"{serial}</span>" in html
+    for raw in ("TO-01 → TO-02", "leader", "group", "qr", "q15"):
+        assert f">{raw}<" not in html, raw
+        assert f": {raw}" not in html, raw
+
+
+def test_old_entries_still_read_well(app: Flask, ward: Unit) -> None:
+    """Entries stored before: a response since removed, a sheet unknown, an odd value."""
+    audit.record("an", "response.edit", "GONE-GONE", changes={"q15": [4, 2]},
+                 at="2026-03-01T00:00:00+00:00")
+    audit.record("an", "sheet.reconcile", "999999", fields={"q21": [1, 2, 2],
+                                                            "not_a_question": [1, 2, 2]})
+    audit.record("an", "unit.update", "TO-09", parent=[None, "PHUONG"], hours=["", None])
+    db.session.commit()
+    assert _lines("response.edit")[0] == {"Thay đổi": "Câu 15: 4 → 2",
+                                          "Lúc": "01/03/2026 07:00:00"}
+    assert _lines("sheet.reconcile")[0]["Các câu đối chiếu (lần 1, lần 2, chọn)"] == \
+        "Câu 21: 1, 2, 2; not_a_question: 1, 2, 2"
+    assert _lines("unit.update")[0] == {"Thuộc": "— → PHUONG",
+                                       "Giờ làm việc": "không giới hạn → theo mặc định"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Sheet)) == 0

@@ -223,6 +223,28 @@ def test_suggestions_and_follow_up(admin_client: FlaskClient, data: list[Unit]) 
     assert f"{low_count} phiếu" in follow
 
 
+def test_questions_are_numbered_as_in_the_questionnaire(admin_client: FlaskClient,
+                                                        data: list[Unit]) -> None:
+    """"Theo câu hỏi", the follow-up list and the PDF's tables say 15, not the id q15."""
+    import re
+
+    from survey.services.report_data import build_report
+    from survey.services.report_files import render_report_html
+
+    page = admin_client.get("/staff/").get_data(as_text=True)
+    items = page[page.index("Theo câu hỏi"):]
+    assert '<tr><td title="q15">15</td>' in items
+    assert '<td title="q33">33</td>' in items
+    follow = admin_client.get("/staff/follow-up").get_data(as_text=True)
+    assert '<b title="q15">Câu 15</b>' in follow
+    report = build_report(stats.Filters(QID))
+    html = render_report_html(report)
+    assert "<tr><td>15</td>" in html
+    assert not re.search(r">q\d+<|<td>q\d+", html)
+    lows = html[html.index("cần xem xét"):]
+    assert re.search(r"<td>[A-Z0-9]{4}-[A-Z0-9]{4}</td><td>\d+(, \d+)*</td>", lows)
+
+
 # --- API -----------------------------------------------------------------------------------
 
 def test_api_needs_authentication(client: FlaskClient, data: list[Unit]) -> None:

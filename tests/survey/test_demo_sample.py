@@ -20,7 +20,7 @@ from survey.models import Answer, AuditLog, Response, Unit, User
 from survey.services import demo, integrity, stats, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import save_response
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, login, sipas_answers
 
 BANNER = "Dữ liệu mẫu."
 
@@ -43,7 +43,7 @@ def test_init_db_demo_seeds_a_realistic_sample_that_the_flags_leave_alone(app: F
     assert "flask --app wsgi demo remove" in result.output
     responses = db.session.scalars(sa.select(Response)).all()
     assert len(responses) == n
-    assert all(demo.is_sample(r.response_id) for r in responses)
+    assert all(demo.is_sample(r) for r in responses)
     by_unit = Counter(r.unit.code for r in responses)
     assert set(by_unit) == {"HCC-TPHT", "HCC-DDXD", "HCC-CT", "PVHXH", "TDP-01", "TDP-02",
                             "TDP-03"}
@@ -162,3 +162,80 @@ def test_staff_pages_say_that_sample_data_is_shown_until_it_is_removed(
     link = units.link_for(units.get_unit("HCC-CT"), "sipas-dichvu")  # type: ignore[arg-type]
     assert link is not None
     assert BANNER not in client.get(f"/s/{link.code}").get_data(as_text=True)
+
+
+def _sample_like_id(serial: int) -> uuid.UUID:
+    """An id in the range the sample's ids are drawn from, as any client could send."""
+    return uuid.UUID(int=(demo.SAMPLE_PREFIX << 64) | serial)
+
+
+def test_demo_remove_keeps_real_responses_whose_id_looks_like_the_samples(
+        app: Flask, client: FlaskClient) -> None:
+    """The sample is what was seeded, not an id range: a real response sent through the public
+    form, or imported, with an id in that range stays."""
+    from survey.services import imports
+
+    seeded(app)
+    n = demo.sample_count()
+    counter = units.get_unit("HCC-CT")
+    questionnaire = get_questionnaire("sipas-dichvu")
+    assert counter is not None
+    assert questionnaire is not None
+    # One stored by the service the public form uses, one through the public form itself ...
+    saved = _sample_like_id(10**6)
+    save_response(questionnaire, counter, "qr", saved, {f"q{i}": 4 for i in range(15, 34)})
+    db.session.commit()
+    link = units.link_for(counter, "sipas-dichvu")
+    assert link is not None
+    posted = _sample_like_id(10**6 + 1)
+    form = sipas_answers(response_id=posted)
+    assert client.post(f"/s/{link.code}", data=form).status_code == 200
+    # ... and one imported from a CSV.
+    imported = _sample_like_id(10**6 + 2)
+    header = "response_id,submitted_at,unit,channel," + ",".join(
+        f"q{i}" for i in range(15, 34))
+    row = f"{imported},2026-03-02T09:00:00,HCC-CT,paper," + ",".join(["3"] * 19)
+    assert imports.import_file("a.csv", questionnaire, default_unit=None,
+                               content=f"{header}\n{row}\n".encode()) == (1, 0)
+    db.session.commit()
+    real = {saved, posted, imported}
+    stored = set(db.session.scalars(sa.select(Response.response_id)))
+    assert real <= stored
+    assert demo.sample_count() == n  # the banner counts the sample only
+    assert run(app, "demo", "remove").exit_code == 0
+    assert set(db.session.scalars(sa.select(Response.response_id))) == real
+    assert demo.sample_count() == 0
+    assert stats.in_step()
+
+
+def test_an_export_of_a_demo_install_imported_elsewhere_is_not_sample_data(
+        app_factory: Any) -> None:
+    """A CSV exported from a demo install carries the sample's ids; imported into another
+    database its rows are real rows there: no banner, and `demo remove` leaves them."""
+    from survey.services import exports, imports
+
+    first = app_factory()
+    with first.app_context():
+        assert run(first, "init-db", "--demo").exit_code == 0
+        questionnaire = get_questionnaire("sipas-chinhsach")
+        assert questionnaire is not None
+        filters = stats.Filters("sipas-chinhsach")
+        csv_text = "".join(exports.csv_chunks(filters, stats.scheme_of(questionnaire)))
+        n = csv_text.count("\n") - 1
+        assert n > 30
+        db.session.remove()
+    second = app_factory()
+    with second.app_context():
+        ward = units.create_unit("X", "Phường Khác", "ward", actor="t")
+        for code in ("TDP-01", "TDP-02", "TDP-03"):
+            units.create_unit(code, f"Tổ {code}", "group", parent=ward, actor="t")
+        db.session.commit()
+        questionnaire = get_questionnaire("sipas-chinhsach")
+        assert questionnaire is not None
+        assert imports.import_file("demo.csv", questionnaire, default_unit=None,
+                                   content=csv_text.encode()) == (n, 0)
+        db.session.commit()
+        assert demo.sample_count() == 0
+        assert not any(demo.is_sample(r) for r in db.session.scalars(sa.select(Response)))
+        assert run(second, "demo", "remove").exit_code == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == n

@@ -577,6 +577,50 @@ def test_progress_shares_the_target_between_all_groups(client: FlaskClient, app:
     assert client.get("/staff/progress?questionnaire=papi-phuong").status_code == 200
 
 
+def test_targets_are_shared_within_each_ward_and_a_group_s_own_target_wins(
+        client: FlaskClient, app: Flask, groups: tuple[Unit, Unit],
+        people: dict[str, User]) -> None:
+    """A city instance holds several wards: each ward's target is shared between its own
+    active groups, in the batch form's default count and on Tiến độ alike."""
+    other = units.create_unit("PHUONG-2", "Phường Khác", "ward", actor="t")
+    # Four groups in the other ward (one of them under a unit of it), one inactive.
+    area = units.create_unit("KV-2", "Khu vực 2", "office", parent=other, actor="t")
+    far = [units.create_unit(f"TDP-2{i}", f"Tổ {i}", "group",
+                             parent=area if i == 3 else other, actor="t") for i in range(1, 5)]
+    far[3].active = False
+    db.session.commit()
+    assert paper.default_sheet_count(200, groups[0]) == 100  # 200 / 2 groups of its ward
+    assert paper.default_sheet_count(200, far[0]) == 67  # 200 / 3 active groups, rounded up
+    far[1].sample_target = 40
+    other.sample_target = 300
+    db.session.commit()
+    assert paper.default_sheet_count(200, far[1]) == 40  # its own target
+    assert paper.default_sheet_count(200, far[0]) == 100  # 300 / 3
+    rows, total = paper.progress([groups[0], groups[1], *far], ward_target=200)
+    assert [(r.unit.code, r.target) for r in rows if r.unit] == [
+        ("TDP-01", 100), ("TDP-02", 100), ("TDP-21", 100), ("TDP-22", 40), ("TDP-23", 100)]
+    assert total.target == 200 + 300
+    # The form offers the first group's count, its ward's share, not 200 / every group.
+    login(client, "canbo")
+    html = client.get("/staff/batches").get_data(as_text=True)
+    assert re.search(r'name="sheet_count"[^>]*value="100"', html)
+
+
+def test_the_batches_search_box_keeps_what_was_typed(client: FlaskClient,
+                                                     people: dict[str, User]) -> None:
+    """A receipt code that finds nothing is shown again in the box, to be corrected."""
+    login(client, "canbo")
+    page = client.get("/staff/batches?q=K7QF-3MZ\"X").get_data(as_text=True)
+    assert "Không có phiếu giấy nào mang mã" in page
+    box = re.search(r'<input type="search" id="f-receipt"[^>]*>', page)
+    assert box
+    assert 'value="K7QF-3MZ&#34;X"' in box.group(0) or 'value="K7QF-3MZ&quot;X"' in box.group(0)
+    empty = re.search(r'<input type="search" id="f-receipt"[^>]*>',
+                      client.get("/staff/batches").get_data(as_text=True))
+    assert empty
+    assert 'value=""' in empty.group(0)
+
+
 def test_printed_qr_survives_a_printer_margin_and_parts(client: FlaskClient,
                                                         groups: tuple[Unit, Unit],
                                                         people: dict[str, User],
@@ -643,6 +687,57 @@ def _words_outside(path: Path, margin_mm: float = 5) -> list[str]:
     return outside
 
 
+def _inked_margins(path: Path, tmp_path: Path, margin_mm: float = 5) -> list[int]:
+    """Return the pages (from 1) with anything drawn in their outer ``margin_mm``: a box or a
+    rule cut by the printer shows here, where words (``_words_outside``) do not."""
+    from PIL import Image
+
+    subprocess.run([require_program("pdftoppm"), "-gray", "-r", "72", str(path),
+                    str(tmp_path / "mg")], check=True)
+    inked: list[int] = []
+    for number, pgm in enumerate(sorted(tmp_path.glob("mg*.pgm")), start=1):
+        with Image.open(pgm) as image:
+            strip = round(margin_mm / 25.4 * 72)
+            width, height = image.size
+            for box in ((0, 0, width, strip), (0, height - strip, width, height),
+                        (0, 0, strip, height), (width - strip, 0, width, height)):
+                darkest = image.crop(box).getextrema()[0]
+                assert isinstance(darkest, int)  # one grey channel
+                if darkest < 200:  # darker than a light grey
+                    inked.append(number)
+                    break
+    return inked
+
+
+def _items_missing_boxes(path: Path, numbers: list[int], codes: list[str]) -> list[int]:
+    """Return the item numbers whose printed row lacks one of its option ``codes``.
+
+    A row of a grid spans from its number ("15.") down to the next item's number; each
+    option's code is printed beside its box, right of the number, within that span.
+    """
+    html = subprocess.run([require_program("pdftotext"), "-f", "1", "-l", "1", "-bbox",
+                           str(path), "-"], capture_output=True, text=True, check=True).stdout
+    words = [(float(m[1]), float(m[2]), float(m[3]), float(m[4]), m[5]) for m in re.finditer(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+        html)]
+    tops = {}
+    for number in [*numbers, numbers[-1] + 1]:
+        found = [w for w in words if w[4] == f"{number}."]
+        if found:
+            tops[number] = (found[0][0], found[0][1])
+    missing = []
+    for number in numbers:
+        if number not in tops:
+            missing.append(number)
+            continue
+        x, top = tops[number]
+        bottom = tops.get(number + 1, (0.0, top + 40.0))[1]
+        inside = {w[4] for w in words if w[0] > x + 100 and top - 2 <= w[1] < bottom - 2}
+        if not set(codes) <= inside:
+            missing.append(number)
+    return missing
+
+
 def test_sheet_layout_puts_scale_items_in_grids_and_keeps_the_numbering(app: Flask) -> None:
     from survey.services.paper_forms import sheet_blocks
     from survey.services.questionnaires import get_questionnaire
@@ -691,6 +786,10 @@ def test_sipas_dichvu_sheets_print_one_page_each_with_serial_qr_and_nothing_clip
     assert _words_outside(path) == []
     assert _decoded_qr_per_page(path, tmp_path) == [
         f"http://survey.test/staff/sheets/{s}" for s in serials(batch)]
+    assert _inked_margins(path, tmp_path) == []  # no box, rule or QR code cut either
+    # Each printed item row carries its boxes: 1-5 for items 15-30, and 1-5 and 9 for 31-33.
+    assert _items_missing_boxes(path, list(range(15, 31)), list("12345")) == []
+    assert _items_missing_boxes(path, [31, 32, 33], list("123459")) == []
 
 
 def test_papi_phuong_sheets_take_at_most_four_pages_each_with_their_qr(
@@ -710,5 +809,6 @@ def test_papi_phuong_sheets_take_at_most_four_pages_each_with_their_qr(
     assert per_sheet <= 4
     assert per_sheet == 1 or per_sheet % 2 == 0  # duplex: a sheet never starts on a back page
     assert _words_outside(path) == []
+    assert _inked_margins(path, tmp_path) == []
     urls = [f"http://survey.test/staff/sheets/{s}" for s in serials(batch)]
     assert _decoded_qr_per_page(path, tmp_path) == [u for u in urls for _ in range(per_sheet)]

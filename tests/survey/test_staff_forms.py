@@ -5,7 +5,9 @@ the import template, one meaning of "paper", and the warning on QR codes a phone
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,9 +16,9 @@ from flask.testing import FlaskClient
 
 from analysis import formatting
 from survey.extensions import db
-from survey.models import AuditLog, Batch, Unit, User
-from survey.services import paper, units
-from tests.conftest import PASSWORD, login
+from survey.models import AuditLog, Batch, Response, Unit, User
+from survey.services import paper, stats, units
+from tests.conftest import PASSWORD, login, require_program
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 WARNING = "Điện thoại không mở được mã QR này."
@@ -101,9 +103,78 @@ def test_the_import_page_links_to_its_templates(admin_client: FlaskClient) -> No
     template.close()
 
 
-def test_unit_check_boxes_keep_each_name_in_one_piece() -> None:
-    css = (ROOT / "static" / "css" / "staff.css").read_text()
-    assert ".field ul li{break-inside:avoid;display:flex" in css
+def test_unit_check_boxes_keep_each_name_in_one_piece(
+        admin_client: FlaskClient, make_unit: Callable[..., Unit]) -> None:
+    """In Chromium, at 360 and 1366 px: each unit's check box and its (long, wrapped) name
+    stay in one column, the box on the name's first line, whatever the columns do."""
+    from playwright.sync_api import Route, sync_playwright
+
+    chromium = require_program("chromium")
+    for i in range(1, 13):
+        make_unit(f"TDP-{i:02d}", f"Tổ dân phố số {i} khu dân cư Đông Hải, liền kề chợ Cột Đèn "
+                  f"và trường Tiểu học Trần Văn Ơn", kind="group")
+    html = admin_client.get("/staff/users").get_data(as_text=True)
+    assert html.count('type="checkbox"') >= 12
+
+    def serve(route: Route) -> None:
+        path = route.request.url.split("://", 1)[1].split("/", 1)[1].split("?")[0]
+        if path.startswith("static/"):
+            route.fulfill(path=str(ROOT / path))
+        else:
+            route.fulfill(body=html, content_type="text/html; charset=utf-8")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for width in (360, 1366):
+                page = browser.new_page(viewport={"width": width, "height": 768})
+                page.route("**/*", serve)
+                page.goto("http://survey.test/staff/users")
+                boxes = page.evaluate("""() => [...document.querySelectorAll(
+                    '.field ul li input[type=checkbox]')].map(box => {
+                    const label = box.closest('li').querySelector('label');
+                    const range = document.createRange();
+                    range.selectNodeContents(label);
+                    const lines = [...range.getClientRects()];
+                    const r = label.getBoundingClientRect(), b = box.getBoundingClientRect();
+                    const li = box.closest('li').getBoundingClientRect();
+                    const ul = box.closest('ul').getBoundingClientRect();
+                    return {box: [b.left, b.top, b.right, b.bottom],
+                            label: [r.left, r.top, r.right, r.bottom],
+                            first: [lines[0].top, lines[0].bottom], n: lines.length,
+                            lines: lines.map(l => [l.left, l.right]),
+                            item: [li.left, li.top, li.right, li.bottom],
+                            list: [ul.left, ul.right], text: label.textContent};
+                })""")
+                assert len(boxes) >= 12, width
+                lefts = sorted({round(b["item"][0]) for b in boxes})
+                assert (len(lefts) == 1) == (width == 360), (width, lefts)  # columns on wide
+                widths = {round(b["item"][2] - b["item"][0]) for b in boxes}
+                wrapped = 0
+                for b in boxes:
+                    left, top, right, bottom = b["item"]
+                    # One column: the item is one box no wider than a column, in the list.
+                    assert b["list"][0] - 1 <= left, b
+                    assert right <= b["list"][1] + 1, b
+                    assert right - left <= min(widths) + 1, b  # not split over columns
+                    for x0, x1 in b["lines"]:  # every line of the name in the box's column
+                        assert b["box"][0] <= x0, b
+                        assert x1 <= b["box"][0] + min(widths) + 1, b
+                    for x0, y0, x1, y1 in (b["box"], b["label"]):
+                        assert left - 1 <= x0, (width, b)
+                        assert x1 <= right + 1, (width, b)
+                        assert top - 1 <= y0, (width, b)
+                        assert y1 <= bottom + 1, (width, b)
+                    assert b["box"][2] <= b["label"][0], b  # the box before the name
+                    # The box sits on the name's first line, not beside a later one.
+                    middle = (b["box"][1] + b["box"][3]) / 2
+                    assert b["first"][0] - 2 <= middle <= b["first"][1] + 2, (width, b)
+                    wrapped += b["n"] > 1
+                assert wrapped, width  # the long names do wrap: the check means something
+                page.close()
+        finally:
+            browser.close()
 
 
 def test_paper_counts_the_same_on_progress_and_on_the_dashboard(
@@ -130,6 +201,19 @@ def test_paper_counts_the_same_on_progress_and_on_the_dashboard(
     groups = [u for u in units.visible_units(admin) if u.kind == "group"]
     counted = paper.paper_counted([u.id for u in groups], qid)
     assert sum(counted.values()) == int(paper_row.group(1)) > 0
+    assert "Không lọc thời gian, số này bằng cột “Tính vào kết quả”" in dashboard
+    assert f'href="/staff/progress?questionnaire={qid}"' in dashboard
+    assert "thời gian đã chọn" not in dashboard
+    # With a period, the dashboard counts less than Tiến độ, and its note says so.
+    first = min(stats.vietnam_day(r.submitted_at) for r in db.session.scalars(
+        sa.select(Response).where(Response.questionnaire_id == qid, Response.channel == "paper")))
+    late = date.fromisoformat(first) + timedelta(days=40)
+    period = client.get(f"/staff/?questionnaire={qid}&from={late}").get_data(as_text=True)
+    in_period = re.search(r"<tr><td>Phiếu giấy</td><td class=\"num\">(\d+)</td>", period)
+    assert in_period
+    assert int(in_period.group(1)) < int(paper_row.group(1))
+    assert ("Ở đây chỉ đếm phiếu trong thời gian đã chọn; trang Tiến độ đếm từ đầu đến nay."
+            in period)
 
 
 def test_pages_with_qr_codes_warn_while_the_base_url_is_loopback(
@@ -158,3 +242,35 @@ def test_pages_with_qr_codes_warn_while_the_base_url_is_loopback(
                     assert "make run HOST=0.0.0.0" in html
             assert WARNING not in client.get("/staff/").get_data(as_text=True)
             db.session.remove()
+
+
+SHEET_WARNING = "điện thoại không mở được: đặt SURVEY_BASE_URL"
+
+
+def test_printed_sheets_warn_in_red_while_their_qr_codes_are_loopback(
+        app_factory: Callable[..., Flask], tmp_path: Path) -> None:
+    """The PDF of a batch says on every page that its QR codes cannot be opened by a phone."""
+    pdftotext = require_program("pdftotext")
+    from survey.services.paper_forms import write_sheets_pdf
+
+    app = app_factory()
+    with app.app_context():
+        ward = units.create_unit("P", "Phường", "ward", actor="test")
+        group = units.create_unit("TDP-01", "Tổ dân phố số 1", "group", parent=ward,
+                                  actor="test")
+        batch = paper.create_batch("sipas-chinhsach", group, 2, leader=None,
+                                   double_entry=False, actor="test")
+        db.session.commit()
+        for base, warned in (("http://127.0.0.1:5000", True), ("http://localhost:8000", True),
+                             ("http://192.168.1.20:5000", False)):
+            path = tmp_path / "sheets.pdf"
+            write_sheets_pdf(batch, path, base_url=base)
+            pages = subprocess.run([pdftotext, "-layout", str(path), "-"], capture_output=True,
+                                   text=True, check=True).stdout.split("\f")
+            pages = [" ".join(page.split()) for page in pages if page.strip()]
+            assert len(pages) >= 2
+            for page in pages:
+                assert (SHEET_WARNING in page) is warned, (base, page[-300:])
+                if warned:
+                    assert f"Mã QR trên phiếu trỏ tới {base}" in page
+        db.session.remove()

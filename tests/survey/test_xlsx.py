@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +80,45 @@ def test_xlsx_stores_numbers_with_formats_not_text(app_factory: Callable[..., Fl
     assert 0 <= share.value <= 1
 
 
+def test_papi_values_show_one_decimal_and_item_mean_scores_two(
+        app_factory: Callable[..., Flask], tmp_path: Path) -> None:
+    """Contract §6: people read values with one decimal, in XLSX summary sheets too; only an
+    item's mean score keeps two. Values stay unrounded numbers."""
+    app = app_factory()
+    with app.app_context():
+        assert app.test_cli_runner().invoke(args=["init-db", "--demo"]).exit_code == 0
+        report = report_data.build_report(stats.Filters("papi-phuong"))
+        assert report is not None
+        summary = report.summary
+        report_files.write_xlsx(report, tmp_path / "p.xlsx")
+    book = load_workbook(tmp_path / "p.xlsx")
+    first = book["Tổng hợp"]
+    index = first.cell(_row_of(first, "Chỉ số"), 2)
+    assert index.value == pytest.approx(summary["index"]["value"], rel=1e-12)
+    assert index.value != round(index.value, 1)  # unrounded: the format rounds it
+    assert index.number_format == "0.0"
+    for label in ("Khoảng tin cậy 95 %: cận dưới", "Khoảng tin cậy 95 %: cận trên"):
+        assert first.cell(_row_of(first, label), 2).number_format == "0.0", label
+    values = [c for c in first["B"] if isinstance(c.value, float)]
+    assert len(values) >= 3 + len(summary["groups"])
+    assert {c.number_format for c in values} == {"0.0"}
+    groups = book["Theo yếu tố"]
+    rows = list(groups.iter_rows(min_row=2))
+    subgroups = [s for g in summary["groups"] for s in g["subgroups"]]
+    assert len(rows) == len(summary["groups"]) + len(subgroups) > len(summary["groups"])
+    assert {r[2].number_format for r in rows if r[2].value is not None} == {"0.0"}
+    for name in ("Theo đơn vị", "Theo tháng", "Theo quý", "Theo kênh", "Theo đặc điểm"):
+        sheet = book[name]
+        formats = {c.number_format for r in sheet.iter_rows(min_row=2, min_col=3 if name !=
+                                                             "Theo đặc điểm" else 4)
+                   for c in r if isinstance(c.value, float)}
+        assert formats == {"0.0"}, name
+    items = book["Theo câu hỏi"]
+    means = [r[8] for r in items.iter_rows(min_row=2) if r[8].value is not None]
+    assert means
+    assert {c.number_format for c in means} == {"0.00"}
+
+
 def test_xlsx_sheets_are_ready_to_filter_and_print(app_factory: Callable[..., Flask],
                                                    tmp_path: Path) -> None:
     app = app_factory()
@@ -87,16 +127,19 @@ def test_xlsx_sheets_are_ready_to_filter_and_print(app_factory: Callable[..., Fl
     for name in book.sheetnames:
         sheet = book[name]
         assert sheet.page_setup.paperSize == 9, name  # A4
-        if name == "Tổng hợp":
+        assert sheet.freeze_panes is not None, name
+        assert sheet.freeze_panes.endswith("2"), name  # the header row stays in view
+        if name == "Tổng hợp":  # labels and values, then a table: the title stays in view
+            assert sheet.freeze_panes == "A2"
             assert sheet.page_setup.orientation == "portrait"
             assert sheet.sheet_properties.pageSetUpPr.fitToPage
             continue
-        assert sheet.freeze_panes is not None, name
-        assert sheet.freeze_panes.endswith("2"), name  # the header row stays in view
         assert sheet.print_title_rows == "$1:$1", name  # and is printed on every page
-        if name != "Theo đặc điểm":
-            assert sheet.auto_filter.ref, name
-            assert sheet.auto_filter.ref.startswith("A1:"), name
+        assert sheet.auto_filter.ref, name  # every table with a header row filters
+        assert sheet.auto_filter.ref.startswith("A1:"), name
+    profile = book["Theo đặc điểm"]
+    assert profile.auto_filter.ref == (
+        f"A1:{profile.cell(1, profile.max_column).column_letter}{profile.max_row}")
     assert book["Theo câu hỏi"].page_setup.orientation == "landscape"
     items = book["Theo câu hỏi"]
     assert items.sheet_properties.pageSetUpPr.fitToPage
@@ -191,3 +234,30 @@ def test_dashboard_offers_the_workbook_with_labels(app: Flask, admin_client: Any
     channel = [c.value for c in coded[1]].index("channel") + 1
     assert {coded.cell(r, channel).value for r in range(2, 8)} <= {"qr", "paper"}
     assert {named.cell(r, channel).value for r in range(2, 8)} <= {"Mã QR", "Phiếu giấy"}
+
+
+def test_papi_values_read_with_one_decimal_on_the_dashboard_and_in_the_pdf(
+        app: Flask, client: Any, make_user: Callable[..., Any], tmp_path: Path) -> None:
+    """Contract §6: one decimal with a decimal comma for people, PAPI-style values too."""
+    import subprocess
+
+    from analysis.formatting import number
+    from tests.conftest import login
+
+    assert app.test_cli_runner().invoke(args=["init-db", "--demo"]).exit_code == 0
+    make_user("canbo", "staff")
+    login(client, "canbo")
+    admin_client = client
+    report = report_data.build_report(stats.Filters("papi-phuong"))
+    assert report is not None
+    value = report.summary["index"]["value"]
+    shown = number(value, 1)
+    assert re.fullmatch(r"\d+,\d", shown)
+    html = admin_client.get("/staff/?questionnaire=papi-phuong").get_data(as_text=True)
+    assert f">{shown}<" in html
+    assert number(value, 2) not in html
+    report_files.write_pdf(report, tmp_path / "p.pdf")
+    text = subprocess.run(["pdftotext", str(tmp_path / "p.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert shown in text
+    assert number(value, 2) not in text
