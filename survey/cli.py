@@ -356,6 +356,8 @@ def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
     if labels and fmt != "xlsx":
         raise click.ClickException("--labels applies to xlsx only; csv keeps the codes of "
                                    "contract §5")
+    if not out.parent.is_dir():  # before any work; XlsxWriter's own error is no OSError
+        raise click.ClickException(f"cannot write {out}: no folder {out.parent}")
     if fmt in ("csv", "xlsx"):
         integrity.scan()  # the raw rows carry every response's flags (contract §8)
         db.session.commit()

@@ -581,3 +581,16 @@ def test_papi_and_null_scores_through_the_database(app: Flask, tmp_path: Path) -
     stats.rebuild(rescore="all")
     db.session.commit()
     assert rollup_rows() == rows
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx", "pdf"])
+def test_export_into_a_missing_folder_says_so(app: Flask, tmp_path: Path, fmt: str) -> None:
+    """XlsxWriter raised its own error (no OSError): a traceback, before."""
+    seed(app, 3)
+    out = tmp_path / "no-such-folder" / f"x.{fmt}"
+    result = app.test_cli_runner().invoke(args=[
+        "export", "--questionnaire", QID, "--format", fmt, "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"cannot write {out}: no folder {out.parent}" in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
