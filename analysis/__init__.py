@@ -12,9 +12,11 @@ that a notebook or a cron job can score an exported file::
 Modules: ``scoring`` (contract §6 formulas and :func:`summarize`; it re-exports
 :class:`Counts` and :class:`Scheme` from ``scheme``), ``breakdown`` (per month or unit cells
 with small-cell suppression), ``wide`` (the raw file of contract §5), ``formatting``
-("84,2 %"), ``targets`` and ``charts`` (``Figure`` only, never ``pyplot``). ``charts`` is not
-imported here; pandas and matplotlib are imported only when a file is read or a chart drawn,
-so that a web worker that does neither stays small (about 50 MB less) and starts faster.
+("84,2 %"), ``targets``, ``intervals``, ``flags``, ``cases`` (handling figures of cases,
+contract §9 and QĐ 766), ``workdays`` (due dates in Vietnamese working days) and ``charts``
+(``Figure`` only, never ``pyplot``). ``charts``, ``cases`` and ``workdays`` are not imported
+here; pandas and matplotlib are imported only when a file is read or a chart drawn, so that
+a web worker that does neither stays small (about 50 MB less) and starts faster.
 """
 
 from .breakdown import MIN_CELL, merge, month_of, quarter_of, summarize_cells
