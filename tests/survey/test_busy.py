@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from survey.extensions import db
 from survey.models import Response
-from tests.conftest import seed_link, sipas_answers
+from tests.conftest import seed_link, sipas_answers, wait_until
 
 
 def busy_app(app_factory: Callable[..., Flask], url: str, attempts: int) -> Flask:
@@ -65,6 +65,20 @@ def write_lock(url: str) -> Iterator[threading.Event]:
         assert not thread.is_alive(), "the lock holder did not let go"
 
 
+def release_after_a_retry(release: threading.Event, caplog: pytest.LogCaptureFixture,
+                          attempts: int) -> None:
+    """Let go of the lock once the write has met it and is trying again (not after a fixed
+    time: under load the write may not have started yet, and would never meet the lock)."""
+    def run() -> None:
+        try:
+            wait_until(lambda: f"database busy (attempt 1 of {attempts})" in caplog.text,
+                       "the write to meet the lock")
+        finally:
+            release.set()
+
+    threading.Thread(target=run, daemon=True).start()
+
+
 def stored(app: Flask) -> int:
     with app.app_context():
         return int(db.session.scalar(sa.select(sa.func.count()).select_from(Response)) or 0)
@@ -78,7 +92,7 @@ def test_a_write_that_meets_a_lock_is_tried_again_and_stored_once(
     code = seed_link(app)
     data = sipas_answers()
     with write_lock(database_url) as release:
-        threading.Timer(0.3, release.set).start()
+        release_after_a_retry(release, caplog, 8)
         response = app.test_client().post(f"/s/{code}", data=data)
     assert response.status_code == 200
     assert "Mã phiếu" in response.get_data(as_text=True)
@@ -188,7 +202,7 @@ def test_a_sheet_typed_while_the_database_is_busy_is_tried_again_or_kept(
 
     app.config["DB_WRITE_ATTEMPTS"] = 8
     with write_lock(database_url) as release:
-        threading.Timer(0.3, release.set).start()
+        release_after_a_retry(release, caplog, 8)
         saved = client.post(f"/staff/sheets/{serial}", data=_sheet(q20="2"))
     assert saved.status_code == 302
     assert stored(app) == 1
