@@ -138,13 +138,8 @@ def _cell(value: object) -> str:
     """Return a cell as text: a spreadsheet's 1.0 (or a numpy 1.0) is "1", a blank is ""."""
     if _blank(value):
         return ""
-    if isinstance(value, (bool, int, float)) or hasattr(value, "is_integer"):
-        try:
-            number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return str(value).strip()
-        if number.is_integer():
-            return str(int(number))
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return str(int(float(value)))
     return str(value).strip()
 
 

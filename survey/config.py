@@ -92,23 +92,22 @@ def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.setdefault(
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(app.instance_path) / 'survey.db'}")
     app.config.setdefault("SERVING_FILE", str(Path(app.instance_path) / "serving.json"))
-    if ("SURVEY_BASE_URL" not in os.environ and "BASE_URL" not in (overrides or {})
-            and "LISTEN_HOST" not in app.config and "LISTEN_PORT" not in app.config):
-        # Not under make: the host and port `make run`/`make serve` last recorded, so that
-        # `flask units list` or `flask qr` in another terminal print the served addresses.
-        from .addresses import read_serving
+    if "SURVEY_BASE_URL" not in os.environ and "BASE_URL" not in (overrides or {}):
+        from .addresses import base_url_for, read_serving
 
-        served = read_serving(app.config["SERVING_FILE"])
-        if served:
-            app.config["LISTEN_HOST"], app.config["LISTEN_PORT"] = served
-    if ("SURVEY_BASE_URL" not in os.environ and "BASE_URL" not in (overrides or {})
-            and ("LISTEN_HOST" in app.config or "LISTEN_PORT" in app.config)):
-        # Served by `make run`/`make serve` without SURVEY_BASE_URL: QR codes follow the port,
-        # and with HOST=0.0.0.0 the machine's LAN address, so that a phone can open them.
-        from .addresses import base_url_for
-
-        app.config["BASE_URL"] = base_url_for(str(app.config.get("LISTEN_HOST") or ""),
-                                              app.config.get("LISTEN_PORT"))
+        if "LISTEN_HOST" not in app.config and "LISTEN_PORT" not in app.config:
+            # Not under make: the host and port `make run`/`make serve` last recorded, so
+            # that `flask units list` or `flask qr` in another terminal print the served
+            # addresses.
+            served = read_serving(app.config["SERVING_FILE"])
+            if served:
+                app.config["LISTEN_HOST"], app.config["LISTEN_PORT"] = served
+        if "LISTEN_HOST" in app.config or "LISTEN_PORT" in app.config:
+            # Served by `make run`/`make serve` without SURVEY_BASE_URL: QR codes follow the
+            # port, and with HOST=0.0.0.0 the machine's LAN address, so that a phone can open
+            # them.
+            app.config["BASE_URL"] = base_url_for(str(app.config.get("LISTEN_HOST") or ""),
+                                                  app.config.get("LISTEN_PORT"))
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
     # Cookies marked Secure are never sent back over plain http, which would make staff login
     # impossible on http://127.0.0.1:5000; so the flag follows the public URL unless set.

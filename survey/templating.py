@@ -30,6 +30,12 @@ CHANNEL_LABELS = {"qr": _l("Mã QR"), "kiosk": _l("Máy tại quầy"), "paper":
                   "import": _l("Nhập từ tệp")}
 
 
+def channel_name(code: str) -> str:
+    """Return the Vietnamese name of a channel code (the code itself when unknown)."""
+    label = CHANNEL_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
 @cache
 def _static_version(folder: str, filename: str) -> str:
     data = (Path(folder) / filename).read_bytes()
@@ -74,7 +80,7 @@ def _context() -> dict[str, Any]:
         "static_url": static_url,
         "kind_label": lambda kind: KIND_LABELS.get(kind, kind),
         "role_label": lambda role: ROLE_LABELS.get(role, role),
-        "channel_label": lambda channel: CHANNEL_LABELS.get(channel, channel),
+        "channel_label": channel_name,
         "question_name": _question_name,
         "method_note": _method_note,
         "percent": formatting.percent,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -202,17 +204,18 @@ def _entry_questionnaire(action: str, target: str,
     return get_questionnaire(*found) if found else None
 
 
-def _question_text(questionnaire: Questionnaire | None, question_id: str) -> str:
+def _question_text(questionnaire: Questionnaire | None, question_id: str,
+                   stored: Callable[[], list[Questionnaire]]) -> str:
     """Return what people call a question ("Câu 15") named in an entry's details.
 
-    From the entry's questionnaire or, when its response is gone, from the stored
+    From the entry's questionnaire or, when its response is gone, from the ``stored``
     questionnaires if they all call it the same; else the id is all there is.
     """
-    from .questionnaires import latest_questionnaires, question_name
+    from .questionnaires import question_name
 
     if questionnaire is not None and questionnaire.question(question_id) is not None:
         return question_name(questionnaire, question_id)
-    names = {question_name(q, question_id) for q in latest_questionnaires()
+    names = {question_name(q, question_id) for q in stored()
              if q.question(question_id) is not None}
     return names.pop() if len(names) == 1 else question_id
 
@@ -244,6 +247,9 @@ def detail_lines(details: dict[str, Any] | None, action: str = "",
     changes = CHANGES.get(action, frozenset())
     questionnaire = (_entry_questionnaire(action, target, details)
                      if QUESTION_DETAILS & details.keys() else None)
+    from .questionnaires import latest_questionnaires
+
+    stored = functools.cache(latest_questionnaires)  # read once, and only when needed
     lines = []
     for key, value in details.items():
         changed = changes is None or key in changes
@@ -254,7 +260,7 @@ def detail_lines(details: dict[str, Any] | None, action: str = "",
         elif key == "at" and isinstance(value, str):  # a moment in UTC: Vietnam time
             value = _moment(value)
         if key in QUESTION_DETAILS and isinstance(value, dict):
-            text = "; ".join(f"{_question_text(questionnaire, str(qid))}: {show(v)}"
+            text = "; ".join(f"{_question_text(questionnaire, str(qid), stored)}: {show(v)}"
                              for qid, v in value.items()) or "—"
         else:
             text = show(value, labels)

@@ -20,7 +20,7 @@ from typing import IO, Any
 from analysis.flags import FLAG_CODES
 from questionnaires import Questionnaire
 
-from ..models import CHANNELS, Unit, User
+from ..models import CHANNELS, Unit, User, utcnow
 from . import units as unit_service
 from .answers import cell_text, check_value
 from .exports import restore
@@ -330,7 +330,7 @@ def leader_limits(questionnaire_id: str, unit_ids: set[int]) -> LeaderLimits:
     import sqlalchemy as sa
 
     from ..extensions import db
-    from ..models import Batch, utcnow
+    from ..models import Batch
 
     since = dict(db.session.execute(
         sa.select(Batch.unit_id, sa.func.min(Batch.created_at))
@@ -352,18 +352,18 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire, *, actor: User | s
     errors: list[Problem] = []
     days = set()
     for item in parsed:
+        at = item.submitted_at or utcnow()
         try:
             stored = save_response(questionnaire, item.unit, item.channel, item.response_id,
-                                   item.answers, submitted_at=item.submitted_at)
+                                   item.answers, submitted_at=at)
         except ResponseConflict:
             errors.append(Problem(item.row, "response_id", reason("already_stored")))
             continue
         if stored.created:
             imported += 1
-            response = stored.response
-            days.add((response.questionnaire_id, response.unit_id,
-                      vietnam_day(response.submitted_at)))
+            days.add((questionnaire.id, item.unit.id, vietnam_day(at)))
             if item.flags or item.excluded:
+                response = stored.response  # read back only when something is added to it
                 response.imported_flags = item.flags
                 if item.excluded:
                     set_excluded([response], True, EXCLUDED_IN_FILE, actor)

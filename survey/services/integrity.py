@@ -495,6 +495,7 @@ def set_excluded(responses: Sequence[Response], excluded: bool, reason: str, act
     ``n_excluded``. Audited with the receipts and the reason. The caller commits.
     """
     changed = []
+    days: set[DayKey] = set()
     _lock(responses)
     for response in responses:
         if response.excluded == excluded:
@@ -508,8 +509,10 @@ def set_excluded(responses: Sequence[Response], excluded: bool, reason: str, act
         else:
             response.excluded_at = response.excluded_by = response.excluded_reason = None
         stats.record(response, sign=1)
-        touch(response)
+        days.add((response.questionnaire_id, response.unit_id,
+                  stats.vietnam_day(response.submitted_at)))
         changed.append(response.receipt)
+    touch_days(days)  # their days are flagged again without them (or with them)
     if changed:
         user = actor if isinstance(actor, User) else None
         audit.record(user if user is not None else str(actor),

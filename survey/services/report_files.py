@@ -21,6 +21,7 @@ from analysis.formatting import interval, number, percent
 from analysis.wide import wide_columns
 
 from ..models import Unit
+from ..templating import channel_name
 from .exports import neutralise, wide_rows
 from .report_data import Report, low_ratings, suggestions
 from .stats import VIETNAM
@@ -225,13 +226,6 @@ def _print_setup(sheet: Any, *, landscape: bool, fit: bool = True) -> None:
 def _filter(sheet: Any, last_row: int, last_col: int) -> None:
     sheet.autofilter(0, 0, max(last_row, 1), last_col)
 
-
-def channel_name(code: str) -> str:
-    """Return the Vietnamese name of a channel code (the code itself when unknown)."""
-    from ..templating import CHANNEL_LABELS
-
-    label = CHANNEL_LABELS.get(code)
-    return str(label) if label is not None else code
 
 
 def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = None,

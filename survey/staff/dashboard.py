@@ -37,7 +37,7 @@ from ..errors import fail
 from ..extensions import db
 from ..models import CHANNELS
 from ..services import audit, exports, integrity, report_data, report_files, reports, units
-from ..services.questionnaires import latest_questionnaires
+from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from ..services.stats import VIETNAM, Filters, scheme_of
 from ..services.transactions import committed
 from .views import _me, bp
@@ -186,13 +186,13 @@ def export(fmt: str) -> ResponseReturnValue:
     report = _report(filters)
     handle, path = tempfile.mkstemp(suffix="." + fmt)
     os.close(handle)
+    labelled = fmt == "xlsx" and request.args.get("labels") == "1"
     if fmt == "xlsx":
-        report_files.write_xlsx(report, path, labels=request.args.get("labels") == "1")
+        report_files.write_xlsx(report, path, labels=labelled)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         report_files.write_pdf(report, path)
         mimetype = "application/pdf"
-    labelled = fmt == "xlsx" and request.args.get("labels") == "1"
     response = send_file(path, mimetype=mimetype, as_attachment=True,
                          download_name=_filename(filters, "nhan.xlsx" if labelled else fmt))
     response.call_on_close(lambda: os.unlink(path))
@@ -261,7 +261,10 @@ def follow_up() -> ResponseReturnValue:
     receipt = request.args.get("q", "")[:40]
     rows, total = report_data.low_ratings(filters, receipt=receipt, limit=PAGE_SIZE,
                                           offset=(page - 1) * PAGE_SIZE)
-    questionnaire = _report(filters).questionnaire
+    # Only the questionnaire's texts: not a whole report (summary and breakdowns).
+    questionnaire = get_questionnaire(filters.questionnaire_id)
+    if questionnaire is None:
+        abort(404)
     texts = {entry["id"]: entry["text"] for entry in scheme_of(questionnaire).codebook}
     return render_template("staff/follow_up.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), texts=texts,

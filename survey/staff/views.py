@@ -31,7 +31,7 @@ from wtforms import SelectChoice
 from ..extensions import db
 from ..models import Response as SurveyResponse
 from ..models import SurveyLink, Unit, User
-from ..services import accounts, qrcodes, units
+from ..services import accounts, audit, qrcodes, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from .forms import EmptyForm, LinkForm, PasswordForm, UnitEditForm, UnitForm, UserEditForm, UserForm
 
@@ -349,8 +349,6 @@ def account() -> ResponseReturnValue:
 @roles("admin")
 def audit_log() -> ResponseReturnValue:
     """List staff actions, newest first, by person, action and days (admins only)."""
-    from ..services import audit
-
     args = {k: request.args.get(k, "")[:64] for k in ("actor", "action", "from", "to")}
     page = request.args.get("page", "1")
     page_no = int(page) if page.isdigit() and 0 < len(page) < 6 else 0

@@ -22,6 +22,7 @@ from survey.models import Answer, Response, Unit
 from survey.services import units
 from tests.conftest import (
     Outcomes,
+    a_writer_is_waiting,
     examples,
     first_writer_holds,
     seed_link,
@@ -475,9 +476,7 @@ def test_writers_of_one_rollup_key_queue_on_its_first_row(app: Flask, counter: U
                      .values(n=stat_response.c.n))
         thread = threading.Thread(target=submission)
         thread.start()
-        wait_until(lambda: edit.scalar(sa.text(
-            "SELECT count(*) FROM pg_locks WHERE NOT granted")),
-            "the submission to wait for the stat_response row")
+        wait_until(a_writer_is_waiting, "the submission to wait for the stat_response row")
         for table in (stat_answer, stat_group):
             locked = edit.execute(sa.select(sa.func.count()).select_from(
                 sa.select(table).where(*where(table)).with_for_update(nowait=True).subquery()))
