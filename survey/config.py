@@ -75,6 +75,29 @@ class DefaultConfig:
     FLAG_STRAIGHTLINE_MIN = 5  # scored items answered, at least
     FLAG_ENTERER_MIN = 10  # sheets of the enterer, and of the others, at least
     FLAG_ENTERER_GAP = 20  # points between the enterer's mean score and the others'
+    # Cases (phản ánh, kiến nghị; contract §9, services/cases.py, README "Cases"): which
+    # reasons open a case by themselves ("suggestion", "low_rating"; [] = staff open them),
+    # the highest score that is a low rating, the text questions that hold a suggestion, the
+    # working days to answer, the ward's own days off and days worked (dates, comma-separated),
+    # how long a citizen's contact is kept after the case is closed, and the share of cases to
+    # answer on time that the plan sets (Decision 766: 100 %).
+    CASE_RULE: tuple[str, ...] = ("suggestion", "low_rating")
+    CASE_LOW_SCORE = 2
+    CASE_SUGGESTION_QUESTIONS: tuple[str, ...] = ("y_kien",)
+    CASE_DUE_DAYS = 10
+    CASE_DAYS_OFF = ""
+    CASE_DAYS_WORKED = ""
+    CASE_CONTACT_DAYS = 30
+    CASE_TARGET = 100.0
+    # Where citizens complain (shown on the poster, the receipt and /ket-qua when set): the
+    # ward's PAKN phone line and the city's hotline.
+    PAKN_PHONE = ""
+    PAKN_HOTLINE = ""
+    # Sites allowed to show /ket-qua in a frame (CSP frame-ancestors, space-separated origins
+    # such as "https://tranlieu.haiphong.gov.vn"); empty = no site, like every other page.
+    RESULTS_FRAME_ANCESTORS = ""
+    # The citizen's lookup of a receipt (/tra-cuu), against guessing codes.
+    RATELIMIT_LOOKUP = "10 per minute;60 per hour"
 
 
 def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -188,6 +211,48 @@ def _whole(value: Any, name: str, minimum: int) -> int:
     return number
 
 
+def _names(value: Any, name: str) -> tuple[str, ...]:
+    """Read a list setting: JSON ["a", "b"], or text "a b" / "a,b"."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f'SURVEY_{name} must be a list of names, like "a b" or ["a", "b"]')
+    return tuple(value)
+
+
+def _check_cases(config: dict[str, Any]) -> None:
+    """Case settings (services/cases.py): known reasons, numbers in range, readable days."""
+    config["CASE_RULE"] = _names(config.get("CASE_RULE"), "CASE_RULE")
+    unknown = set(config["CASE_RULE"]) - {"suggestion", "low_rating"}
+    if unknown:
+        raise ConfigError("SURVEY_CASE_RULE takes suggestion and/or low_rating, got "
+                          + ", ".join(sorted(unknown)))
+    config["CASE_SUGGESTION_QUESTIONS"] = _names(config.get("CASE_SUGGESTION_QUESTIONS"),
+                                                 "CASE_SUGGESTION_QUESTIONS")
+    config["CASE_LOW_SCORE"] = _whole(config.get("CASE_LOW_SCORE"), "CASE_LOW_SCORE", 1)
+    config["CASE_DUE_DAYS"] = _whole(config.get("CASE_DUE_DAYS"), "CASE_DUE_DAYS", 1)
+    config["CASE_CONTACT_DAYS"] = _whole(config.get("CASE_CONTACT_DAYS"), "CASE_CONTACT_DAYS",
+                                         0)
+    target = config.get("CASE_TARGET")
+    if isinstance(target, bool) or not isinstance(target, int | float) or not 0 <= target <= 100:
+        raise ConfigError(f"SURVEY_CASE_TARGET must be a number from 0 to 100, got {target!r}")
+    from analysis.workdays import DayParseError, WorkCalendar, parse_days
+
+    days = {}
+    for name in ("CASE_DAYS_OFF", "CASE_DAYS_WORKED"):
+        config[name] = str(config.get(name) or "")
+        try:
+            days[name] = parse_days(config[name])
+        except DayParseError as exc:
+            raise ConfigError(f"SURVEY_{name}: {exc}") from exc
+    try:
+        WorkCalendar(extra_off=days["CASE_DAYS_OFF"], extra_work=days["CASE_DAYS_WORKED"])
+    except ValueError as exc:
+        raise ConfigError(f"SURVEY_CASE_DAYS_OFF and SURVEY_CASE_DAYS_WORKED: {exc}") from exc
+    for name in ("PAKN_PHONE", "PAKN_HOTLINE", "RESULTS_FRAME_ANCESTORS"):
+        config[name] = str(config.get(name) or "").strip()
+
+
 def check_config(config: dict[str, Any]) -> None:
     """Fail at boot, not at the first request, when a setting cannot work.
 
@@ -212,6 +277,7 @@ def check_config(config: dict[str, Any]) -> None:
     except ValueError as exc:
         raise ConfigError(f"SURVEY_OPENING_HOURS cannot be read at {exc}: write it like "
                           '"T2-T6 07:00-11:30 13:30-17:00; T7 07:00-11:30"') from exc
+    _check_cases(config)
     targets = config.get("TARGETS") or {}
     if not isinstance(targets, dict) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -491,3 +491,100 @@ integrity_state = sa.Table(
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
+
+
+# --- Cases: phản ánh, kiến nghị (contract §9, services/cases.py) ----------------------------
+
+CASE_STATUSES = ("new", "in_progress", "answered", "closed")
+CONTACT_KINDS = ("phone", "email")
+
+
+class Case(db.Model):  # type: ignore[name-defined]
+    """A citizen's suggestion or low rating that the ward must handle and answer.
+
+    Opened from one response (at most one case per response), due on a working day counted
+    by analysis.workdays. Its history is the audit log's entries with target ``case:<id>``.
+    """
+
+    __tablename__ = "pakn_case"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", CASE_STATUSES), name="status_known"),
+        sa.CheckConstraint("status <> 'answered' OR answered_at IS NOT NULL",
+                           name="answered_has_time"),
+        sa.Index("ix_pakn_case_status_due", "status", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_pk: Mapped[int] = mapped_column(
+        sa.ForeignKey("response.id", ondelete="CASCADE"), unique=True)
+    # The response's receipt, kept here for the citizen's lookup (/tra-cuu) and the API.
+    receipt: Mapped[str] = mapped_column(sa.String(12), index=True)
+    # The unit the response came from (scopes leaders) and the one handling it.
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id", ondelete="RESTRICT"),
+                                         index=True)
+    handling_unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("unit.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
+    # Space-separated, sorted: "low_rating", "suggestion"; "" when staff opened it by hand.
+    reasons: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    status: Mapped[str] = mapped_column(sa.String(12), default="new", server_default="new")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_by: Mapped[str | None] = mapped_column(sa.String(64))  # None: opened by the rule
+    due: Mapped[date]
+    reply: Mapped[str | None] = mapped_column(sa.Text)
+    # The first public reply (handling figures count from it); a later edit keeps it.
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # Staff allow the reply (with the citizen's suggestion) on the public results page.
+    published: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The citizen's verdict on the reply, given once on /tra-cuu (Decision 766's ratio).
+    citizen_satisfied: Mapped[bool | None]
+    rated_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    response: Mapped[Response] = relationship()
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    handling_unit: Mapped[Unit | None] = relationship(foreign_keys=[handling_unit_id])
+    assignee: Mapped[User | None] = relationship()
+    notes: Mapped[list[CaseNote]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="CaseNote.id")
+    contact: Mapped[CaseContact | None] = relationship(
+        back_populates="case", cascade="all, delete-orphan", passive_deletes=True,
+        uselist=False)
+
+
+class CaseNote(db.Model):  # type: ignore[name-defined]
+    """An internal note on a case: staff only, never shown to the citizen or exported."""
+
+    __tablename__ = "case_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("pakn_case.id", ondelete="CASCADE"),
+                                         index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    author: Mapped[str] = mapped_column(sa.String(64))
+    text: Mapped[str] = mapped_column(sa.Text)
+
+    case: Mapped[Case] = relationship(back_populates="notes")
+
+
+class CaseContact(db.Model):  # type: ignore[name-defined]
+    """The phone number or e-mail a citizen left for the reply (Decree 13/2023/NĐ-CP).
+
+    Kept apart from the answers: no export, summary or API reads this table, only the case's
+    handlers see it, and services/cases.purge_contacts deletes it a set number of days after
+    the case is closed.
+    """
+
+    __tablename__ = "case_contact"
+    __table_args__ = (sa.CheckConstraint(_in("kind", CONTACT_KINDS), name="kind_known"),)
+
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("pakn_case.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    value: Mapped[str] = mapped_column(sa.String(254))
+    consented_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="contact")

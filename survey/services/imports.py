@@ -355,7 +355,7 @@ def store(parsed: list[Parsed], questionnaire: Questionnaire, *, actor: User | s
         at = item.submitted_at or utcnow()
         try:
             stored = save_response(questionnaire, item.unit, item.channel, item.response_id,
-                                   item.answers, submitted_at=at)
+                                   item.answers, submitted_at=at, open_case=False)
         except ResponseConflict:
             errors.append(Problem(item.row, "response_id", reason("already_stored")))
             continue

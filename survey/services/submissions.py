@@ -22,7 +22,7 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import Answer, Response, SurveyLink, Unit, User, utcnow
-from . import bulk, stats
+from . import bulk, cases, stats
 from .integrity import touch
 from .text import fold_text
 
@@ -82,7 +82,8 @@ def find_response(response_id: uuid.UUID) -> Response | None:
 def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
                   response_id: uuid.UUID, answers: Mapping[str, AnswerValue], *,
                   link: SurveyLink | None = None, submitted_at: datetime | None = None,
-                  entered_by: User | None = None, sheet_id: int | None = None) -> Stored:
+                  entered_by: User | None = None, sheet_id: int | None = None,
+                  open_case: bool = True, contact: cases.Contact | None = None) -> Stored:
     """Store a validated response once; return the existing one for an identical retry.
 
     ``answers`` maps question ids to option codes or texts, already checked against the
@@ -91,6 +92,10 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
     statement on PostgreSQL, see bulk.py); the caller commits. Two requests racing with the
     same id cannot both store it: the UNIQUE constraint on ``response_id`` decides, and the
     loser finds the winner's row (PostgreSQL makes it wait for the winner's commit).
+
+    A new response opens its case in the same transaction when the case rule says so
+    (services/cases.py; ``open_case=False`` for imports of past data), with the citizen's
+    ``contact`` if they left one.
     """
     digest = digest_of(questionnaire, unit, channel, answers)
     submitted_at = submitted_at or utcnow()
@@ -123,6 +128,9 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
         pk = bulk.insert_once(Response.__table__, row, unique="response_id",
                               children=[answer_rows, *rollups])
         if pk is not None:
+            if open_case:
+                cases.open_for_new_response(pk, row["receipt"], unit.id, submitted_at,
+                                            questionnaire, answers, contact)
             return Stored(pk, created=True)
         existing = find_response(response_id)
         if existing is not None:
