@@ -165,3 +165,15 @@ def test_upgrade_folds_existing_text_answers_for_search(empty_app: Flask) -> Non
             "SELECT count(*) FROM answer WHERE text_folded IS NOT NULL")).scalar_one()
     assert folded == {1: "ghe cho qua it", 2: "duong vao uy ban"}
     assert choices == 2
+
+
+def test_foreign_keys_are_on_again_after_migrating(tmp_path: Path) -> None:
+    # env.py turns SQLite's foreign keys off to rebuild tables; the pooled connection must not
+    # keep them off, or `init-db --demo` and everything else in that process would lose the
+    # cascades (a deleted response would leave its case behind).
+    app = make_app(f"sqlite:///{tmp_path / 'fk.db'}")
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))
+        assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
