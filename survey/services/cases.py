@@ -418,7 +418,7 @@ def is_overdue(case: Case, today: date | None = None) -> bool:
 
 
 def overdue_condition(today: date) -> sa.ColumnElement[bool]:
-    """SQL for :func:`is_overdue`."""
+    """Return the SQL condition of :func:`is_overdue` for the day ``today``."""
     return sa.and_(Case.answered_at.is_(None), Case.status != "closed", Case.due < today)
 
 
