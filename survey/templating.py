@@ -73,6 +73,15 @@ def _demo_sample_count() -> int:
     return sample_count()
 
 
+def _case_counts() -> tuple[int, int]:
+    """Return (open, overdue) cases of the logged-in account, for the staff header."""
+    from flask_login import current_user
+
+    from .services.cases import header_counts
+
+    return header_counts(current_user._get_current_object())
+
+
 def _context() -> dict[str, Any]:
     return {
         "public_css": current_app.extensions["public_css"],
@@ -88,6 +97,7 @@ def _context() -> dict[str, Any]:
         # QR codes holding 127.0.0.1 open nothing on a phone: pages that show them say so.
         "base_url_loopback": is_loopback_url(current_app.config["BASE_URL"]),
         "demo_sample_count": _demo_sample_count,
+        "case_counts": _case_counts,
     }
 
 

@@ -54,6 +54,13 @@ ACTIONS: dict[str, LazyString] = {
     "database.restore": _l("Khôi phục cơ sở dữ liệu"),
     "demo.seed": _l("Tạo dữ liệu mẫu"),
     "demo.remove": _l("Xóa dữ liệu mẫu"),
+    "case.open": _l("Mở hồ sơ phản ánh, kiến nghị"),
+    "case.assign": _l("Giao hồ sơ"),
+    "case.reply": _l("Trả lời người dân"),
+    "case.status": _l("Đổi trạng thái hồ sơ"),
+    "case.note": _l("Ghi chú nội bộ"),
+    "case.rate": _l("Người dân đánh giá câu trả lời"),
+    "case.contact_purge": _l("Tự xóa thông tin liên hệ hết hạn lưu"),
 }
 """What people call each action; an action missing here is shown by its code."""
 
@@ -92,6 +99,14 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "code": _l("Mã"),
     "path": _l("Tệp"),
     "note": _l("Ghi chú"),
+    "assignee": _l("Người xử lý"),
+    "handling_unit": _l("Đơn vị xử lý"),
+    "status": _l("Trạng thái"),
+    "reply": _l("Nội dung trả lời"),
+    "published": _l("Đăng công khai"),
+    "satisfied": _l("Hài lòng với câu trả lời"),
+    "count": _l("Số lượng"),
+    "reasons": _l("Lý do mở hồ sơ"),
 }
 """What people call the keys of an entry's details; other keys are shown as written."""
 
@@ -99,6 +114,9 @@ CHANGES: dict[str, frozenset[str] | None] = {
     "unit.update": None,
     "user.update": None,
     "response.edit": frozenset({"changes"}),
+    "case.assign": None,
+    "case.status": None,
+    "case.reply": frozenset({"status"}),
 }
 """Actions whose details record a change as ``[old, new]``: every detail (None) or these.
 
@@ -116,7 +134,11 @@ VALUE_LABELS: dict[str, dict[str, LazyString]] = {
 QUESTION_DETAILS = frozenset({"changes", "fields"})
 """Details keyed by question id (response.edit, sheet.reconcile): keys shown as "Câu 15"."""
 
+CASE_VALUES = frozenset({"status", "reasons"})
+"""Details holding a case's codes (services/cases.py: STATUS_LABELS, REASON_LABELS)."""
+
 BATCH_TARGET = re.compile(r"^batch (\d+)$")
+CASE_TARGET = re.compile(r"^case:([A-Z2-7]{4}-[A-Z2-7]{4})$")
 
 
 def record(actor: User | str | None, action: str, target: str, **details: Any) -> AuditLog:
@@ -138,9 +160,25 @@ def action_label(code: str) -> str:
 
 
 def target_label(target: str) -> str:
-    """Return an entry's target as people read it ("batch 3" is "đợt 3")."""
+    """Return an entry's target as people read it ("batch 3" is "đợt 3", a case "hồ sơ …")."""
     found = BATCH_TARGET.match(target)
-    return _("đợt %(id)s", id=found.group(1)) if found else target
+    if found:
+        return _("đợt %(id)s", id=found.group(1))
+    case = CASE_TARGET.match(target)
+    return _("hồ sơ %(receipt)s", receipt=case.group(1)) if case else target
+
+
+def value_labels(key: str) -> dict[str, LazyString] | None:
+    """Return what people call the stored codes a detail holds, or None.
+
+    A case's statuses and reasons are named in services/cases.py, which records through
+    this module: imported when needed, not at the top, so that neither waits for the other.
+    """
+    if key in CASE_VALUES:
+        from . import cases
+
+        return cases.STATUS_LABELS if key == "status" else cases.REASON_LABELS
+    return VALUE_LABELS.get(key)
 
 
 def value_text(value: Any, labels: dict[str, LazyString] | None = None) -> str:
@@ -158,7 +196,7 @@ def value_text(value: Any, labels: dict[str, LazyString] | None = None) -> str:
     if isinstance(value, list):
         return ", ".join(value_text(v, labels) for v in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(f"{detail_label(k)}: {value_text(v, VALUE_LABELS.get(k))}"
+        return "; ".join(f"{detail_label(k)}: {value_text(v, value_labels(k))}"
                          for k, v in value.items())
     if isinstance(value, str):
         label = labels.get(value) if labels else None
@@ -254,8 +292,10 @@ def detail_lines(details: dict[str, Any] | None, action: str = "",
     for key, value in details.items():
         changed = changes is None or key in changes
         show = change_text if changed else value_text
-        labels = VALUE_LABELS.get(key)
-        if key == "hours":  # a unit's opening hours: None is its kind's, "" none at all
+        labels = value_labels(key)
+        if key == "reasons" and isinstance(value, str):  # a case's: "low_rating suggestion"
+            value = [r for r in value.split() if r != "-"]
+        elif key == "hours":  # a unit's opening hours: None is its kind's, "" none at all
             value = [_hours(v) for v in value] if isinstance(value, list) else _hours(value)
         elif key == "at" and isinstance(value, str):  # a moment in UTC: Vietnam time
             value = _moment(value)

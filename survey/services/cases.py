@@ -302,9 +302,9 @@ def bulk_assign(cases: Iterable[Case], user: User, assignee: User | None) -> int
     for case in cases:
         if not can_handle(user, case):
             raise CaseError(_("Ông/Bà không được giao hồ sơ %(receipt)s.", receipt=case.receipt))
-        before = case.assignee_id
+        before = case.assignee  # the relationship: assignee_id changes only at the flush
         assign(case, user, assignee)
-        changed += case.assignee_id != before
+        changed += case.assignee is not before
     return changed
 
 
@@ -333,8 +333,7 @@ def reply(case: Case, user: User, text: str, *, status: str = "answered",
     if case.status != status:
         changes["status"] = [case.status, status]
         case.status = status
-        if status == "closed":
-            case.closed_at = now
+        case.closed_at = now if status == "closed" else None
     if bool(case.published) != publish:
         changes["published"] = publish
         case.published = publish

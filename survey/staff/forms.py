@@ -1,4 +1,4 @@
-"""Staff forms: units, links, accounts, password."""
+"""Staff forms: units, links, accounts, password, cases."""
 
 from __future__ import annotations
 
@@ -15,8 +15,19 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..services.cases import NOTE_MAX, REPLY_MAX
+from ..services.text import clean_text
 
 KIND_CHOICES = [
     SelectChoice("counter", _l("Quầy của Trung tâm Phục vụ hành chính công")),
@@ -146,3 +157,57 @@ class SerialForm(FlaskForm):
     """Open a sheet by its serial (typed, or read from the QR code)."""
 
     serial = StringField(_l("Số phiếu"), validators=[InputRequired(), Length(max=12)])
+
+
+def _stripped(value: object) -> object:
+    """Trim typed text and keep it as it is stored (NFC, no carriage returns): lengths agree."""
+    return clean_text(value) if isinstance(value, str) else value
+
+
+class CaseBulkAssignForm(FlaskForm):
+    """Give the cases ticked in the list to one account, or to nobody."""
+
+    assignee = SelectField(_l("Giao cho"), choices=[], validate_choice=False,
+                           validators=[InputRequired(_l("Chọn người nhận hồ sơ."))])
+
+
+class CaseAssignForm(FlaskForm):
+    """Give a case to an account (or nobody) and a handling unit."""
+
+    assignee = SelectField(_l("Người xử lý"), choices=[], validate_choice=False)
+    handling_unit = SelectField(_l("Đơn vị xử lý"), choices=[], validate_choice=False,
+                                validators=[InputRequired(_l("Chọn đơn vị xử lý."))])
+
+
+class CaseReplyForm(FlaskForm):
+    """The public reply the citizen reads on /tra-cuu."""
+
+    text = TextAreaField(_l("Nội dung trả lời người dân"), filters=[_stripped], validators=[
+        DataRequired(_l("Xin nhập nội dung trả lời.")),
+        Length(max=REPLY_MAX, message=_l("Câu trả lời dài quá %(max)d ký tự."))])
+    status = SelectField(_l("Sau khi trả lời"), choices=[
+        SelectChoice("answered", _l("Đã trả lời (còn theo dõi)")),
+        SelectChoice("closed", _l("Đóng hồ sơ"))])
+    publish = BooleanField(_l("Cho đăng lên trang kết quả công khai"))
+
+
+class CaseStatusForm(FlaskForm):
+    """Move a case on: in progress, closed, or reopened (in progress again)."""
+
+    status = SelectField(_l("Trạng thái"), choices=[
+        SelectChoice("in_progress", _l("Đang xử lý")), SelectChoice("closed", _l("Đã đóng"))])
+
+
+class CaseNoteForm(FlaskForm):
+    """An internal note: staff only, never shown to the citizen."""
+
+    text = TextAreaField(_l("Ghi chú nội bộ"), filters=[_stripped], validators=[
+        DataRequired(_l("Xin nhập ghi chú.")),
+        Length(max=NOTE_MAX, message=_l("Ghi chú dài quá %(max)d ký tự."))])
+
+
+class CaseOpenForm(FlaskForm):
+    """Open a case from any response, by its receipt."""
+
+    receipt = StringField(_l("Mã phiếu"), filters=[_stripped], validators=[
+        DataRequired(_l("Xin nhập mã phiếu.")), Length(max=40)])
