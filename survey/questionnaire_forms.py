@@ -27,6 +27,9 @@ from .services.text import clean_text
 
 FIELD_PREFIX = "q_"
 HONEYPOT = "hp_url"
+# The optional contact for the reply and its consent (public/views.py reads them): posted
+# with the answers, never part of them.
+CONTACT_FIELDS = ("contact", "consent")
 
 
 def field_name(question: Question) -> str:
@@ -72,7 +75,7 @@ class QuestionnaireForm(FlaskForm):
 
     def unknown_fields(self, posted: Iterable[str]) -> list[str]:
         """Return posted field names that this form does not have (a tampered request)."""
-        known = {field.name for field in self}
+        known = {field.name for field in self} | set(CONTACT_FIELDS)
         return sorted(name for name in posted if name not in known)
 
     def answers(self) -> dict[str, AnswerValue]:
@@ -137,7 +140,8 @@ def build_form_class(questionnaire: Questionnaire, lang: str) -> type[Questionna
 
 @functools.cache
 def _form_names(questionnaire: Questionnaire, with_csrf: bool) -> frozenset[str]:
-    names = {field_name(q) for q in questionnaire.questions} | {"response_id", "version", HONEYPOT}
+    names = {field_name(q) for q in questionnaire.questions} | {"response_id", "version", HONEYPOT,
+                                                                *CONTACT_FIELDS}
     return frozenset(names | {"csrf_token"} if with_csrf else names)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import re
 from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, render_template, request
@@ -29,22 +31,59 @@ def load_public_css(app: Flask) -> None:
     app.extensions["public_css_hash"] = f"'sha256-{digest}'"
 
 
-def content_security_policy() -> str:
+# The pages other sites may show in a frame: the ward's published results (/ket-qua), for the
+# ward's own website, and only from the origins in RESULTS_FRAME_ANCESTORS.
+FRAMEABLE_ENDPOINTS = frozenset({"public.results_page"})
+_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+@functools.cache
+def frame_origins(setting: str) -> tuple[str, ...]:
+    """Return the origins of a RESULTS_FRAME_ANCESTORS setting (space or comma separated).
+
+    Anything that is not a plain ``http(s)://host[:port]`` origin is left out (and logged
+    once), so that a typo cannot widen the policy or end the CSP header early (``;``).
+    """
+    found = []
+    for token in setting.replace(",", " ").split():
+        origin = token.rstrip("/")
+        if _ORIGIN.match(origin):
+            found.append(origin)
+        else:
+            current_app.logger.warning("RESULTS_FRAME_ANCESTORS: %r is not an origin, left out",
+                                       token)
+    return tuple(found)
+
+
+def frame_ancestors() -> str:
+    """Return the CSP frame-ancestors sources of this request: 'none' but for /ket-qua."""
+    if request.endpoint in FRAMEABLE_ENDPOINTS:
+        origins = frame_origins(str(current_app.config.get("RESULTS_FRAME_ANCESTORS") or ""))
+        if origins:
+            return " ".join(origins)
+    return "'none'"
+
+
+def content_security_policy(ancestors: str = "'none'") -> str:
     """Return the CSP: same-origin only, no inline code but the hashed public stylesheet."""
     style_hash = current_app.extensions["public_css_hash"]
     return (
         "default-src 'self'; img-src 'self' data:; "
         f"style-src 'self' {style_hash}; script-src 'self'; object-src 'none'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        f"base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
     )
 
 
 def set_security_headers(response: Response) -> Response:
     """Add the usual headers to every response; staff pages and downloads are never cached."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy())
+    ancestors = frame_ancestors()
+    headers.setdefault("Content-Security-Policy", content_security_policy(ancestors))
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+    if ancestors == "'none'":
+        # Browsers that know CSP follow frame-ancestors; older ones need this header, which
+        # cannot name origins, so a frameable page goes without it.
+        headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
