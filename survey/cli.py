@@ -222,6 +222,56 @@ def demo_remove() -> None:
         click.echo("demo data: no sample responses to remove")
 
 
+cases_cli = AppGroup("cases", help="Cases (phản ánh, kiến nghị): jobs for cron.")
+
+
+@cases_cli.command("purge")
+@friendly_errors
+def cases_purge() -> None:
+    """Delete the citizens' contacts of cases closed more than CASE_CONTACT_DAYS days ago.
+
+    Run daily from cron; prints how many contacts were deleted (0 when none was due).
+    """
+    from .services import cases
+
+    deleted = cases.purge_contacts()
+    db.session.commit()
+    days = current_app.config["CASE_CONTACT_DAYS"]
+    click.echo(f"contacts deleted: {deleted} (cases closed more than {days} days ago)")
+
+
+@cases_cli.command("overdue")
+@click.option("--unit", "unit_codes", multiple=True, help="Only these units; repeatable.")
+@friendly_errors
+def cases_overdue(unit_codes: tuple[str, ...]) -> None:
+    """List the cases waiting for a reply past their due day; the count on the last line.
+
+    One line per case: receipt, unit, due day, status and days overdue. Exit status 0.
+    """
+    from analysis.workdays import local_day
+
+    from .models import Case, utcnow
+    from .services import cases
+
+    today = local_day(utcnow())
+    query = (sa.select(Case, Unit.code).join(Unit, Unit.id == Case.unit_id)
+             .where(cases.overdue_condition(today)).order_by(Case.due, Case.id))
+    if unit_codes:
+        chosen = []
+        for code in unit_codes:
+            unit = units.get_unit(code)
+            if unit is None:
+                raise click.ClickException(f"unknown unit {code!r}")
+            chosen.append(unit.id)
+        query = query.where(sa.or_(Case.unit_id.in_(chosen), Case.handling_unit_id.in_(chosen)))
+    rows = db.session.execute(query).all()
+    for case, code in rows:
+        late = (today - case.due).days
+        click.echo(f"{case.receipt}\t{code}\tdue {case.due.isoformat()}\t{case.status}\t"
+                   f"{late} day(s) overdue")
+    click.echo(f"overdue: {len(rows)}")
+
+
 users_cli = AppGroup("users", help="Manage staff accounts.")
 
 
@@ -454,5 +504,5 @@ def questionnaires_check(directory: Path | None) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (init_db, address, qr, export, import_, units_cli, users_cli, demo_cli,
-                    questionnaires_cli, backup_, restore):
+                    cases_cli, questionnaires_cli, backup_, restore):
         app.cli.add_command(command)

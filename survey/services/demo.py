@@ -9,12 +9,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from questionnaires import Question, Questionnaire
 
 from ..extensions import db
-from ..models import Answer, Response, Unit, User, demo_response, response_flag
-from . import accounts, audit, stats, units
+from ..models import (
+    Answer,
+    Case,
+    CaseContact,
+    CaseNote,
+    Response,
+    Unit,
+    User,
+    demo_response,
+    response_flag,
+)
+from . import accounts, audit, cases, stats, units
 from .questionnaires import get_questionnaire
 from .submissions import digest_of, receipt_for
 
@@ -202,6 +213,7 @@ def seed_sample(today: date | None = None) -> int:
     rng = random.Random(f"{WARD[0]}-sample")  # noqa: S311 - made-up data, not a secret
     serial = 0
     responses: list[Response] = []
+    sampled: list[tuple[Questionnaire, dict[str, int | str]]] = []
     for unit_code, questionnaire_id, n, paper_share, level, per_month in SAMPLE_PLAN:
         unit = units.get_unit(unit_code)
         questionnaire = get_questionnaire(questionnaire_id)
@@ -219,6 +231,7 @@ def seed_sample(today: date | None = None) -> int:
             answers = _answers(rng, questionnaire, _clamp(mood), unit_code, unit.kind)
             serial += 1
             response_id = uuid.UUID(int=(SAMPLE_PREFIX << 64) | serial)
+            sampled.append((questionnaire, answers))
             responses.append(Response(
                 response_id=response_id, questionnaire_id=questionnaire.id,
                 questionnaire_version=questionnaire.version, unit_id=unit.id, channel=channel,
@@ -237,8 +250,166 @@ def seed_sample(today: date | None = None) -> int:
         db.session.execute(sa.insert(demo_response),
                            [{"response_pk": r.id} for r in responses])
     stats.rebuild(rescore="none")
-    audit.record("demo", "demo.seed", WARD[0], responses=len(responses))
+    opened = _seed_cases([(r, q, a) for r, (q, a) in zip(responses, sampled, strict=True)],
+                         today)
+    audit.record("demo", "demo.seed", WARD[0], responses=len(responses), cases=opened)
     return len(responses)
+
+
+# --- the sample's cases: opened by the rule, handled the way a busy office handles them -------
+
+REPLIES = {
+    "Phải chờ lâu, nên có thêm ghế ngồi.":
+        "Cảm ơn Ông/Bà đã góp ý. Trung tâm đã kê thêm một dãy ghế chờ và đặt máy lấy số thứ "
+        "tự, nên người đến sau không phải đứng chờ như trước.",
+    "Hồ sơ phải bổ sung nhiều lần, đề nghị hướng dẫn rõ một lần.":
+        "Phường xin lỗi vì Ông/Bà phải đi lại nhiều lần. Từ nay cán bộ một cửa đưa phiếu hướng "
+        "dẫn in sẵn thành phần hồ sơ của từng thủ tục ngay lần đầu, và ghi rõ giấy tờ còn thiếu "
+        "vào một phiếu duy nhất.",
+    "Trả kết quả chậm so với giấy hẹn.":
+        "Phường xin lỗi Ông/Bà vì trả kết quả chậm. Hồ sơ phải chờ ý kiến của cơ quan cấp trên; "
+        "phường đã nhắc bộ phận theo dõi hạn và sẽ gọi điện báo trước cho người dân khi có thể "
+        "trễ hẹn.",
+    "Nên niêm yết rõ phí, lệ phí tại quầy.":
+        "Cảm ơn Ông/Bà. Bảng phí, lệ phí của từng thủ tục nay đã dán ở mỗi quầy và đăng trên "
+        "trang thông tin điện tử của phường.",
+    "Khó gọi điện thoại tới bộ phận một cửa.":
+        "Phường đã thêm một số máy và cử cán bộ trực nghe điện thoại suốt giờ làm việc. Ông/Bà "
+        "cũng có thể gọi số đường dây nóng in trên giấy hẹn.",
+    "Chỗ để xe chật, trời mưa không có mái che.":
+        "Phường đã dựng mái che tạm cho khu để xe và đang xin kinh phí mở rộng bãi xe trong năm "
+        "nay. Cảm ơn Ông/Bà đã thông cảm.",
+    "Đề nghị sửa đèn đường trong ngõ.":
+        "Tổ dân phố đã báo Ủy ban phường; đơn vị chiếu sáng đã thay bóng đèn và sửa dây điện "
+        "trong ngõ. Ông/Bà thấy đèn hỏng lại xin báo tổ trưởng.",
+    "Nên họp tổ dân phố vào buổi tối để mọi người đi được.":
+        "Tổ dân phố tiếp thu ý kiến: từ tháng này các buổi họp tổ tổ chức lúc 19 giờ 30 tại nhà "
+        "văn hóa, để bà con đi làm về kịp tham dự.",
+    "Thông tin về chính sách nên dán ở nhà văn hóa tổ.":
+        "Cảm ơn Ông/Bà. Bảng tin ở nhà văn hóa tổ đã có các văn bản chính sách mới và được cập "
+        "nhật mỗi tháng.",
+    "Cần nạo vét cống thoát nước trước mùa mưa.":
+        "Phường đã đưa tuyến cống của tổ vào kế hoạch nạo vét năm nay; việc nạo vét làm xong "
+        "trước mùa mưa. Cảm ơn Ông/Bà đã phản ánh.",
+}
+REPLY_THANKS = ("Cảm ơn Ông/Bà đã dành lời khen cho cán bộ của phường. Chúng tôi sẽ tiếp tục "
+                "giữ tinh thần phục vụ tận tình như vậy.")
+REPLY_LOW = {
+    "group": "Cảm ơn Ông/Bà đã đánh giá. Tổ dân phố đã trao đổi lại với Ủy ban phường về các "
+             "nội dung Ông/Bà chưa hài lòng; mong Ông/Bà tiếp tục góp ý tại các buổi họp tổ.",
+    "other": "Cảm ơn Ông/Bà đã đánh giá thẳng thắn. Phường đã xem lại việc tiếp nhận hồ sơ tại "
+             "quầy và nhắc cán bộ về thái độ phục vụ và thời gian giải quyết. Mong Ông/Bà tiếp "
+             "tục góp ý để phường làm tốt hơn.",
+}
+CLOSED_OUTSIDE = ("Nội dung không thuộc thẩm quyền của phường; đã hướng dẫn người dân gửi đến "
+                  "cơ quan có thẩm quyền.")
+NOTES = (
+    "Đã chuyển bộ phận chuyên môn kiểm tra, chờ báo cáo.",
+    "Đã gọi điện cho người dân để hỏi thêm thông tin.",
+    "Chờ ý kiến của lãnh đạo phường trước khi trả lời.",
+)
+
+
+def _office_moment(rng: random.Random, day: date) -> datetime:
+    """Return a time on ``day`` in office hours, Vietnam time, as UTC."""
+    minute = rng.randrange(8 * 60, 16 * 60 + 30)
+    return datetime.combine(day, time(minute // 60, minute % 60, rng.randrange(60)),
+                            tzinfo=stats.VIETNAM).astimezone(UTC)
+
+
+def _history(action: str, case: Case, at: datetime, actor: User | str, **details: Any) -> None:
+    """Write a past step of a sample case to its history (the audit log), at its time."""
+    entry = audit.record(actor, action, f"case:{case.receipt}", **details)
+    entry.at = at
+
+
+def _seed_cases(sample: list[tuple[Response, Questionnaire, dict[str, int | str]]],
+                today: date) -> int:
+    """Open the sample responses' cases by the rule and handle them; return how many opened.
+
+    Most cases past their due day were answered on time, some late, a few are still waiting
+    (overdue) and a few were closed as outside the ward's competence; recent ones are new or
+    in progress. Some replies are published, and some citizens said whether they were
+    satisfied. Deterministic, like the sample.
+    """
+    rng = random.Random(f"{WARD[0]}-cases")  # noqa: S311 - made-up data, not a secret
+    now = min(datetime.now(UTC), datetime.combine(today, time(23, 59), stats.VIETNAM))
+    handler = accounts.get_user(ADMIN_USERNAME)
+    calendar = cases.work_calendar()
+    days_allowed = int(current_app.config["CASE_DUE_DAYS"])
+    opened = 0
+    for response, questionnaire, answers in sorted(sample, key=lambda s: s[0].submitted_at):
+        reasons = cases.reasons_for(questionnaire, answers)
+        if not cases.rule_opens(reasons):
+            continue
+        unit = response.unit
+        case = cases.open_case(response.id, response.receipt, response.unit_id,
+                               response.submitted_at, reasons)
+        opened += 1
+        text = next((v for k, v in answers.items() if isinstance(v, str) and k == "y_kien"), "")
+        reply = REPLIES.get(text) or (REPLY_THANKS if text else "") or REPLY_LOW[
+            "group" if unit.kind == "group" else "other"]
+        past_due = case.due < today
+        draw = rng.random()
+        if past_due:
+            plan = ("on_time" if draw < 0.72 else "late" if draw < 0.86 else
+                    "outside" if draw < 0.89 else "waiting")
+        else:
+            plan = "on_time" if draw < 0.35 else "waiting" if draw < 0.75 else "new"
+        if plan == "new":
+            continue
+        assigned_at = case.opened_at + timedelta(hours=rng.randrange(2, 30))
+        if handler is not None and assigned_at < now:
+            case.assignee = handler
+            case.status = "in_progress"
+            _history("case.assign", case, assigned_at, "demo", assignee=[None, handler.username],
+                     status=["new", "in_progress"])
+        if plan == "waiting":
+            if rng.random() < 0.4 and handler is not None and assigned_at < now:
+                note = rng.choice(NOTES)
+                noted = assigned_at + timedelta(hours=rng.randrange(1, 48))
+                db.session.add(CaseNote(case=case, author=handler.username, text=note,
+                                        at=min(noted, now)))
+                _history("case.note", case, min(noted, now), handler, note=note)
+            continue
+        if plan == "outside":
+            closed = _office_moment(rng, calendar.add_working_days(case.opened_at, 2))
+            if closed < now:
+                _history("case.status", case, closed, handler or "demo",
+                         status=[case.status, "closed"])
+                case.status, case.closed_at = "closed", closed
+                if handler is not None:
+                    db.session.add(CaseNote(case=case, author=handler.username,
+                                            text=CLOSED_OUTSIDE, at=closed))
+            continue
+        if plan == "on_time":
+            # Most replies come within a few working days, a few near the due day.
+            spent = min(days_allowed, 1 + int(rng.expovariate(1 / 3)))
+            day = calendar.add_working_days(case.opened_at, spent)
+        else:
+            day = calendar.next_working_day(case.due + timedelta(days=rng.randint(1, 12)))
+        answered = max(_office_moment(rng, day), case.opened_at + timedelta(hours=1))
+        if answered >= now:
+            continue  # still being handled
+        published = bool(text) and text in REPLIES and rng.random() < 0.3
+        _history("case.reply", case, answered, handler or "demo", reply=reply,
+                 status=[case.status, "answered"], published=published)
+        case.reply, case.answered_at, case.status = reply, answered, "answered"
+        case.published = published
+        if rng.random() < 0.5:
+            closed = answered + timedelta(days=rng.randint(1, 5))
+            if closed < now:
+                case.status, case.closed_at = "closed", closed
+                _history("case.status", case, closed, handler or "demo",
+                         status=["answered", "closed"])
+        if rng.random() < 0.45:
+            rated = answered + timedelta(hours=rng.randrange(2, 96))
+            if rated < now:
+                case.citizen_satisfied = rng.random() < (0.85 if plan == "on_time" else 0.35)
+                case.rated_at = rated
+                _history("case.rate", case, rated, "citizen", satisfied=case.citizen_satisfied)
+    db.session.flush()
+    return opened
 
 
 def remove_sample(actor: str = "cli") -> int:
@@ -256,6 +427,12 @@ def remove_sample(actor: str = "cli") -> int:
         return 0
     touch_days({(q, u, stats.vietnam_day(at)) for q, u, at in day_rows})
     ids = sa.select(Response.id).where(_in_sample()).scalar_subquery()
+    # The sample's cases go with their responses (the foreign keys cascade too; said here
+    # so that no database setting decides it).
+    case_ids = sa.select(Case.id).where(Case.response_pk.in_(ids)).scalar_subquery()
+    db.session.execute(sa.delete(CaseContact).where(CaseContact.case_id.in_(case_ids)))
+    db.session.execute(sa.delete(CaseNote).where(CaseNote.case_id.in_(case_ids)))
+    db.session.execute(sa.delete(Case).where(Case.response_pk.in_(ids)))
     db.session.execute(sa.delete(Answer).where(Answer.response_pk.in_(ids)))
     db.session.execute(sa.delete(response_flag).where(response_flag.c.response_pk.in_(ids)))
     pks = list(db.session.scalars(sa.select(demo_response.c.response_pk)))

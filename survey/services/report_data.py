@@ -20,6 +20,8 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import Answer, Response, Unit
+from .case_figures import CaseFigures
+from .case_figures import figures as case_figures
 from .exports import response_conditions
 from .questionnaires import get_questionnaire
 from .stats import (
@@ -59,6 +61,8 @@ class Report:
     units: dict[int, Unit] = field(default_factory=dict)
     # Per unscored question (field, sex, age…): its option rows, each with label and share.
     by_profile: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The handling of the cases these responses opened (contract §9, Decision 766).
+    cases: CaseFigures | None = None
 
     def verdict_of(self, ci95: list[float] | None) -> str | None:
         """Return the verdict of an interval against the target (contract §8), or None."""
@@ -138,6 +142,8 @@ def build_report(filters: Filters, *, targets: Mapping[str, Any] | None = None,
                        target=target, n_excluded=excluded_count(filters))
     report = Report(questionnaire, scheme, filters, result, target,
                     result["target"]["verdict"], aggregation, min_cell)
+    report.cases = case_figures(filters)
+    result["cases"] = report.cases.block  # the same block as the summary JSON's
 
     def cells(by: str, key_fn: Any = None) -> list[dict[str, Any]]:
         found = counts_by(filters, by)  # type: ignore[arg-type]

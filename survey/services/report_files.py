@@ -249,6 +249,7 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
                                ("Theo kênh", report.by_channel, "Kênh")):
         _breakdown_sheet(book, f, report, name, cells, label)
     _profile_sheet(book, f, report)
+    _cases_sheet(book, f, report)
     _suggestions_sheet(book, f, report)
     _data_sheet(book, f, report, labels=labels, progress=progress)
     _codebook_sheet(book, f, report)
@@ -417,6 +418,87 @@ def _profile_sheet(book: Any, f: _Formats, report: Report) -> None:
     _filter(sheet, row - 1, len(header) - 1)
 
 
+CASES_HEADER = ["Theo", "Phạm vi", "Tiếp nhận", "Đã trả lời", "Trả lời đúng hạn",
+                "Quá hạn chưa trả lời", "Số ngày trả lời (trung vị)", "Tỷ lệ xử lý đúng hạn",
+                "Tỷ lệ hài lòng trong xử lý PAKN"]
+CASES_METHOD = (
+    "Hồ sơ phản ánh, kiến nghị (PAKN) mở từ các phiếu trong phạm vi báo cáo: phiếu có góp ý "
+    "hoặc có câu đánh giá 1–2. Hạn trả lời: {days} ngày làm việc (không tính thứ Bảy, Chủ "
+    "nhật và ngày nghỉ lễ). Trả lời đúng hạn: ngày trả lời (giờ Việt Nam) không sau ngày hạn. "
+    "Quá hạn chưa trả lời: chưa trả lời, chưa đóng và đã qua hạn. Số ngày trả lời: trung vị "
+    "số ngày từ khi tiếp nhận đến khi trả lời. Theo Quyết định 766/QĐ-TTg: tỷ lệ xử lý đúng "
+    "hạn = số trả lời đúng hoặc trước hạn / số tiếp nhận; tỷ lệ hài lòng trong xử lý PAKN = "
+    "(số tiếp nhận − số hồ sơ người dân báo không hài lòng, trả lời trễ hạn hoặc quá hạn chưa "
+    "trả lời) / số tiếp nhận. Hồ sơ đóng mà không trả lời không tính là đúng hạn."
+)
+
+
+def cases_method() -> str:
+    """Return the paragraph that says how the handling figures are counted."""
+    return CASES_METHOD.format(days=current_app.config["CASE_DUE_DAYS"])
+
+
+def _case_row(sheet: Any, f: _Formats, report: Report, row: int, group: str, label: str,
+              figures: Any, *, bold: bool = False) -> None:
+    """Write one line of handling figures: counts, median days, the two ratios coloured."""
+    assert report.cases is not None  # noqa: S101 - the caller checked
+    sheet.write(row, 0, group, f.get(bold=bold))
+    sheet.write(row, 1, label, f.get(bold=bold))
+    for col, key in enumerate(("opened", "answered", "answered_on_time", "overdue"), start=2):
+        f.count(sheet, row, col, figures[key], bold=bold)
+    if figures["median_days"] is None:
+        sheet.write_blank(row, 6, None)
+    else:
+        sheet.write_number(row, 6, figures["median_days"], f.get(POINTS, bold=bold))
+    for col, key in ((7, "on_time_rate"), (8, "satisfaction_rate")):
+        rate = figures[key]
+        colour = VERDICT_COLOURS.get(report.cases.verdict_of(rate) or "", "")
+        if rate is None:
+            sheet.write_blank(row, col, None)
+        else:
+            sheet.write_number(row, col, rate / 100, f.get(PERCENT, colour, bold=bold))
+
+
+def _cases_sheet(book: Any, f: _Formats, report: Report) -> None:
+    """Phản ánh, kiến nghị: the handling figures overall, by unit and by month, vs the target.
+
+    One table (filter column A: "Toàn bộ", "Đơn vị", "Tháng"), then the target and the method.
+    """
+    cases = report.cases
+    if cases is None:
+        return
+    widths = [10, 62, 16, 11, 12, 12, 13, 13, 15]  # C also holds the target and the time
+    sheet = _table_sheet(book, f, "Phản ánh, kiến nghị", CASES_HEADER, widths, freeze=(1, 2))
+    _case_row(sheet, f, report, 1, "Toàn bộ", "Toàn bộ", cases.overall, bold=True)
+    row = 2
+    for group, figures_of, label in (("Đơn vị", cases.by_unit, cases.unit_label),
+                                     ("Tháng", cases.by_month, str)):
+        for key, figures in figures_of.items():
+            _case_row(sheet, f, report, row, group, label(key), figures)
+            row += 1
+    _filter(sheet, row - 1, len(CASES_HEADER) - 1)
+    row += 1
+    for label, write in (
+            ("Mục tiêu (cả hai tỷ lệ)", lambda r: sheet.write_number(
+                r, 2, cases.target / 100, f.get(PERCENT))),
+            ("Đánh giá tỷ lệ xử lý đúng hạn", lambda r: sheet.write(
+                r, 2, VERDICT_TEXT.get(cases.verdict_of(cases.overall["on_time_rate"]) or "",
+                                       "—"),
+                f.get(colour=VERDICT_COLOURS.get(
+                    cases.verdict_of(cases.overall["on_time_rate"]) or "", "")))),
+            ("Số liệu tính đến", lambda r: sheet.write_datetime(
+                r, 2, cases.as_of.astimezone(VIETNAM).replace(tzinfo=None, microsecond=0),
+                f.get("dd/mm/yyyy hh:mm")))):
+        sheet.write(row, 1, label, f.bold)
+        write(row)
+        row += 1
+    row += 1
+    sheet.write(row, 1, "Cách tính", f.bold)
+    row += 1
+    _fit_row(sheet, row, [(cases_method(), sum(widths) - 20)])
+    sheet.merge_range(row, 0, row, len(CASES_HEADER) - 1, cases_method(), f.wrap)
+
+
 def _suggestions_sheet(book: Any, f: _Formats, report: Report) -> None:
     """Góp ý: citizens' suggestions, newest first."""
     header = ["Thời điểm", "Đơn vị", "Mã phiếu", "Góp ý", "Có câu 1–2"]
@@ -534,7 +616,7 @@ def render_report_html(report: Report) -> str:
         unit_label=lambda uid: unit_label(report, uid), texts=texts, lows=lows,
         low_total=low_total, generated=datetime.now(VIETNAM).strftime("%d/%m/%Y %H:%M"),
         interval=interval, percent=percent, group_word=group_word(report),
-        verdict_text=VERDICT_TEXT)
+        verdict_text=VERDICT_TEXT, number=number, cases_method=cases_method())
 
 
 def write_pdf(report: Report, path: Path | str) -> None:

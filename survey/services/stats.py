@@ -456,12 +456,19 @@ def target_of(questionnaire: Questionnaire, targets: Mapping[str, Any] | None = 
 
 def summary(filters: Filters, *, aggregation: str = "mean_of_items",
             targets: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
-    """Return the summary JSON of contract §6 and §8, or None for an unknown questionnaire."""
+    """Return the summary JSON of contract §6, §8 and §9, or None for an unknown questionnaire.
+
+    The ``"cases"`` block (§9) counts the cases opened by the responses that pass the filters.
+    """
+    from .case_figures import summary_cases
+
     questionnaire = get_questionnaire(filters.questionnaire_id)
     if questionnaire is None:
         return None
     counts = counts_by(filters).get(0, Counts())
-    return summarize(scheme_of(questionnaire), counts, filters.echo(),
-                     aggregation=aggregation,  # type: ignore[arg-type]
-                     target=target_of(questionnaire, targets),
-                     n_excluded=excluded_count(filters))
+    result = summarize(scheme_of(questionnaire), counts, filters.echo(),
+                       aggregation=aggregation,  # type: ignore[arg-type]
+                       target=target_of(questionnaire, targets),
+                       n_excluded=excluded_count(filters))
+    result["cases"] = summary_cases(filters)
+    return result

@@ -1,5 +1,8 @@
 """The staff dashboard: scores with filters, charts, suggestions, low ratings and exports.
 
+The dashboard also shows how the cases its responses opened were handled (report.cases):
+the same figures as the summary JSON's ``"cases"`` block, the workbook and the PDF.
+
 Every route belongs to the staff blueprint (login required); a leader's filters are limited to
 their units by ``reports.parse_filters``.
 """
@@ -129,6 +132,8 @@ def index() -> ResponseReturnValue:
     if chosen in profile_ids:
         report.add_profile(chosen)
     return render_template("staff/dashboard.html", report=report, profile=chosen,
+                           case_days=current_app.config["CASE_DUE_DAYS"],
+                           case_pages="staff.case_list_page" in current_app.view_functions,
                            **_context(filters))
 
 

@@ -181,7 +181,7 @@ def test_downloads_in_every_format(admin_client: FlaskClient, data: list[Unit],
     book = load_workbook(io.BytesIO(content), read_only=True)
     assert book.sheetnames == ["Tổng hợp", "Theo yếu tố", "Theo câu hỏi", "Theo đơn vị",
                                "Theo tháng", "Theo quý", "Theo kênh", "Theo đặc điểm",
-                               "Góp ý", "Dữ liệu",
+                               "Phản ánh, kiến nghị", "Góp ý", "Dữ liệu",
                                "Mã hóa"]
     raw = list(book["Dữ liệu"].iter_rows(values_only=True))
     book.close()
