@@ -306,8 +306,8 @@ def case_receipts(receipts: Iterable[str]) -> dict[str, str]:
     wanted = {r for r in receipts if r}
     if not wanted:
         return {}
-    return {receipt: status for receipt, status in db.session.execute(
-        sa.select(Case.receipt, Case.status).where(Case.receipt.in_(wanted)))}
+    return dict(db.session.execute(
+        sa.select(Case.receipt, Case.status).where(Case.receipt.in_(wanted))))
 
 
 def purge_due() -> int:

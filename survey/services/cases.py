@@ -195,7 +195,7 @@ def open_by_staff(response: Response, user: User) -> Case:
 
     questionnaire = get_questionnaire(response.questionnaire_id, response.questionnaire_version)
     answers = {a.question_id: a.value for a in response.answers if a.value is not None}
-    reasons = reasons_for(questionnaire, answers) if questionnaire else []  # type: ignore[arg-type]
+    reasons = reasons_for(questionnaire, answers) if questionnaire else []
     case = open_case(response.id, response.receipt, response.unit_id, utcnow(), reasons,
                      opened_by=user)
     _record(user, "case.open", case, reasons=case.reasons or "-")
@@ -390,9 +390,10 @@ def purge_contacts(now: datetime | None = None) -> int:
     now = now or utcnow()
     limit = now - timedelta(days=int(current_app.config["CASE_CONTACT_DAYS"]))
     old = sa.select(Case.id).where(Case.status == "closed", Case.closed_at <= limit)
-    deleted = db.session.execute(
+    result = db.session.execute(
         sa.delete(CaseContact).where(CaseContact.case_id.in_(old))
-        .execution_options(synchronize_session=False)).rowcount or 0
+        .execution_options(synchronize_session=False))
+    deleted = getattr(result, "rowcount", 0) or 0
     if deleted:
         audit.record("system", "case.contact_purge", "cases", count=deleted)
     return int(deleted)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -200,8 +200,8 @@ def _fit_row(sheet: Any, row: int, cells: list[tuple[str, float]]) -> None:
 
 
 def _table_sheet(book: Any, f: _Formats, name: str, header: list[str],
-                 widths: list[float], *, landscape: bool = True, freeze: tuple[int, int] = (1, 0),
-                 fit: bool = True) -> Any:
+                 widths: Sequence[float], *, landscape: bool = True,
+                 freeze: tuple[int, int] = (1, 0), fit: bool = True) -> Any:
     """Add a sheet whose first row is a header: frozen, repeated on every printed page."""
     sheet = book.add_worksheet(name)
     for col, width in enumerate(widths):
@@ -471,10 +471,10 @@ def _cases_sheet(book: Any, f: _Formats, report: Report) -> None:
     sheet = _table_sheet(book, f, "Phản ánh, kiến nghị", CASES_HEADER, widths, freeze=(1, 2))
     _case_row(sheet, f, report, 1, "Toàn bộ", "Toàn bộ", cases.overall, bold=True)
     row = 2
-    for group, figures_of, label in (("Đơn vị", cases.by_unit, cases.unit_label),
-                                     ("Tháng", cases.by_month, str)):
+    for group, figures_of, name_of in (("Đơn vị", cases.by_unit, cases.unit_label),
+                                       ("Tháng", cases.by_month, str)):
         for key, figures in figures_of.items():
-            _case_row(sheet, f, report, row, group, label(key), figures)
+            _case_row(sheet, f, report, row, group, name_of(key), figures)
             row += 1
     _filter(sheet, row - 1, len(CASES_HEADER) - 1)
     row += 1

@@ -129,7 +129,7 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
                               children=[answer_rows, *rollups])
         if pk is not None:
             if open_case:
-                cases.open_for_new_response(pk, row["receipt"], unit.id, submitted_at,
+                cases.open_for_new_response(pk, str(row["receipt"]), unit.id, submitted_at,
                                             questionnaire, answers, contact)
             return Stored(pk, created=True)
         existing = find_response(response_id)
