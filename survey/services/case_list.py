@@ -306,8 +306,9 @@ def case_receipts(receipts: Iterable[str]) -> dict[str, str]:
     wanted = {r for r in receipts if r}
     if not wanted:
         return {}
-    return dict(db.session.execute(
-        sa.select(Case.receipt, Case.status).where(Case.receipt.in_(wanted))))
+    rows = db.session.execute(
+        sa.select(Case.receipt, Case.status).where(Case.receipt.in_(wanted))).all()
+    return {row.receipt: row.status for row in rows}
 
 
 def purge_due() -> int:
