@@ -50,9 +50,13 @@ serve: $(VENV)/.runtime $(MO)
 	@$(FLASK) address --record
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
+# Tests run in parallel, one pytest-xdist worker per core up to 4 (each with its own PostgreSQL
+# database, tests/conftest.py); `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 4 ] && n=4; echo $$n)
+
 test: $(VENV)/.dev $(MO)
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # pip-audit asks PyPI's JSON API about every installed package; a package it cannot look up is
 # listed and skipped, a known vulnerability fails.

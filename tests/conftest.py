@@ -139,18 +139,66 @@ def _postgres() -> tuple[str, str]:
                 f"{LOCAL_TEST_DATABASE!r} ({last}); set SURVEY_TEST_DATABASE_URL")
 
 
+def xdist_worker() -> str:
+    """Return this process's pytest-xdist worker ("gw0", "gw1"…), or "" without xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+@functools.cache
+def _worker_postgres(url: str, worker: str) -> tuple[str, str]:
+    """Return (URL, "") of the worker's own database beside ``url``'s, or ("", why not).
+
+    Under ``pytest -n N`` each worker empties its database before every test, so each has its
+    own: ``<name>_gw0``, ``<name>_gw1``…, created on first use by the same user (CI's role may
+    create databases).
+    """
+    import psycopg
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    conninfo = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(conninfo, connect_timeout=5, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                (name,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        return "", f"could not create the worker's database {name!r} ({first})"
+    return base.set(database=name).render_as_string(hide_password=False), ""
+
+
 def postgres_url() -> str:
-    """Return the PostgreSQL test URL, or skip/fail with the reason there is none."""
+    """Return the PostgreSQL test URL, or skip/fail with the reason there is none.
+
+    Under pytest-xdist, the worker's own database beside the configured one.
+    """
     url, reason = _postgres()
     require(url, f"{reason} (PostgreSQL tests)")
     name = make_url(url).database or ""
     assert "test" in name, f"refusing to empty database {name!r}: its name lacks 'test'"
+    if xdist_worker():
+        url, reason = _worker_postgres(url, xdist_worker())
+        require(url, f"{reason} (PostgreSQL tests)")
     return url
 
 
 # --- how many PostgreSQL tests ran, in the summary line -----------------------------------
 
 _POSTGRES_TESTS: dict[str, int] = {"ran": 0, "skipped": 0}
+
+
+# Modules whose tests run for many seconds each (browsers, servers, `make run`). Run first, so
+# that under pytest-xdist the short tests fill the end and no worker finishes long after the
+# others.
+SLOW_MODULES = ("test_browser.py", "test_browser_cases.py", "test_public_browser.py",
+                "test_addresses.py", "test_serving.py", "test_fuzz.py", "test_reports.py",
+                "test_case_figures.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the tests of SLOW_MODULES first, each module's in its own order."""
+    items.sort(key=lambda item: item.path.name not in SLOW_MODULES)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

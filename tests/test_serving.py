@@ -303,7 +303,9 @@ def test_kill_9_of_a_worker_then_of_the_master_loses_no_acknowledged_response(
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# Database 15 of the local Redis; under pytest-xdist, 15 - n for worker gw<n>.
+REDIS_URL = "redis://127.0.0.1:6379/{}".format(
+    15 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0))
 
 
 def redis_url() -> str:

@@ -139,7 +139,8 @@ def main() -> None:
                 _answer_all(page, low=True)
                 page.locator("button[type=submit]").click()
                 page.wait_for_load_state()
-                shot("thanks")
+                shot("thanks", full=True)
+                receipt = page.locator("p.receipt strong").inner_text().strip()
                 page.go_back()
                 page.wait_for_load_state()
                 shot("already-answered")
@@ -151,6 +152,14 @@ def main() -> None:
                 shot("mau-02", full=True)
                 page.goto(f"{base}/s/khong-co")
                 shot("not-found")
+                page.goto(f"{base}/tra-cuu")
+                shot("lookup")
+                page.goto(f"{base}/tra-cuu?ma={receipt}")
+                shot("lookup-case", full=True)
+                page.goto(f"{base}/tra-cuu?ma=AAAA-BBBB")
+                shot("lookup-unknown")
+                page.goto(f"{base}/ket-qua")
+                shot("results", full=True)
                 page.goto(f"{base}/login")
                 shot("login")
                 page.fill("#username", "admin")
@@ -163,7 +172,7 @@ def main() -> None:
                     page.select_option("#unit", "TDP-01")
                     page.fill("#sheet_count", "5")
                     page.check("#double_entry")
-                    page.locator("form.card button[type=submit]").click()
+                    page.get_by_role("button", name="Tạo lô và số phiếu").click()
                     page.wait_for_load_state()
                 batch_url = page.url
                 serial = page.locator("td").first.inner_text().strip() if "/batches/" in \
@@ -188,6 +197,8 @@ def main() -> None:
                                    ("/staff/?unit=HCC-DDXD", "dashboard-unit"),
                                    ("/staff/suggestions", "suggestions"),
                                    ("/staff/follow-up", "follow-up"),
+                                   ("/staff/cases", "cases"),
+                                   ("/staff/cases?overdue=1", "cases-overdue"),
                                    ("/staff/units", "staff-units"),
                                    ("/staff/units/HCC-CT", "staff-unit"),
                                    (f"/staff/links/{code}/poster", "poster"),
@@ -196,6 +207,13 @@ def main() -> None:
                                    ("/staff/account", "staff-account")]:
                     page.goto(base + url)
                     shot(label, full=True)
+                    if label == "cases":
+                        page.goto(f"{base}/staff/cases/{receipt}")
+                        shot("case-new", full=True)
+                        page.goto(f"{base}/staff/cases?status=answered")
+                        page.locator("td.rcpt a").first.click()
+                        page.wait_for_load_state()
+                        shot("case", full=True)
                     if label == "flags":
                         page.goto(base + "/staff/flags?kind=burst")
                         page.locator("td a").first.click()
