@@ -5,7 +5,7 @@ public reply. This module counts, from plain :class:`CaseRecord` values, how the
 the ``"cases"`` block of the summary JSON (contract §9) and the two ratios of the "Mức độ hài
 lòng" group of Decision 766/QĐ-TTg (domain.md §5.2).
 
-Every day is a **Vietnam calendar day** (UTC+7, :data:`analysis.wide.VIETNAM`): a case opened
+Every day is a **Vietnam calendar day** (UTC+7, :data:`analysis.vietnam.VIETNAM`): a case opened
 at 23:30 in Vietnam (16:30 UTC) was opened on that Vietnam day, and a reply given at 00:30 on
 the day after the due day is late even though it is still the due day in UTC.
 
@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import TypedDict, TypeVar
 
-from .wide import VIETNAM
+from .vietnam import VIETNAM
 
 STATUSES = ("new", "in_progress", "answered", "closed")
 """Contract §9: the statuses of a case."""

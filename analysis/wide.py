@@ -10,12 +10,12 @@ import math
 import numbers
 import sys
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .scoring import Z95, Aggregation, Scheme, counts_of, summarize
+from .vietnam import VIETNAM
 
 if TYPE_CHECKING:  # pandas is imported where a file is read: a web worker rarely needs it
     import pandas as pd
@@ -25,16 +25,6 @@ INTEGRITY_COLUMNS = ("flags", "excluded")
 """Contract §8: the response's flag codes (space-separated) and whether staff excluded it."""
 
 
-def _vietnam() -> tzinfo:
-    try:
-        return ZoneInfo("Asia/Ho_Chi_Minh")
-    except ZoneInfoNotFoundError:  # pragma: no cover -- a system without a tz database
-        # Vietnam has kept UTC+7 without daylight saving since 1975, so a fixed offset gives the
-        # same calendar days for every date this app can hold.
-        return timezone(timedelta(hours=7), "ICT")
-
-
-VIETNAM = _vietnam()
 
 
 def wide_columns(scheme: Scheme, *, integrity: bool = True) -> list[str]:
@@ -96,7 +86,7 @@ def answers_of_row(scheme: Scheme, row: Mapping[str, Any]) -> dict[str, int | st
     return answers
 
 
-def vietnam_day(value: object) -> date | None:
+def cell_day(value: object) -> date | None:
     """Return the Vietnam calendar day of a ``submitted_at`` cell, None when it is empty.
 
     ISO 8601 text or a date-time; a value without an offset is already Vietnam time.
@@ -118,7 +108,7 @@ def _as_day(value: object) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return vietnam_day(value)
+        return cell_day(value)
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
@@ -168,7 +158,7 @@ def recompute_summary(scheme: Scheme, frame: pd.DataFrame,
             continue
         if start is not None or end is not None:
             try:
-                day = vietnam_day(record.get("submitted_at"))
+                day = cell_day(record.get("submitted_at"))
             except ValueError:
                 raise ValueError(f"row {number}, column submitted_at: not ISO 8601: "
                                  f"{record.get('submitted_at')!r}") from None

@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from .wide import VIETNAM
+from .vietnam import VIETNAM
 
 WEEKEND: tuple[int, ...] = (5, 6)
 """Saturday and Sunday (``date.weekday()`` numbers, 0 = Monday)."""

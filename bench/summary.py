@@ -4,7 +4,7 @@
 
 Builds (once, then reuses) an SQLite database with N responses spread over a year, eight
 units and two channels, every response with its 19 items and a few profile answers; builds
-the rollups with ``stats.rebuild``; then prints the time of three summaries (the whole ward,
+the rollups with ``rollups.rebuild``; then prints the time of three summaries (the whole ward,
 one month, one unit), the time of ``SELECT count(*) FROM response`` and the ratio of the two.
 When SURVEY_TEST_DATABASE_URL points at PostgreSQL, the same runs there too (the database is
 emptied: its name must contain "test").
@@ -32,7 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from survey import create_app  # noqa: E402
 from survey.extensions import db  # noqa: E402
 from survey.models import Response, Unit  # noqa: E402
-from survey.services import stats, units  # noqa: E402
+from survey.reporting.filters import Filters  # noqa: E402
+from survey.reporting.settings import Settings  # noqa: E402
+from survey.reporting.summaries import summary  # noqa: E402
+from survey.services import (
+    rollups,
+    units,  # noqa: E402
+)
 from survey.services.questionnaires import get_questionnaire, sync_questionnaires  # noqa: E402
 
 QID = "sipas-dichvu"
@@ -118,9 +124,9 @@ def build(app: Any, n: int) -> float:
             done += len(responses)
             print(f"\r  inserted {done:,} responses", end="", flush=True)
         print()
-        stats.rebuild(rescore="none")
+        rollups.rebuild(rescore="none")
         db.session.commit()
-        assert stats.in_step()
+        assert rollups.in_step()
     return time.perf_counter() - started
 
 
@@ -141,19 +147,19 @@ def measure(app: Any, label: str) -> None:
         unit = db.session.scalar(sa.select(Unit).where(Unit.code == "HCC-CT"))
         assert get_questionnaire(QID) is not None
         cases = {
-            "whole ward": stats.Filters(QID),
-            "one month": stats.Filters(QID, date_from=date(2025, 6, 1),
+            "whole ward": Filters(QID),
+            "one month": Filters(QID, date_from=date(2025, 6, 1),
                                        date_to=date(2025, 6, 30)),
-            "one unit": stats.Filters(QID, units=(unit,)),
+            "one unit": Filters(QID, units=(unit,)),
         }
         count_time = timed(lambda: db.session.execute(
             sa.text("SELECT count(*) FROM response")).scalar_one())
         print(f"\n{label}: {total:,} responses")
         print(f"  {'SELECT count(*) FROM response':<32}{count_time * 1000:>9.1f} ms")
         for name, filters in cases.items():
-            result = stats.summary(filters)
+            result = summary(db.session, filters, Settings())
             assert result is not None
-            seconds = timed(lambda f=filters: stats.summary(f))
+            seconds = timed(lambda f=filters: summary(db.session, f, Settings()))
             index = result["index"]["value"]
             print(f"  summary, {name:<23}{seconds * 1000:>9.1f} ms   "
                   f"ratio to count(*) {seconds / count_time:>6.2f}   "

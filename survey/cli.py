@@ -22,7 +22,7 @@ from questionnaires import QuestionnaireError, load_all
 
 from .extensions import db
 from .models import ROLES, UNIT_KINDS, Unit, User
-from .services import accounts, audit, backup, demo, integrity, qrcodes, stats, units
+from .services import accounts, audit, backup, demo, integrity, qrcodes, rollups, units
 from .services.problems import Refusal
 from .services.questionnaires import get_questionnaire, has_responses, sync_questionnaires
 
@@ -99,11 +99,11 @@ def _prepare_database() -> None:
     if rescore:
         # A new version decides what counts from now on, for the old responses too.
         click.echo("rollups: scoring the stored responses with the new version ...")
-        stats.rebuild(rescore="all")
+        rollups.rebuild(rescore="all")
         db.session.commit()
-    elif not stats.totals_in_step():
+    elif not rollups.totals_in_step():
         click.echo("rollups: counting the stored responses again ...")
-        stats.rebuild()
+        rollups.rebuild()
         db.session.commit()
     scanned = integrity.scan()
     db.session.commit()
@@ -393,12 +393,14 @@ def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
            date_to: str | None, unit_codes: tuple[str, ...], channels: tuple[str, ...],
            aggregation: str, labels: bool) -> None:
     """Export the summary (json), raw responses (csv), the workbook (xlsx) or the report (pdf)."""
-    from .services import exports, report_data, report_files, reports
+    from .reporting import exports, pdf, report, summaries, xlsx
+    from .reporting import filters as report_filters
+    from .reporting.settings import Settings
 
     try:
-        filters = reports.parse_filters(questionnaire_id, date_from, date_to, unit_codes,
-                                        channels)
-    except reports.FilterError as exc:
+        filters = report_filters.parse_filters(questionnaire_id, date_from, date_to,
+                                               unit_codes, channels)
+    except report_filters.FilterError as exc:
         raise click.ClickException(str(exc)) from exc
     if fmt in ("json", "csv") and aggregation != "mean_of_items":
         raise click.ClickException("--aggregation applies to xlsx and pdf reports; the JSON "
@@ -406,6 +408,7 @@ def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
     if labels and fmt != "xlsx":
         raise click.ClickException("--labels applies to xlsx only; csv keeps the codes of "
                                    "contract §5")
+    settings = Settings.from_config(current_app.config)
     if not out.parent.is_dir():  # before any work; XlsxWriter's own error is no OSError
         raise click.ClickException(f"cannot write {out}: no folder {out.parent}")
     if fmt in ("csv", "xlsx"):
@@ -413,32 +416,30 @@ def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
         db.session.commit()
     try:
         if fmt == "json":
-            summary = stats.summary(filters)
+            summary = summaries.summary(db.session, filters, settings)
             out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
                            encoding="utf-8")
         elif fmt == "csv":
-            total = exports.count_responses(filters)
+            total = exports.count_responses(db.session, filters)
             questionnaire = get_questionnaire(questionnaire_id)
             assert questionnaire is not None  # parse_filters checked it  # noqa: S101
-            scheme = stats.scheme_of(questionnaire)
+            scheme = rollups.scheme_of(questionnaire)
             with out.open("w", encoding="utf-8", newline="") as handle, click.progressbar(
                     length=total, label="responses", file=sys.stderr) as bar:
-                for chunk in exports.csv_chunks(filters, scheme):
+                for chunk in exports.csv_chunks(db.session, filters, scheme):
                     handle.write(chunk)
                     bar.update(chunk.count("\r\n"))
         else:
-            report = report_data.build_report(
-                filters, targets=current_app.config.get("TARGETS"), aggregation=aggregation)
-            if report is None:
+            built = report.build_report(db.session, filters, settings, aggregation=aggregation)
+            if built is None:
                 raise click.ClickException(f"unknown questionnaire {questionnaire_id!r}")
             if fmt == "xlsx":
-                total = exports.count_responses(filters)
+                total = exports.count_responses(db.session, filters)
                 with click.progressbar(length=total, label="responses",
                                        file=sys.stderr) as bar:
-                    report_files.write_xlsx(report, out, progress=bar.update,
-                                            labels=labels)
+                    xlsx.write_xlsx(built, out, progress=bar.update, labels=labels)
             else:
-                report_files.write_pdf(report, out)
+                pdf.write_pdf(built, out)
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
     click.echo(f"{fmt} written to {out}")

@@ -41,3 +41,17 @@ def init_app(app: Flask) -> None:
     from .formtext import install
 
     app.before_request(install)  # WTForms' own messages in the reader's language
+
+
+def translated(error: Exception) -> str:
+    """Return a refusal's message in the reader's language.
+
+    Reporting (Flask-free) raises errors carrying ``msgid`` and ``params``; other errors are
+    shown as they are.
+    """
+    from flask_babel import gettext
+
+    msgid = getattr(error, "msgid", None)
+    if msgid is None:
+        return str(error)
+    return str(gettext(msgid, **getattr(error, "params", {})))

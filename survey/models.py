@@ -389,7 +389,7 @@ class AuditLog(db.Model):  # type: ignore[name-defined]
 
 # --- Rollups -------------------------------------------------------------------------------
 # Summaries must stay fast with a million responses, so every write, edit and delete also
-# updates these counts (survey/services/stats.py); a summary then adds up a few thousand rows
+# updates these counts (survey/services/rollups.py); a summary then adds up a few thousand rows
 # instead of reading every answer. `day` is the Vietnam calendar day (YYYY-MM-DD).
 
 

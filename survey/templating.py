@@ -7,27 +7,15 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, url_for
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 
 from analysis import formatting
+from analysis.vietnam import VIETNAM
 
 from .addresses import is_loopback_url
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-KIND_LABELS = {
-    "ward": _l("Phường"),
-    "counter": _l("Quầy Trung tâm Phục vụ hành chính công"),
-    "office": _l("Phòng chuyên môn"),
-    "group": _l("Tổ dân phố"),
-}
-ROLE_LABELS = {"admin": _l("Quản trị"), "staff": _l("Cán bộ"), "leader": _l("Tổ trưởng")}
-CHANNEL_LABELS = {"qr": _l("Mã QR"), "kiosk": _l("Máy tại quầy"), "paper": _l("Phiếu giấy"),
-                  "import": _l("Nhập từ tệp")}
+from .labels import CHANNEL_LABELS, KIND_LABELS, ROLE_LABELS
 
 
 def channel_name(code: str) -> str:
@@ -56,7 +44,7 @@ def localtime(value: datetime | None) -> str:
 
 
 def _method_note(report: Any) -> str:
-    from .services.report_files import method_note
+    from .reporting.wording import method_note
 
     return method_note(report)
 

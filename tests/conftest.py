@@ -33,6 +33,9 @@ from sqlalchemy.engine import make_url
 from survey import create_app
 from survey.extensions import db
 from survey.models import Unit, User
+from survey.reporting import report, summaries
+from survey.reporting.filters import Filters
+from survey.reporting.settings import Settings
 from survey.services import accounts, units
 from survey.services.questionnaires import sync_questionnaires
 
@@ -469,3 +472,25 @@ def csrf_token_from(html: str) -> str:
         r'value="([^"]+)"[^>]*name="csrf_token"', html)
     assert match, "no csrf_token in the page"
     return match.group(1)
+
+
+def reporting_settings(**changes: Any) -> Settings:
+    """Return the current app's reporting settings, with ``changes`` (e.g. ``targets=``)."""
+    import dataclasses
+
+    return dataclasses.replace(Settings.from_config(current_app.config), **changes)
+
+
+def summary_of(filters: Filters, *, aggregation: str = "mean_of_items",
+               **changes: Any) -> dict[str, Any] | None:
+    """Return the summary JSON of ``filters`` under the current app's settings."""
+    return summaries.summary(db.session, filters, reporting_settings(**changes),
+                             aggregation=aggregation)
+
+
+def report_of(filters: Filters, *, aggregation: str = "mean_of_items",
+              **changes: Any) -> report.Report | None:
+    """Build the report of ``filters`` under the current app's settings (with ``changes``)."""
+    return report.build_report(db.session, filters, reporting_settings(**changes),
+                               aggregation=aggregation)
+

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import csrf, db
+from ..i18n import translated
 from ..models import User
-from ..services import accounts, case_figures, cases, reports, stats
+from ..reporting import filters as report_filters
+from ..reporting import summaries
+from ..reporting.settings import Settings
+from ..services import accounts, case_api, cases
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # GETs read; the one POST takes a token, never a cookie (see above)
@@ -45,12 +49,12 @@ def summary() -> ResponseReturnValue:
                       401)
     args = request.args
     try:
-        filters = reports.parse_filters(args.get("questionnaire"), args.get("from"),
-                                        args.get("to"), args.getlist("unit"),
-                                        args.getlist("channel"), user=user)
-    except reports.FilterError as exc:
-        return _error(str(exc), exc.status)
-    result = stats.summary(filters)
+        filters = report_filters.parse_filters(args.get("questionnaire"), args.get("from"),
+                                               args.get("to"), args.getlist("unit"),
+                                               args.getlist("channel"), user=user)
+    except report_filters.FilterError as exc:
+        return _error(translated(exc), exc.status)
+    result = summaries.summary(db.session, filters, Settings.from_config(current_app.config))
     db.session.commit()  # the token's last use
     return jsonify(result)
 
@@ -72,11 +76,11 @@ def case_list() -> ResponseReturnValue:
                       401)
     args = request.args
     try:
-        query = case_figures.parse_case_query(args.getlist("status"), args.getlist("unit"),
-                                              args.get("from"), args.get("to"), user)
-    except reports.FilterError as exc:
-        return _error(str(exc), exc.status)
-    result = case_figures.case_list(query, user)
+        query = case_api.parse_case_query(args.getlist("status"), args.getlist("unit"),
+                                          args.get("from"), args.get("to"), user)
+    except report_filters.FilterError as exc:
+        return _error(translated(exc), exc.status)
+    result = case_api.case_list(query, user)
     db.session.commit()  # the token's last use
     return jsonify(result)
 
@@ -118,4 +122,4 @@ def case_reply(receipt: str) -> ResponseReturnValue:
         db.session.rollback()
         return _error(str(exc), 400)
     db.session.commit()
-    return jsonify(case_figures.one_case_json(case))
+    return jsonify(case_api.one_case_json(case))

@@ -33,14 +33,15 @@ from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
+from analysis.vietnam import VIETNAM
 from questionnaires import Questionnaire
 
 from ..extensions import csrf, db, limiter
+from ..labels import STATUS_LABELS
 from ..models import Case, SurveyLink, Unit
 from ..questionnaire_forms import QuestionnaireForm, build_form_class, quick_answers
 from ..services import cases, results, units
 from ..services.questionnaires import get_questionnaire
-from ..services.stats import VIETNAM
 from ..services.submissions import (
     ResponseConflict,
     find_response,
@@ -401,7 +402,7 @@ def _shown_case(case: Case) -> dict[str, Any]:
         "receipt": case.receipt,
         "ward": ward.name if ward else None,
         "ward_code": ward.code if ward else None,
-        "status": str(cases.STATUS_LABELS.get(case.status, case.status)),
+        "status": str(STATUS_LABELS.get(case.status, case.status)),
         "reply": case.reply,
         "answered_at": case.answered_at,
         "can_rate": answered and case.citizen_satisfied is None,

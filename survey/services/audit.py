@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from analysis.vietnam import VIETNAM
 from questionnaires import Questionnaire
 
 from ..extensions import db
+from ..labels import CHANNEL_LABELS, KIND_LABELS, REASON_LABELS, ROLE_LABELS, STATUS_LABELS
 from ..models import AuditLog, Batch, Response, Sheet, User
-from ..templating import CHANNEL_LABELS, KIND_LABELS, ROLE_LABELS
-from .stats import VIETNAM
 
 PAGE_SIZE = 100
 
@@ -135,7 +135,7 @@ QUESTION_DETAILS = frozenset({"changes", "fields"})
 """Details keyed by question id (response.edit, sheet.reconcile): keys shown as "Câu 15"."""
 
 CASE_VALUES = frozenset({"status", "reasons"})
-"""Details holding a case's codes (services/cases.py: STATUS_LABELS, REASON_LABELS)."""
+"""Details holding a case's codes (labels.py: STATUS_LABELS, REASON_LABELS)."""
 
 BATCH_TARGET = re.compile(r"^batch (\d+)$")
 CASE_TARGET = re.compile(r"^case:([A-Z2-7]{4}-[A-Z2-7]{4})$")
@@ -169,15 +169,9 @@ def target_label(target: str) -> str:
 
 
 def value_labels(key: str) -> dict[str, LazyString] | None:
-    """Return what people call the stored codes a detail holds, or None.
-
-    A case's statuses and reasons are named in services/cases.py, which records through
-    this module: imported when needed, not at the top, so that neither waits for the other.
-    """
+    """Return what people call the stored codes a detail holds, or None."""
     if key in CASE_VALUES:
-        from . import cases
-
-        return cases.STATUS_LABELS if key == "status" else cases.REASON_LABELS
+        return STATUS_LABELS if key == "status" else REASON_LABELS
     return VALUE_LABELS.get(key)
 
 

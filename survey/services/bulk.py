@@ -1,7 +1,7 @@
 """Write a row and its dependent rows in as few statements as the database allows.
 
 A citizen's submission is one response row, some twenty answer rows and as many rollup counts
-(see stats.py). An executemany on PostgreSQL sends each row as a statement of its own: psycopg
+(see rollups.py). An executemany on PostgreSQL sends each row as a statement of its own: psycopg
 pipelines them, but every row and every statement still costs Python time in the worker and
 work in the server, and under load these were most of the submission. On PostgreSQL
 ``insert_once`` therefore writes the whole tree with one statement: the response's
@@ -69,7 +69,7 @@ def insert_once(table: sa.Table, row: Row, *, unique: str,
     Return the new row's id, or None (and write nothing) when the row was there already. Any
     other constraint violation raises IntegrityError as usual. The children are written one
     table after the other, in the order given, on both databases, so that concurrent writers
-    take row locks in one order (see stats.rollup_rows).
+    take row locks in one order (see rollups.rollup_rows).
     """
     children = tuple(c for c in children if c.rows)
     if _dialect() == "postgresql":

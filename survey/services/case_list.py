@@ -22,6 +22,7 @@ from analysis.workdays import local_day
 from questionnaires import Questionnaire
 
 from ..extensions import db
+from ..labels import REASON_LABELS, STATUS_LABELS
 from ..models import Answer, AuditLog, Case, CaseContact, Response, Unit, User, utcnow
 from . import audit, cases
 from .questionnaires import get_questionnaire, question_name
@@ -77,7 +78,7 @@ def parse_filter(user: User, *, statuses: Sequence[str] = (), units: Sequence[st
     """
     chosen = tuple(dict.fromkeys(s.strip() for s in statuses if s.strip()))
     for status in chosen:
-        if status not in cases.STATUS_LABELS:
+        if status not in STATUS_LABELS:
             raise CaseListError(_("Không có trạng thái “%(status)s”.", status=status[:20]))
     codes = tuple(dict.fromkeys(u.strip().upper() for u in units if u.strip()))
     found = {u.code: u for u in db.session.scalars(sa.select(Unit).where(Unit.code.in_(codes)))}
@@ -186,12 +187,12 @@ class CaseRow:
     @property
     def reasons(self) -> list[tuple[str, str]]:
         """Return the reasons the case was opened: (code, what people call it)."""
-        return [(r, str(cases.REASON_LABELS.get(r, r))) for r in self.case.reasons.split()]
+        return [(r, str(REASON_LABELS.get(r, r))) for r in self.case.reasons.split()]
 
 
 def reason_labels(reasons: str) -> list[str]:
     """Return the labels of a case's space-separated reasons (none: opened by staff)."""
-    return [str(cases.REASON_LABELS.get(r, r)) for r in reasons.split()]
+    return [str(REASON_LABELS.get(r, r)) for r in reasons.split()]
 
 
 def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:

@@ -23,27 +23,17 @@ from functools import cache
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from analysis.cases import CaseRecord
 from analysis.workdays import WorkCalendar, parse_days
 from questionnaires import Questionnaire
 
 from ..extensions import db
+from ..labels import REASON_LABELS, STATUS_LABELS  # noqa: F401 (cases.STATUS_LABELS)
 from ..models import Case, CaseContact, CaseNote, Response, Unit, User, utcnow
 from . import audit
 from .text import clean_text, fold_text, receipt_query
 
-STATUS_LABELS = {
-    "new": _l("Mới"),
-    "in_progress": _l("Đang xử lý"),
-    "answered": _l("Đã trả lời"),
-    "closed": _l("Đã đóng"),
-}
-REASON_LABELS = {
-    "suggestion": _l("Có góp ý"),
-    "low_rating": _l("Đánh giá 1–2"),
-}
 OPEN_STATUSES = ("new", "in_progress")
 REPLY_MAX = 4000
 NOTE_MAX = 4000

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from analysis.vietnam import VIETNAM, vietnam_day
 from questionnaires import Question, Questionnaire
 
 from ..extensions import db
@@ -25,7 +26,7 @@ from ..models import (
     demo_response,
     response_flag,
 )
-from . import accounts, audit, cases, stats, units
+from . import accounts, audit, cases, rollups, units
 from .questionnaires import get_questionnaire
 from .submissions import digest_of, receipt_for
 
@@ -146,7 +147,7 @@ def _moment(rng: random.Random, day: date, by_link: bool) -> datetime:
     else:
         minute = rng.randrange(8 * 60, 21 * 60)
     local = datetime.combine(day, time(minute // 60, minute % 60, rng.randrange(60)),
-                             tzinfo=stats.VIETNAM)
+                             tzinfo=VIETNAM)
     return local.astimezone(UTC)
 
 
@@ -208,7 +209,7 @@ def seed_sample(today: date | None = None) -> int:
     a few a day at most, with answers that vary, so that the flags stay quiet. The same day
     gives the same sample. The caller commits.
     """
-    today = today or datetime.now(stats.VIETNAM).date()
+    today = today or datetime.now(VIETNAM).date()
     first = today - timedelta(days=SAMPLE_MONTHS * 30)
     rng = random.Random(f"{WARD[0]}-sample")  # noqa: S311 - made-up data, not a secret
     serial = 0
@@ -239,7 +240,7 @@ def seed_sample(today: date | None = None) -> int:
                 receipt=receipt_for(response_id),
                 digest=digest_of(questionnaire, unit, channel, answers),
                 link_id=link.id if link is not None and channel == "qr" else None,
-                score_milli=stats.score_milli(questionnaire.id, answers),
+                score_milli=rollups.score_milli(questionnaire.id, answers),
                 answers=[Answer(question_id=qid,
                                 option_code=value if isinstance(value, int) else None,
                                 text_value=value if isinstance(value, str) else None)
@@ -249,7 +250,7 @@ def seed_sample(today: date | None = None) -> int:
     if responses:
         db.session.execute(sa.insert(demo_response),
                            [{"response_pk": r.id} for r in responses])
-    stats.rebuild(rescore="none")
+    rollups.rebuild(rescore="none")
     opened = _seed_cases([(r, q, a) for r, (q, a) in zip(responses, sampled, strict=True)],
                          today)
     audit.record("demo", "demo.seed", WARD[0], responses=len(responses), cases=opened)
@@ -314,7 +315,7 @@ def _office_moment(rng: random.Random, day: date) -> datetime:
     """Return a time on ``day`` in office hours, Vietnam time, as UTC."""
     minute = rng.randrange(8 * 60, 16 * 60 + 30)
     return datetime.combine(day, time(minute // 60, minute % 60, rng.randrange(60)),
-                            tzinfo=stats.VIETNAM).astimezone(UTC)
+                            tzinfo=VIETNAM).astimezone(UTC)
 
 
 def _history(action: str, case: Case, at: datetime, actor: User | str, **details: Any) -> None:
@@ -333,7 +334,7 @@ def _seed_cases(sample: list[tuple[Response, Questionnaire, dict[str, int | str]
     satisfied. Deterministic, like the sample.
     """
     rng = random.Random(f"{WARD[0]}-cases")  # noqa: S311 - made-up data, not a secret
-    now = min(datetime.now(UTC), datetime.combine(today, time(23, 59), stats.VIETNAM))
+    now = min(datetime.now(UTC), datetime.combine(today, time(23, 59), VIETNAM))
     handler = accounts.get_user(ADMIN_USERNAME)
     calendar = cases.work_calendar()
     days_allowed = int(current_app.config["CASE_DUE_DAYS"])
@@ -425,7 +426,7 @@ def remove_sample(actor: str = "cli") -> int:
         .where(_in_sample())).all()
     if not day_rows:
         return 0
-    touch_days({(q, u, stats.vietnam_day(at)) for q, u, at in day_rows})
+    touch_days({(q, u, vietnam_day(at)) for q, u, at in day_rows})
     ids = sa.select(Response.id).where(_in_sample()).scalar_subquery()
     # The sample's cases go with their responses (the foreign keys cascade too; said here
     # so that no database setting decides it).
@@ -441,6 +442,6 @@ def remove_sample(actor: str = "cli") -> int:
         db.session.execute(sa.delete(Response).where(Response.id.in_(pks[start:start + 500])),
                            execution_options={"synchronize_session": False})
     db.session.expire_all()
-    stats.rebuild(rescore="none")
+    rollups.rebuild(rescore="none")
     audit.record(actor, "demo.remove", WARD[0], responses=len(day_rows))
     return len(day_rows)

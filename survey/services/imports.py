@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from analysis.flags import FLAG_CODES
+from analysis.vietnam import VIETNAM, vietnam_day
 from questionnaires import Questionnaire
 
 from ..models import CHANNELS, Unit, User, utcnow
+from ..reporting.exports import restore
 from . import units as unit_service
 from .answers import cell_text, check_value
-from .exports import restore
 from .integrity import parse_flags, set_excluded, touch_days
 from .problems import Problem, Reason, reason
-from .stats import VIETNAM, vietnam_day
 from .submissions import ResponseConflict, receipt_for, save_response
 
 BASE = ("response_id", "submitted_at", "unit", "channel", "flags", "excluded")

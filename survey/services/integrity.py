@@ -39,6 +39,7 @@ from analysis.flags import (
     off_hours,
     straightline,
 )
+from analysis.vietnam import VIETNAM, vietnam_day
 
 from ..extensions import db
 from ..models import (
@@ -53,7 +54,7 @@ from ..models import (
     stat_response,
     utcnow,
 )
-from . import audit, bulk, stats
+from . import audit, bulk, rollups
 from .questionnaires import get_questionnaire
 
 LINK_CHANNELS = ("qr", "kiosk")
@@ -141,7 +142,7 @@ DayKey = tuple[str, int, str]  # questionnaire, unit id, Vietnam day
 def touch(response: Response) -> None:
     """Mark a response's day to be flagged again (after an edit, a deletion, an exclusion)."""
     touch_days([(response.questionnaire_id, response.unit_id,
-                 stats.vietnam_day(response.submitted_at))])
+                 vietnam_day(response.submitted_at))])
 
 
 def touch_days(keys: Iterable[DayKey]) -> None:
@@ -213,7 +214,7 @@ def scan() -> ScanResult:
         if not rows:
             break
         for pk, qid, unit_id, submitted_at, channel in rows:
-            days.add((qid, unit_id, stats.vietnam_day(submitted_at)))
+            days.add((qid, unit_id, vietnam_day(submitted_at)))
             if channel == "paper":
                 paper.add(qid)
             if pk > seen:
@@ -252,7 +253,7 @@ class _Wanted:
 def _flag_day(key: DayKey, unit: Unit, rules: Rules, result: ScanResult) -> set[int]:
     """Recompute the flags of one questionnaire, unit and day; return the responses touched."""
     qid, unit_id, day = key
-    start = datetime.fromisoformat(day).replace(tzinfo=stats.VIETNAM)
+    start = datetime.fromisoformat(day).replace(tzinfo=VIETNAM)
     rows = db.session.execute(
         sa.select(Response.id, Response.submitted_at, Response.channel, Response.digest)
         .where(Response.questionnaire_id == qid, Response.unit_id == unit_id,
@@ -281,7 +282,7 @@ def _flag_day(key: DayKey, unit: Unit, rules: Rules, result: ScanResult) -> set[
     if hours is not None and linked:
         local = start.date()
         holidays = public_holidays(local.year)
-        members = [r for r in linked if off_hours(r.submitted_at.astimezone(stats.VIETNAM),
+        members = [r for r in linked if off_hours(r.submitted_at.astimezone(VIETNAM),
                                                   hours, holidays)]
         if members:
             wanted[f"off_hours:{prefix}"] = _Wanted(
@@ -375,7 +376,7 @@ def _minutes(span: timedelta) -> int:
 
 def _counted_codes(ids: Sequence[int], qid: str, scored: Sequence[str]) -> dict[int, list[int]]:
     """Return each response's option codes on scored items that count (score not null)."""
-    scheme = stats.scoring_scheme(qid)
+    scheme = rollups.scoring_scheme(qid)
     found: dict[int, list[int]] = defaultdict(list)
     for start in range(0, len(ids), 900):
         for pk, question, code in db.session.execute(
@@ -500,7 +501,7 @@ def set_excluded(responses: Sequence[Response], excluded: bool, reason: str, act
     for response in responses:
         if response.excluded == excluded:
             continue
-        stats.record(response, sign=-1)
+        rollups.record(response, sign=-1)
         response.excluded = excluded
         if excluded:
             response.excluded_at = utcnow()
@@ -508,9 +509,9 @@ def set_excluded(responses: Sequence[Response], excluded: bool, reason: str, act
             response.excluded_reason = reason
         else:
             response.excluded_at = response.excluded_by = response.excluded_reason = None
-        stats.record(response, sign=1)
+        rollups.record(response, sign=1)
         days.add((response.questionnaire_id, response.unit_id,
-                  stats.vietnam_day(response.submitted_at)))
+                  vietnam_day(response.submitted_at)))
         changed.append(response.receipt)
     touch_days(days)  # their days are flagged again without them (or with them)
     if changed:

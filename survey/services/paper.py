@@ -37,7 +37,7 @@ from . import units as unit_service
 from .answers import check_answers
 from .integrity import touch
 from .questionnaires import get_questionnaire, latest_questionnaires
-from .stats import answers_of, record, score_milli
+from .rollups import answers_of, record, score_milli
 from .submissions import digest_of, save_response
 from .text import clean_text
 

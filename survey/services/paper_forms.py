@@ -21,7 +21,7 @@ from ..models import Batch, Unit
 from .paper import format_serial
 from .qrcodes import qr_png
 from .questionnaires import get_questionnaire
-from .stats import scheme_of
+from .rollups import scheme_of
 
 
 def sheet_url(base_url: str, serial: int) -> str:

@@ -25,8 +25,10 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import Answer, Case, Unit
+from ..reporting.filters import Filters
+from ..reporting.summaries import counts_by
 from .questionnaires import latest_questionnaires
-from .stats import Filters, counts_by, scheme_of
+from .rollups import scheme_of
 
 QUARTERS = 6
 """Quarters in the trend, the last complete one included."""
@@ -172,7 +174,7 @@ def _quarter_results(questionnaire: Questionnaire, lang: str, units: tuple[Unit,
     """Return the figures of each quarter, small cells hidden as on the dashboard."""
     scheme = scheme_of(questionnaire)
     filters = Filters(questionnaire.id, quarters[0].start, quarters[-1].end, units)
-    by_day = counts_by(filters, "day")
+    by_day = counts_by(db.session, filters, "day")
     cells = merge(by_day, quarter_of)
     rows = {row["key"]: row for row in summarize_cells(scheme, cells, min_n=min_cell)}
     labels = {g.id: g.label.get(lang) for g in questionnaire.groups}

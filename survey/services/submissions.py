@@ -22,7 +22,7 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..models import Answer, Response, SurveyLink, Unit, User, utcnow
-from . import bulk, cases, stats
+from . import bulk, cases, rollups
 from .integrity import touch
 from .text import fold_text
 
@@ -99,7 +99,7 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
     """
     digest = digest_of(questionnaire, unit, channel, answers)
     submitted_at = submitted_at or utcnow()
-    score = stats.score_milli(questionnaire.id, answers)
+    score = rollups.score_milli(questionnaire.id, answers)
     row = {
         "response_id": response_id,
         "questionnaire_id": questionnaire.id,
@@ -123,10 +123,11 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
         for qid, value in answers.items()], parent="response_pk")
     # The answers go first: the rollup rows that every response of the day at this unit
     # shares are then held only from their update to the commit.
-    rollups = stats.rollup_rows(questionnaire.id, submitted_at, unit.id, channel, score, answers)
+    counted = rollups.rollup_rows(questionnaire.id, submitted_at, unit.id, channel, score,
+                                  answers)
     for _attempt in range(3):
         pk = bulk.insert_once(Response.__table__, row, unique="response_id",
-                              children=[answer_rows, *rollups])
+                              children=[answer_rows, *counted])
         if pk is not None:
             if open_case:
                 cases.open_for_new_response(pk, str(row["receipt"]), unit.id, submitted_at,
@@ -141,7 +142,7 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
 
 def delete_response(response: Response) -> None:
     """Delete a response and take it out of the rollups (the caller commits)."""
-    stats.record(response, sign=-1)
+    rollups.record(response, sign=-1)
     touch(response)  # the day's flags are counted again without it
     db.session.delete(response)
     db.session.flush()

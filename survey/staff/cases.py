@@ -18,11 +18,13 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
+from analysis.vietnam import VIETNAM
+
 from ..errors import fail
 from ..extensions import db
+from ..labels import STATUS_LABELS
 from ..models import Case, User
 from ..services import case_list, cases, units
-from ..templating import VIETNAM
 from .forms import (
     CaseAssignForm,
     CaseBulkAssignForm,
@@ -48,7 +50,7 @@ def _vn_day(value: datetime | None) -> str:
 
 
 def _status_label(status: str) -> str:
-    return str(cases.STATUS_LABELS.get(status, status))
+    return str(STATUS_LABELS.get(status, status))
 
 
 def _page() -> int:
@@ -116,7 +118,7 @@ def case_list_page() -> ResponseReturnValue:
     return render_template(
         "staff/cases.html", rows=rows, total=total, page=page,
         pages=max(1, -(-total // case_list.PAGE_SIZE)), flt=flt, query=query, error=error,
-        statuses=cases.STATUS_LABELS, accounts=accounts, bulk=bulk,
+        statuses=STATUS_LABELS, accounts=accounts, bulk=bulk,
         all_units=units.visible_units(me), open_count=opened, overdue_count=overdue,
         here=request.full_path.rstrip("?")), status
 

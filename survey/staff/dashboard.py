@@ -4,7 +4,7 @@ The dashboard also shows how the cases its responses opened were handled (report
 the same figures as the summary JSON's ``"cases"`` block, the workbook and the PDF.
 
 Every route belongs to the staff blueprint (login required); a leader's filters are limited to
-their units by ``reports.parse_filters``.
+their units by ``reporting.filters.parse_filters``.
 """
 
 from __future__ import annotations
@@ -35,13 +35,20 @@ from flask_babel import gettext as _
 
 from analysis.charts import figure_to_png, group_bar_chart, trend_chart
 from analysis.formatting import interval, number, percent
+from analysis.vietnam import VIETNAM
 
 from ..errors import fail
 from ..extensions import db
+from ..i18n import translated
 from ..models import CHANNELS
-from ..services import audit, exports, integrity, report_data, report_files, reports, units
+from ..reporting import exports, pdf, summaries, xlsx
+from ..reporting import filters as report_filters
+from ..reporting import report as report_data
+from ..reporting.filters import Filters
+from ..reporting.settings import Settings
+from ..services import audit, integrity, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
-from ..services.stats import VIETNAM, Filters, scheme_of
+from ..services.rollups import scheme_of
 from ..services.transactions import committed
 from .views import _me, bp
 
@@ -57,19 +64,23 @@ def _filters() -> Filters:
     """Return the filters of the query string, or abort with a clear message."""
     args = request.args
     try:
-        return reports.parse_filters(args.get("questionnaire") or _default_questionnaire(),
-                                     args.get("from"), args.get("to"), args.getlist("unit"),
-                                     args.getlist("channel"), user=_me())
-    except reports.FilterError as exc:
-        fail(exc.status, str(exc))
+        return report_filters.parse_filters(
+            args.get("questionnaire") or _default_questionnaire(), args.get("from"),
+            args.get("to"), args.getlist("unit"), args.getlist("channel"), user=_me())
+    except report_filters.FilterError as exc:
+        fail(exc.status, translated(exc))
 
 
 def _aggregation() -> str:
     return "pooled" if request.args.get("agg") == "pooled" else "mean_of_items"
 
 
+def _settings() -> Settings:
+    return Settings.from_config(current_app.config)
+
+
 def _report(filters: Filters) -> report_data.Report:
-    report = report_data.build_report(filters, targets=current_app.config.get("TARGETS"),
+    report = report_data.build_report(db.session, filters, _settings(),
                                       aggregation=_aggregation())
     if report is None:
         abort(404)
@@ -146,9 +157,9 @@ def chart(kind: str) -> ResponseReturnValue:
                                  title=_("Kết quả theo yếu tố") if not report.adapted
                                  else _("Kết quả theo chỉ số nội dung"))
     elif kind == "trend":
-        figure = trend_chart(report_files.chart_points(report), target=report.target,
+        figure = trend_chart(pdf.chart_points(report), target=report.target,
                              title=_("Chỉ số theo tháng"), index=report.questionnaire.index,
-                             intervals=report_files.chart_intervals(report))
+                             intervals=pdf.chart_intervals(report))
     else:
         abort(404)
     return Response(figure_to_png(figure), mimetype="image/png")
@@ -177,15 +188,14 @@ def export(fmt: str) -> ResponseReturnValue:
     audit.record(_me(), f"export.{fmt}", filters.questionnaire_id, **filters.echo())
     db.session.commit()
     if fmt == "json":
-        from ..services import stats
-
-        summary = stats.summary(filters)  # contract §6.1 exactly, whatever the page shows
+        # contract §6.1 exactly, whatever the page shows
+        summary = summaries.summary(db.session, filters, _settings())
         body = json.dumps(summary, ensure_ascii=False, indent=2)
         return _attachment(Response(body, mimetype="application/json"),
                            _filename(filters, "json"))
     if fmt == "csv":
         scheme = scheme_of(_report(filters).questionnaire)
-        stream = stream_with_context(exports.csv_chunks(filters, scheme))
+        stream = stream_with_context(exports.csv_chunks(db.session, filters, scheme))
         return _attachment(Response(stream, mimetype="text/csv; charset=utf-8"),
                            _filename(filters, "csv"))
     report = _report(filters)
@@ -193,10 +203,10 @@ def export(fmt: str) -> ResponseReturnValue:
     os.close(handle)
     labelled = fmt == "xlsx" and request.args.get("labels") == "1"
     if fmt == "xlsx":
-        report_files.write_xlsx(report, path, labels=labelled)
+        xlsx.write_xlsx(report, path, labels=labelled)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        report_files.write_pdf(report, path)
+        pdf.write_pdf(report, path)
         mimetype = "application/pdf"
     response = send_file(path, mimetype=mimetype, as_attachment=True,
                          download_name=_filename(filters, "nhan.xlsx" if labelled else fmt))
@@ -218,8 +228,9 @@ def suggestion_list() -> ResponseReturnValue:
     search = request.args.get("q", "")[:100]
     only_low = request.args.get("low") == "1"
     page = _page()
-    rows, total = report_data.suggestions(filters, search=search, only_low=only_low,
-                                          limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows, total = report_data.suggestions(db.session, filters, search=search,
+                                          only_low=only_low, limit=PAGE_SIZE,
+                                          offset=(page - 1) * PAGE_SIZE)
     return render_template("staff/suggestions.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), search=search,
                            only_low=only_low, **_context(filters))
@@ -239,19 +250,15 @@ def suggestion_export() -> ResponseReturnValue:
         writer = csv.writer(buffer, lineterminator="\r\n")
         buffer.write("\ufeff")
         writer.writerow(["submitted_at", "unit", "receipt", "question_id", "text", "low"])
-        offset = 0
-        while True:
-            rows, _total = report_data.suggestions(filters, search=search, only_low=only_low,
-                                                   limit=500, offset=offset)
-            for s in rows:
-                writer.writerow([s.submitted_at.isoformat(), s.unit, s.receipt, s.question_id,
-                                 exports.neutralise(s.text), "1" if s.low else ""])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if len(rows) < 500:
-                return
-            offset += 500
+        for n, s in enumerate(report_data.iter_suggestions(
+                db.session, filters, search=search, only_low=only_low), start=1):
+            writer.writerow([s.submitted_at.isoformat(), s.unit, s.receipt, s.question_id,
+                             exports.neutralise(s.text), "1" if s.low else ""])
+            if n % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
 
     return _attachment(Response(stream_with_context(generate()),
                                 mimetype="text/csv; charset=utf-8"),
@@ -264,8 +271,8 @@ def follow_up() -> ResponseReturnValue:
     filters = _filters()
     page = _page()
     receipt = request.args.get("q", "")[:40]
-    rows, total = report_data.low_ratings(filters, receipt=receipt, limit=PAGE_SIZE,
-                                          offset=(page - 1) * PAGE_SIZE)
+    rows, total = report_data.low_ratings(db.session, filters, receipt=receipt,
+                                          limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     # Only the questionnaire's texts: not a whole report (summary and breakdowns).
     questionnaire = get_questionnaire(filters.questionnaire_id)
     if questionnaire is None:

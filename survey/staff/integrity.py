@@ -15,7 +15,8 @@ from analysis.flags import FLAG_CODES
 
 from ..extensions import db
 from ..models import FlagGroup, Response, Unit
-from ..services import integrity, report_data
+from ..reporting.report import receipt_condition
+from ..services import integrity
 from ..services.questionnaires import latest_questionnaires
 from ..services.text import receipt_query
 from ..services.transactions import committed
@@ -127,7 +128,7 @@ def excluded_list() -> ResponseReturnValue:
     search = request.args.get("q", "")[:40]
     conditions: list[sa.ColumnElement[bool]] = [Response.excluded.is_(True)]
     if search.strip():
-        by_receipt = report_data.receipt_condition(search)
+        by_receipt = receipt_condition(search)
         conditions.append(sa.false() if by_receipt is None else by_receipt)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
         *conditions)) or 0

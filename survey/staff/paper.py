@@ -35,7 +35,7 @@ from ..extensions import db
 from ..models import Batch, Sheet, User
 from ..services import audit, paper, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
-from ..services.stats import answers_of
+from ..services.rollups import answers_of
 from ..services.submissions import ResponseConflict
 from ..services.text import receipt_query
 from ..services.transactions import DatabaseBusy, committed

@@ -13,9 +13,9 @@ from analysis.scoring import Counts, summarize
 from analysis.wide import (
     BASE_COLUMNS,
     answers_of_row,
+    cell_day,
     read_wide_csv,
     recompute_summary,
-    vietnam_day,
     wide_columns,
 )
 from tests.analysis.schemes import SIPAS_DICHVU
@@ -127,11 +127,11 @@ def test_recompute_reports_the_row_of_a_bad_cell(frame: pd.DataFrame) -> None:
 
 
 def test_vietnam_day() -> None:
-    assert vietnam_day("2025-03-31T17:00:00+00:00") == date(2025, 4, 1)
-    assert vietnam_day("2025-03-31T16:59:59Z") == date(2025, 3, 31)
-    assert vietnam_day("2025-03-31 23:59") == date(2025, 3, 31)
-    assert vietnam_day(pd.Timestamp("2025-03-31 18:00", tz="UTC")) == date(2025, 4, 1)
-    assert vietnam_day("") is None
+    assert cell_day("2025-03-31T17:00:00+00:00") == date(2025, 4, 1)
+    assert cell_day("2025-03-31T16:59:59Z") == date(2025, 3, 31)
+    assert cell_day("2025-03-31 23:59") == date(2025, 3, 31)
+    assert cell_day(pd.Timestamp("2025-03-31 18:00", tz="UTC")) == date(2025, 4, 1)
+    assert cell_day("") is None
 
 
 @pytest.mark.parametrize("cell", [1, 1.0, "1", " 1 ", True])

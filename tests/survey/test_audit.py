@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 
 from survey.extensions import db
 from survey.models import AuditLog, Response, Sheet, Unit
-from survey.services import accounts, audit, integrity, paper, stats, units
+from survey.reporting.filters import Filters
+from survey.services import accounts, audit, integrity, paper, units
 from tests.conftest import PASSWORD
 
 
@@ -165,7 +166,7 @@ def test_audit_details_say_what_happened(admin_client: FlaskClient, ward: Unit) 
     stored = db.session.scalars(sa.select(Response).order_by(Response.id)).all()
     paper.edit_response(stored[0], typed | {"q15": "2", "q16": "3"}, admin)
     integrity.set_excluded(stored, True, "Phiếu thử", admin)
-    stats_filters = stats.Filters("sipas-dichvu", channels=("qr", "paper"))
+    stats_filters = Filters("sipas-dichvu", channels=("qr", "paper"))
     audit.record(admin, "export.csv", "sipas-dichvu", **stats_filters.echo())
     db.session.commit()
 

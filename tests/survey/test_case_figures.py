@@ -29,15 +29,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.formatting import number, percent
+from analysis.vietnam import VIETNAM
 from survey.extensions import db
 from survey.models import AuditLog, Case, CaseContact, CaseNote, Response, Unit, User
-from survey.services import accounts, cases, demo, integrity, stats
+from survey.reporting.filters import Filters
+from survey.services import accounts, cases, demo, integrity
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import delete_response, save_response
-from tests.conftest import examples, login, require_program
+from tests.conftest import examples, login, require_program, summary_of
 
 QID = "sipas-dichvu"
-VIETNAM = stats.VIETNAM
+VIETNAM = VIETNAM
 LOW = {f"q{i}": 4 for i in range(15, 34)} | {"q20": 2}
 SHEET = "Phản ánh, kiến nghị"
 
@@ -229,13 +231,13 @@ def test_handling_figures_equal_a_recomputation_from_the_case_list(
     verdicts = _make_cases(specs, made, now)
     today = vietnam_today()
     query: dict[str, Any] = {}
-    filters = stats.Filters(QID)
+    filters = Filters(QID)
     if choice == "unit":
-        query, filters = {"unit": "Q1"}, stats.Filters(QID, units=(made["Q1"],))
+        query, filters = {"unit": "Q1"}, Filters(QID, units=(made["Q1"],))
     elif choice == "days":
         start, end = today - timedelta(days=20), today - timedelta(days=3)
         query = {"from": start.isoformat(), "to": end.isoformat()}
-        filters = stats.Filters(QID, date_from=start, date_to=end)
+        filters = Filters(QID, date_from=start, date_to=end)
     listed = client.get("/api/v1/cases", query_string=query)
     assert listed.status_code == 200
     items = listed.get_json()
@@ -244,7 +246,7 @@ def test_handling_figures_equal_a_recomputation_from_the_case_list(
     expected = recompute(items, verdicts, today)
     block = {k: expected[k] for k in BLOCK_KEYS}
     # The summary JSON, from the service and from the API.
-    summary = stats.summary(filters)
+    summary = summary_of(filters)
     assert summary is not None
     assert summary["cases"] == block
     api = client.get("/api/v1/summary", query_string={"questionnaire": QID, **query})
@@ -303,7 +305,7 @@ def test_a_reply_at_half_past_midnight_after_the_due_day_is_late(
     db.session.commit()
     [item] = admin_client.get("/api/v1/cases").get_json()
     assert item["answered_at"].startswith((case.due + timedelta(days=1)).isoformat())
-    block = stats.summary(stats.Filters(QID))["cases"]  # type: ignore[index]
+    block = summary_of(Filters(QID))["cases"]  # type: ignore[index]
     assert (block["answered"], block["answered_on_time"]) == (1, 0)
     assert block == {k: v for k, v in recompute([item], {}, vietnam_today()).items()
                      if k in BLOCK_KEYS}
@@ -320,10 +322,10 @@ def test_cases_of_excluded_responses_and_other_questionnaires_count_nowhere(
     save_response(mau, unit, "qr", uuid.uuid4(), {"y_kien": "Cần thêm chỗ để xe"})
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 3
-    summary = stats.summary(stats.Filters(QID))
+    summary = summary_of(Filters(QID))
     assert summary is not None
     assert summary["cases"]["opened"] == 1
-    assert stats.summary(stats.Filters("mau-02"))["cases"]["opened"] == 1  # type: ignore[index]
+    assert summary_of(Filters("mau-02"))["cases"]["opened"] == 1  # type: ignore[index]
     assert kept.receipt
 
 
@@ -551,7 +553,7 @@ def test_the_demo_sample_opens_cases_handled_in_a_realistic_mix_and_remove_takes
     assert any(c.citizen_satisfied is False for c in all_cases)
     assert all(c.answered_at is None or c.answered_at >= c.opened_at for c in all_cases)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseNote))
-    block = stats.summary(stats.Filters(QID))["cases"]  # type: ignore[index]
+    block = summary_of(Filters(QID))["cases"]  # type: ignore[index]
     assert block["opened"] > 20
     assert block["median_days"] is not None
     # The case's history is in the audit log.

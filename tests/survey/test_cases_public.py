@@ -18,11 +18,13 @@ from flask.testing import FlaskClient
 from analysis.formatting import number, percent
 from survey.extensions import db
 from survey.models import Answer, AuditLog, Case, CaseContact, Response, Unit, User
-from survey.services import cases, results, stats, units
+from survey.reporting import summaries
+from survey.reporting.filters import Filters
+from survey.services import cases, results, rollups, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import save_response
 from survey.services.text import clean_text
-from tests.conftest import csrf_token_from, seed_link, sipas_answers
+from tests.conftest import csrf_token_from, seed_link, sipas_answers, summary_of
 
 PHONE = "0912 345 678"
 SUGGESTION = "Cần thêm ghế chờ ở tầng 1, người già phải đứng lâu."
@@ -349,8 +351,8 @@ def store(unit: Unit, day: date, answers: dict[str, Any],
 
 
 def quarter_filters(questionnaire: str, quarter: results.Quarter, unit_list: tuple[Unit, ...]
-                    ) -> stats.Filters:
-    return stats.Filters(questionnaire, quarter.start, quarter.end, unit_list)
+                    ) -> Filters:
+    return Filters(questionnaire, quarter.start, quarter.end, unit_list)
 
 
 @pytest.fixture
@@ -388,7 +390,7 @@ def test_results_show_the_summary_figures_of_the_last_quarter_and_the_one_before
     members = results.units_of(ward)
     assert {u.code for u in members} == {"PHUONG", "QUAY-1", "QUAY-2"}
     for quarter, n in ((last, 8), (before, 6)):
-        summary = stats.summary(quarter_filters("sipas-dichvu", quarter, members))
+        summary = summary_of(quarter_filters("sipas-dichvu", quarter, members))
         assert summary is not None
         assert summary["n_responses"] == n
         assert percent(summary["index"]["value"]) in html
@@ -396,7 +398,7 @@ def test_results_show_the_summary_figures_of_the_last_quarter_and_the_one_before
             assert percent(group["value"]) in html
     data = results.build_results(ward, vietnam_today(), min_cell=5)
     block = next(b for b in data.blocks if b.questionnaire.id == "sipas-dichvu")
-    summary = stats.summary(quarter_filters("sipas-dichvu", last, members))
+    summary = summary_of(quarter_filters("sipas-dichvu", last, members))
     assert summary is not None
     assert block.current.index == summary["index"]["value"]
     assert [g.value for g in block.current.groups] == [g["value"] for g in summary["groups"]]
@@ -435,12 +437,12 @@ def test_results_hide_small_cells_as_the_dashboard_does(
     # The dashboard's own rule on the same cell agrees.
     from analysis.breakdown import summarize_cells
 
-    cells = stats.counts_by(quarter_filters("sipas-dichvu", before, (counter,)))
-    assert summarize_cells(stats.scheme_of(block.questionnaire), cells, min_n=5)[0]["suppressed"]
+    cells = summaries.counts_by(db.session, quarter_filters("sipas-dichvu", before, (counter,)))
+    assert summarize_cells(rollups.scheme_of(block.questionnaire), cells, min_n=5)[0]["suppressed"]
     hidden_group = block.current.groups[-1]
     assert (hidden_group.n, hidden_group.hidden, hidden_group.value) == (2, True, None)
     assert not block.current.hidden
-    summary = stats.summary(quarter_filters("sipas-dichvu", last, results.units_of(ward)))
+    summary = summary_of(quarter_filters("sipas-dichvu", last, results.units_of(ward)))
     assert summary is not None
     e5_value = summary["groups"][-1]["value"]
     assert e5_value == 0.0  # what would show: both answered 1

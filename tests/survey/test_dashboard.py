@@ -18,10 +18,11 @@ from flask.testing import FlaskClient
 
 from survey.extensions import db
 from survey.models import Response, Unit, User
-from survey.services import accounts, stats, units
+from survey.reporting.filters import Filters
+from survey.services import accounts, rollups, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import save_response
-from tests.conftest import PASSWORD, login, require_program
+from tests.conftest import PASSWORD, login, report_of, require_program, summary_of
 from tests.survey.test_reports import seed
 
 QID = "sipas-dichvu"
@@ -53,7 +54,7 @@ def test_dashboard_shows_the_index_groups_and_breakdowns(admin_client: FlaskClie
     response = admin_client.get("/staff/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    summary = stats.summary(stats.Filters(QID))
+    summary = summary_of(Filters(QID))
     assert summary is not None
     from analysis.formatting import percent
 
@@ -74,7 +75,7 @@ def test_dashboard_filters_and_target_colours(admin_client: FlaskClient,
                                               data: list[Unit]) -> None:
     html = admin_client.get("/staff/?from=2026-02-01&to=2026-02-28&unit=T1&channel=qr"
                             ).get_data(as_text=True)
-    expected = stats.summary(stats.Filters(
+    expected = summary_of(Filters(
         QID, date_from=datetime(2026, 2, 1).date(), date_to=datetime(2026, 2, 28).date(),
         units=(data[2],), channels=("qr",)))
     assert expected is not None
@@ -91,7 +92,7 @@ def test_breakdown_by_respondent_profile(admin_client: FlaskClient, data: list[U
     html = admin_client.get("/staff/?by=gioi_tinh").get_data(as_text=True)
     assert "<td>Nam</td>" in html
     assert "<td>Nữ</td>" in html
-    summary = stats.summary(stats.Filters(QID))
+    summary = summary_of(Filters(QID))
     assert summary is not None
     frame = read_wide_csv(io.StringIO(admin_client.get("/staff/export.csv").get_data(
         as_text=True)))
@@ -147,7 +148,7 @@ def test_leader_dashboard_covers_only_their_units(client: FlaskClient, leader: U
                                                   data: list[Unit]) -> None:
     login(client, "totruong")
     html = client.get("/staff/").get_data(as_text=True)
-    own = stats.summary(stats.Filters(QID, units=(data[2],)))
+    own = summary_of(Filters(QID, units=(data[2],)))
     assert own is not None
     assert f">{own['n_responses']}<" in html
     assert ">Q1</a>" not in html
@@ -168,7 +169,7 @@ def test_downloads_in_every_format(admin_client: FlaskClient, data: list[Unit],
     summary = admin_client.get("/staff/export.json?unit=Q1")
     assert summary.status_code == 200
     assert "attachment" in summary.headers["Content-Disposition"]
-    assert json.loads(summary.data) == stats.summary(stats.Filters(QID, units=(data[0],)))
+    assert json.loads(summary.data) == summary_of(Filters(QID, units=(data[0],)))
     csv_response = admin_client.get("/staff/export.csv")
     assert csv_response.data.startswith("\ufeffresponse_id,".encode())
     assert len(csv_response.get_data(as_text=True).strip().splitlines()) == 63
@@ -228,8 +229,8 @@ def test_questions_are_numbered_as_in_the_questionnaire(admin_client: FlaskClien
     """"Theo câu hỏi", the follow-up list and the PDF's tables say 15, not the id q15."""
     import re
 
-    from survey.services.report_data import build_report
-    from survey.services.report_files import render_report_html
+    from survey.reporting.pdf import render_report_html
+
 
     page = admin_client.get("/staff/").get_data(as_text=True)
     items = page[page.index("Theo câu hỏi"):]
@@ -237,7 +238,7 @@ def test_questions_are_numbered_as_in_the_questionnaire(admin_client: FlaskClien
     assert '<td title="q33">33</td>' in items
     follow = admin_client.get("/staff/follow-up").get_data(as_text=True)
     assert '<b title="q15">Câu 15</b>' in follow
-    report = build_report(stats.Filters(QID))
+    report = report_of(Filters(QID))
     html = render_report_html(report)
     assert "<tr><td>15</td>" in html
     assert not re.search(r">q\d+<|<td>q\d+", html)
@@ -269,7 +270,7 @@ def test_api_with_a_token_and_with_a_session(app: Flask, client: FlaskClient,
     body = response.get_json()
     assert body["filters"] == {"from": "2026-01-01", "to": "2026-03-31", "units": ["Q1", "T1"],
                                "channels": ["qr"]}
-    assert body == stats.summary(stats.Filters(
+    assert body == summary_of(Filters(
         QID, date_from=datetime(2026, 1, 1).date(), date_to=datetime(2026, 3, 31).date(),
         units=(data[0], data[2]), channels=("qr",)))
     login(client, "script")
@@ -280,7 +281,7 @@ def test_api_leader_scope(client: FlaskClient, leader: User, data: list[Unit]) -
     login(client, "totruong")
     body = client.get(f"/api/v1/summary?questionnaire={QID}").get_json()
     assert body["filters"]["units"] == ["T1"]
-    own = stats.summary(stats.Filters(QID, units=(data[2],)))
+    own = summary_of(Filters(QID, units=(data[2],)))
     assert own is not None
     assert body["n_responses"] == own["n_responses"]
     refused = client.get(f"/api/v1/summary?questionnaire={QID}&unit=Q1")
@@ -352,7 +353,7 @@ def test_cli_import_all_or_nothing(app: Flask, data: list[Unit], tmp_path: Path)
     missing = run(app, "import", str(tmp_path / "nope.csv"), "--questionnaire", QID)
     assert missing.exit_code != 0
     assert "cannot read" in missing.output
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 def test_password_is_not_used_in_api_tokens(app: Flask, make_user: Callable[..., User]) -> None:
@@ -388,7 +389,7 @@ def test_import_page_stores_a_good_file(admin_client: FlaskClient, data: list[Un
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Đã nhập 2 phiếu; 0 phiếu đã có nên bỏ qua." in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == before + 2
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 def test_import_page_lists_every_error_and_stores_nothing(admin_client: FlaskClient,

@@ -15,12 +15,15 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from analysis.vietnam import VIETNAM, vietnam_day
 from survey.extensions import db
 from survey.models import Answer, AuditLog, Response, Unit, User
-from survey.services import demo, integrity, stats, units
+from survey.reporting import exports
+from survey.reporting.filters import Filters
+from survey.services import demo, integrity, rollups, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import save_response
-from tests.conftest import PASSWORD, login, sipas_answers
+from tests.conftest import PASSWORD, login, sipas_answers, summary_of
 
 BANNER = "Dữ liệu mẫu."
 
@@ -51,8 +54,8 @@ def test_init_db_demo_seeds_a_realistic_sample_that_the_flags_leave_alone(app: F
     assert {r.questionnaire_id for r in responses} == {"sipas-dichvu", "mau-02",
                                                        "sipas-chinhsach", "papi-phuong"}
     # Spread over the last six months, in every one of them.
-    today = datetime.now(stats.VIETNAM).date()
-    days = [date.fromisoformat(stats.vietnam_day(r.submitted_at)) for r in responses]
+    today = datetime.now(VIETNAM).date()
+    days = [date.fromisoformat(vietnam_day(r.submitted_at)) for r in responses]
     assert min(days) >= today - timedelta(days=183)
     assert max(days) < today
     assert len({(d.year, d.month) for d in days}) >= 6
@@ -60,7 +63,7 @@ def test_init_db_demo_seeds_a_realistic_sample_that_the_flags_leave_alone(app: F
     for r in responses:
         hours = integrity.hours_of(r.unit)
         if r.channel == "qr" and hours is not None:
-            local = r.submitted_at.astimezone(stats.VIETNAM)
+            local = r.submitted_at.astimezone(VIETNAM)
             assert hours.is_open(local), (r.unit.code, local)
             assert local.date() not in integrity.public_holidays(local.year)
     # Satisfaction differs by unit (land affairs lag behind civil status) and moves by month.
@@ -83,7 +86,7 @@ def test_init_db_demo_seeds_a_realistic_sample_that_the_flags_leave_alone(app: F
     assert len(comments) >= 30
     assert any("cán bộ" in c.lower() for c in comments)
     # Rollups and flags as the real writers leave them; hardly anything is flagged.
-    assert stats.in_step()
+    assert rollups.in_step()
     integrity.scan()
     flagged = sum(1 for r in db.session.scalars(sa.select(Response)) if r.flags)
     assert flagged <= n // 50
@@ -126,8 +129,8 @@ def test_demo_remove_takes_out_the_sample_only_keeps_rollups_in_step_and_is_audi
     assert demo.sample_count() == 0
     assert [r.response_id for r in db.session.scalars(sa.select(Response))] == [real]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 19
-    assert stats.in_step()
-    summary = stats.summary(stats.Filters("sipas-dichvu"))
+    assert rollups.in_step()
+    summary = summary_of(Filters("sipas-dichvu"))
     assert summary is not None
     assert summary["n_responses"] == 1
     # Units, links and the admin stay.
@@ -205,22 +208,23 @@ def test_demo_remove_keeps_real_responses_whose_id_looks_like_the_samples(
     assert run(app, "demo", "remove").exit_code == 0
     assert set(db.session.scalars(sa.select(Response.response_id))) == real
     assert demo.sample_count() == 0
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 def test_an_export_of_a_demo_install_imported_elsewhere_is_not_sample_data(
         app_factory: Any) -> None:
     """A CSV exported from a demo install carries the sample's ids; imported into another
     database its rows are real rows there: no banner, and `demo remove` leaves them."""
-    from survey.services import exports, imports
+    from survey.services import imports
 
     first = app_factory()
     with first.app_context():
         assert run(first, "init-db", "--demo").exit_code == 0
         questionnaire = get_questionnaire("sipas-chinhsach")
         assert questionnaire is not None
-        filters = stats.Filters("sipas-chinhsach")
-        csv_text = "".join(exports.csv_chunks(filters, stats.scheme_of(questionnaire)))
+        filters = Filters("sipas-chinhsach")
+        csv_text = "".join(exports.csv_chunks(db.session, filters,
+                                              rollups.scheme_of(questionnaire)))
         n = csv_text.count("\n") - 1
         assert n > 30
         db.session.remove()

@@ -26,7 +26,7 @@ from hypothesis.errors import InvalidArgument
 
 from survey.extensions import db
 from survey.models import Response, User
-from survey.services import stats, units
+from survey.services import rollups, units
 from survey.services.questionnaires import get_questionnaire
 from tests.conftest import Outcomes, examples, login
 
@@ -62,7 +62,7 @@ def assert_stored_is_valid() -> None:
             else:
                 assert answer.text_value
                 assert answer.text_value == answer.text_value.strip()
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 @pytest.fixture

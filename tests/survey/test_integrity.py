@@ -15,15 +15,18 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from analysis.vietnam import VIETNAM
 from survey.extensions import db
 from survey.models import AuditLog, FlagGroup, Response, Unit, User
-from survey.services import exports, imports, integrity, paper, stats, units
+from survey.reporting import exports, summaries
+from survey.reporting.filters import Filters
+from survey.services import imports, integrity, paper, rollups, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import save_response
-from tests.conftest import first_writer_holds, login
+from tests.conftest import first_writer_holds, login, summary_of
 
 QID = "sipas-dichvu"
-VIETNAM = stats.VIETNAM
+VIETNAM = VIETNAM
 ITEMS = [f"q{i}" for i in range(15, 34)]
 START = datetime(2026, 3, 2, tzinfo=VIETNAM)  # a Monday
 
@@ -110,7 +113,7 @@ def test_stuffing_is_flagged_and_ordinary_responses_are_not(
 
 def test_flags_page_lists_the_groups_and_staff_exclude_one_with_a_reason(
         app: Flask, admin_client: FlaskClient, stuffed: tuple[list[int], list[int]]) -> None:
-    before = stats.summary(stats.Filters(QID))
+    before = summary_of(Filters(QID))
     assert before is not None
     assert (before["n_responses"], before["n_excluded"]) == (340, 0)
     page = admin_client.get("/staff/flags?kind=burst")
@@ -126,16 +129,16 @@ def test_flags_page_lists_the_groups_and_staff_exclude_one_with_a_reason(
                                                                   "reason": ""})
     assert refused.status_code == 400
     assert "Xin ghi lý do." in refused.get_data(as_text=True)
-    assert stats.excluded_count(stats.Filters(QID)) == 0
+    assert summaries.excluded_count(db.session, Filters(QID)) == 0
     done = admin_client.post(f"/staff/flags/{group.id}", data={
         "action": "exclude", "reason": "Một người điền 40 phiếu trong hai phút.",
         "shown": re.findall(r'name="shown" value="([A-Z2-7-]+)"', detail)})
     assert done.status_code == 302
-    after = stats.summary(stats.Filters(QID))
+    after = summary_of(Filters(QID))
     assert after is not None
     assert (after["n_responses"], after["n_excluded"]) == (300, 40)
     assert after["index"]["value"] < before["index"]["value"]  # the 100 % answers are out
-    assert stats.in_step()
+    assert rollups.in_step()
     entry = db.session.scalars(sa.select(AuditLog).where(
         AuditLog.action == "response.exclude")).one()
     assert entry.actor == "quantri"
@@ -148,10 +151,10 @@ def test_flags_page_lists_the_groups_and_staff_exclude_one_with_a_reason(
     assert "Một người điền 40 phiếu trong hai phút." in listed
     admin_client.post("/staff/flags/excluded", data={
         "responses": receipts[:2], "reason": "Hai phiếu này là thật, đã gọi lại hỏi."})
-    back = stats.summary(stats.Filters(QID))
+    back = summary_of(Filters(QID))
     assert back is not None
     assert (back["n_responses"], back["n_excluded"]) == (302, 38)
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 def test_leaders_have_no_flags_page(client: FlaskClient, make_user: Callable[..., User],
@@ -244,14 +247,14 @@ def test_flags_and_exclusions_travel_through_the_csv(
     db.session.commit()
     questionnaire = get_questionnaire(QID)
     assert questionnaire is not None
-    filters = stats.Filters(QID)
-    csv_text = "".join(exports.csv_chunks(filters, stats.scheme_of(questionnaire)))
+    filters = Filters(QID)
+    csv_text = "".join(exports.csv_chunks(db.session, filters, rollups.scheme_of(questionnaire)))
     header = csv_text.lstrip("\ufeff").split("\r\n")[0].split(",")
     assert header[:6] == ["response_id", "submitted_at", "unit", "channel", "flags", "excluded"]
     rows = csv_text.split("\r\n")[1:-1]
     assert len(rows) == 340
     assert sum(1 for r in rows if ",burst same_answers straightline,1," in r) == 10
-    original = stats.summary(filters)
+    original = summary_of(filters)
     assert original is not None
     assert original["n_excluded"] == 10
     # Into an empty database: the same flags, the same exclusions, the same summary.
@@ -270,13 +273,13 @@ def test_flags_and_exclusions_travel_through_the_csv(
         db.session.commit()
         integrity.scan()
         db.session.commit()
-        again = "".join(exports.csv_chunks(filters, stats.scheme_of(copy)))
+        again = "".join(exports.csv_chunks(db.session, filters, rollups.scheme_of(copy)))
         assert again == csv_text
-        summary = stats.summary(filters)
+        summary = summary_of(filters)
         assert summary is not None
         assert summary["n_excluded"] == 10
         assert summary["index"] == original["index"]
-        assert stats.in_step()
+        assert rollups.in_step()
 
 
 def test_an_import_refuses_unknown_flags_and_odd_exclusions(app: Flask, counter: Unit) -> None:
@@ -372,7 +375,7 @@ def test_the_verdict_follows_the_interval_through_the_database(
         level = 5 if i < satisfied else 2
         _store(counter, START + timedelta(minutes=i), dict.fromkeys(ITEMS, level))
     db.session.commit()
-    summary = stats.summary(stats.Filters(QID))
+    summary = summary_of(Filters(QID))
     assert summary is not None
     low, high = summary["index"]["ci95"]
     assert low < high  # never a point
@@ -465,10 +468,10 @@ def test_two_people_excluding_one_response_at_once_move_the_counts_once(
     thread.join(10)
     assert results == [1]
     assert second == 0
-    summary = stats.summary(stats.Filters(QID))
+    summary = summary_of(Filters(QID))
     assert summary is not None
     assert (summary["n_responses"], summary["n_excluded"]) == (1, 1)
-    assert stats.in_step()
+    assert rollups.in_step()
     assert db.session.get(Response, pk).excluded_by == "mot"
 
 

@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey.models import Unit
-from survey.services import report_data
-from survey.services.stats import Filters
-from tests.conftest import require_program
+from survey.reporting.filters import Filters
+from survey.reporting.report import Report
+from tests.conftest import report_of, require_program
 from tests.survey.test_reports import seed
 
 KTC = ("khoảng tin cậy 95 %. Kết quả tính từ những người đã trả lời nên có sai số: nếu hỏi "
@@ -26,8 +26,8 @@ def units(app: Flask) -> list[Unit]:
     return seed(app, 40, 5)
 
 
-def _report(questionnaire_id: str) -> report_data.Report:
-    report = report_data.build_report(Filters(questionnaire_id=questionnaire_id))
+def _report(questionnaire_id: str) -> Report:
+    report = report_of(Filters(questionnaire_id=questionnaire_id))
     assert report is not None
     return report
 

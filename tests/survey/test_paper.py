@@ -16,8 +16,9 @@ from flask.testing import FlaskClient
 
 from survey.extensions import db
 from survey.models import AuditLog, Batch, Response, Sheet, SheetEntry, Unit, User
-from survey.services import paper, stats, units
-from tests.conftest import login, require_program
+from survey.reporting.filters import Filters
+from survey.services import paper, rollups, units
+from tests.conftest import login, require_program, summary_of
 
 QID = "sipas-dichvu"
 
@@ -126,7 +127,7 @@ def test_single_entry_stores_once(client: FlaskClient, groups: tuple[Unit, Unit]
     assert (stored.channel, stored.entered_by_id) == ("paper", people["leader1"].id)
     assert {a.question_id: a.value for a in stored.answers}["q15"] == 5
     assert stored.sheet_id == batch.sheets[0].id
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 def test_bad_codes_are_shown_by_field_and_nothing_is_stored(client: FlaskClient,
@@ -181,7 +182,7 @@ def test_double_entry_mismatch_is_reconciled_field_by_field(
     assert paper.status_of(sheet) == "mismatch"
     assert [(d.question_id, d.first, d.second) for d in paper.differences(sheet)] == [
         ("q17", 2, 3), ("q31", 4, None)]
-    summary = stats.summary(stats.Filters(QID))
+    summary = summary_of(Filters(QID))
     assert summary is not None
     assert summary["n_responses"] == 0  # out of the scores until reconciled
     page = client.get(f"/staff/sheets/{serial}/reconcile").get_data(as_text=True)
@@ -200,7 +201,7 @@ def test_double_entry_mismatch_is_reconciled_field_by_field(
     log = db.session.scalars(sa.select(AuditLog).where(
         AuditLog.action == "sheet.reconcile")).one()
     assert log.details["fields"]["q17"] == [2, 3, 2]
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 def counting_first(app_factory: Callable[..., Flask], flag: object
@@ -230,7 +231,7 @@ def test_counting_before_verification_is_configurable(
     app, serial, first, second = counting_first(app_factory, True)
     first.post(f"/staff/sheets/{serial}", data=sheet_data(q17=2))
     with app.app_context():
-        summary = stats.summary(stats.Filters(QID))
+        summary = summary_of(Filters(QID))
         assert summary is not None
         assert summary["n_responses"] == 1  # counted at once ...
     second.post(f"/staff/sheets/{serial}", data=sheet_data(q17=3))
@@ -238,7 +239,7 @@ def test_counting_before_verification_is_configurable(
     with app.app_context():
         stored = db.session.scalars(sa.select(Response)).one()  # ... and corrected, not doubled
         assert {a.question_id: a.value for a in stored.answers}["q17"] == 3
-        assert stats.in_step()
+        assert rollups.in_step()
 
 
 def test_edits_are_audited_with_old_and_new(client: FlaskClient, groups: tuple[Unit, Unit],
@@ -259,11 +260,11 @@ def test_edits_are_audited_with_old_and_new(client: FlaskClient, groups: tuple[U
                                ).one()
     assert entry.actor == "totruong1"
     assert entry.details["changes"] == {"q20": [2, 5], "y_kien": ["Đường tổ bị ngập", None]}
-    summary = stats.summary(stats.Filters(QID))
+    summary = summary_of(Filters(QID))
     assert summary is not None
     q20 = next(i for g in summary["groups"] for i in g["items"] if i["id"] == "q20")
     assert (q20["n"], q20["satisfied"]) == (1, 1)
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 def test_a_leader_cannot_read_or_write_another_groups_paper(
@@ -513,11 +514,11 @@ def test_simultaneous_edits_keep_rollups_and_audit_true(app: Flask, groups: tupl
             lambda: staff.post(f"/staff/sheets/{serial}/edit", data=sheet_data(q17=5)).status_code,
             lambda: leader.post(f"/staff/sheets/{serial}/edit", data=sheet_data(q17=1)).status_code)
         assert set(statuses) == {302}
-        assert stats.in_step()
-        rows = {tuple(r) for r in db.session.execute(sa.select(stats.stat_answer)) if r.n}
-        stats.rebuild(rescore="none")
+        assert rollups.in_step()
+        rows = {tuple(r) for r in db.session.execute(sa.select(rollups.stat_answer)) if r.n}
+        rollups.rebuild(rescore="none")
         db.session.commit()
-        assert {tuple(r) for r in db.session.execute(sa.select(stats.stat_answer)) if r.n} == rows
+        assert {tuple(r) for r in db.session.execute(sa.select(rollups.stat_answer)) if r.n} == rows
     edits = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "response.edit")
                                .order_by(AuditLog.id)).all()
     values = [2] + [e.details["changes"]["q17"][1] for e in edits]
@@ -540,7 +541,7 @@ def test_simultaneous_reconciliations_never_fail(app: Flask, groups: tuple[Unit,
                             ).status_code)
     assert set(statuses) == {302}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 def test_no_one_sees_a_double_entry_before_it_is_settled(app_factory: Callable[..., Flask]

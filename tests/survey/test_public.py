@@ -17,9 +17,10 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.vietnam import vietnam_day
 from survey.extensions import db
 from survey.models import Answer, Response, Unit
-from survey.services import units
+from survey.services import rollups, units
 from tests.conftest import (
     Outcomes,
     a_writer_is_waiting,
@@ -415,7 +416,7 @@ def test_a_race_lost_at_insert_returns_the_winner(app: Flask, counter: Unit,
 def test_two_writers_of_one_id_store_it_once(app: Flask, counter: Unit) -> None:
     """A second writer of the same id while the first has not committed yet (a phone's retry
     reaching another worker) waits for it, then gets the first one's response."""
-    from survey.services import questionnaires, stats, submissions
+    from survey.services import questionnaires, submissions
     from survey.services.transactions import committed
 
     q = questionnaires.get_questionnaire("sipas-dichvu")
@@ -437,7 +438,7 @@ def test_two_writers_of_one_id_store_it_once(app: Flask, counter: Unit) -> None:
     assert second.created is False
     assert count_responses() == 1
     assert count_answers() == 2
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -446,7 +447,7 @@ def test_writers_of_one_rollup_key_queue_on_its_first_row(app: Flask, counter: U
     and channel) holds no row of the later rollup tables meanwhile, so the edit can take them:
     no deadlock. (SQLite has one writer at a time.)"""
     from survey.models import stat_answer, stat_group, stat_response
-    from survey.services import questionnaires, stats, submissions
+    from survey.services import questionnaires, submissions
     from survey.services.transactions import committed
 
     q = questionnaires.get_questionnaire("sipas-dichvu")
@@ -455,7 +456,7 @@ def test_writers_of_one_rollup_key_queue_on_its_first_row(app: Flask, counter: U
     answers = {"q15": 4, "q16": 5, "q20": 3}
     submissions.save_response(q, counter, "qr", uuid.uuid4(), answers, submitted_at=moment)
     db.session.commit()
-    key = {"questionnaire_id": q.id, "day": stats.vietnam_day(moment), "unit_id": counter.id,
+    key = {"questionnaire_id": q.id, "day": vietnam_day(moment), "unit_id": counter.id,
            "channel": "qr"}
     unit_id, results = counter.id, []
 
@@ -485,7 +486,7 @@ def test_writers_of_one_rollup_key_queue_on_its_first_row(app: Flask, counter: U
     thread.join(10)
     assert results == [True]
     assert count_responses() == 2
-    assert stats.in_step()
+    assert rollups.in_step()
 
 
 def test_a_retry_after_the_link_closed_still_shows_the_receipt(client: FlaskClient,

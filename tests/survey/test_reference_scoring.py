@@ -31,11 +31,13 @@ from flask.testing import FlaskClient
 
 from survey.extensions import db
 from survey.models import Response
-from survey.services import accounts, exports, imports, integrity, stats, units
+from survey.reporting import exports
+from survey.reporting.filters import Filters
+from survey.services import accounts, imports, integrity, rollups, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import save_response
 from tests import reference_scorer as ref
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, login, summary_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "questionnaires" / "definitions"
@@ -64,10 +66,10 @@ class Cell:
     units: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
 
-    def filters(self, questionnaire_id: str) -> stats.Filters:
+    def filters(self, questionnaire_id: str) -> Filters:
         found = tuple(units.get_unit(code) for code in self.units)
         assert all(found)
-        return stats.Filters(questionnaire_id, self.date_from, self.date_to,
+        return Filters(questionnaire_id, self.date_from, self.date_to,
                              found, self.channels)  # type: ignore[arg-type]
 
     def query(self, questionnaire_id: str) -> str:
@@ -185,11 +187,11 @@ def seed(definition: ref.Definition, n: int, seed_value: int) -> None:
     db.session.commit()
 
 
-def csv_export(filters: stats.Filters) -> str:
+def csv_export(filters: Filters) -> str:
     """The CSV export, through the service the CLI and the staff pages use."""
     questionnaire = get_questionnaire(filters.questionnaire_id)
     assert questionnaire is not None
-    return "".join(exports.csv_chunks(filters, stats.scheme_of(questionnaire)))
+    return "".join(exports.csv_chunks(db.session, filters, rollups.scheme_of(questionnaire)))
 
 
 # --- checks ---------------------------------------------------------------------------------
@@ -255,13 +257,13 @@ def check_questionnaires(app_factory: Callable[..., Flask], tmp_path: Path,
                 Response.questionnaire_id == qid).order_by(Response.id)).all()[::17]
             integrity.set_excluded(out, True, "thử loại phiếu", "test")
             db.session.commit()
-            whole = stats.summary(stats.Filters(qid))
+            whole = summary_of(Filters(qid))
             assert whole is not None
             assert whole["n_excluded"] == len(out)
             assert whole is not None
             # The codebook the summary publishes is the one in the YAML file.
             assert not ref.codebook_differences(definition, ref.definition_from_summary(whole))
-            full_csv[qid] = csv_export(stats.Filters(qid))
+            full_csv[qid] = csv_export(Filters(qid))
             rows = ref.read_csv(full_csv[qid])
             assert len(rows) == n
             if definition.index == "sipas":
@@ -269,7 +271,7 @@ def check_questionnaires(app_factory: Callable[..., Flask], tmp_path: Path,
                 low, high = whole["index"]["ci95"]
                 for target in (low - 0.01, low + 0.01, high - 0.01, high + 0.01):
                     first.config["TARGETS"] = {qid: target}
-                    assert_agrees(stats.summary(stats.Filters(qid)),
+                    assert_agrees(summary_of(Filters(qid)),
                                   ref.score(definition, rows, target=target),
                                   f"{qid}, target {target}")
                 first.config["TARGETS"] = {}
@@ -277,7 +279,7 @@ def check_questionnaires(app_factory: Callable[..., Flask], tmp_path: Path,
             for cell in CELLS:
                 what = f"{qid}, cell {cell.name}"
                 filters = cell.filters(qid)
-                summary = stats.summary(filters)
+                summary = summary_of(filters)
                 assert summary is not None
                 assert summary["filters"] == cell.echo(), what
                 api = client.get(cell.query(qid))
@@ -309,7 +311,7 @@ def check_questionnaires(app_factory: Callable[..., Flask], tmp_path: Path,
             rows = ref.read_csv(full_csv[qid])
             for cell in CELLS:
                 reference = ref.score(definition, ref.filter_rows(rows, **cell.reference_filters()))
-                assert_agrees(stats.summary(cell.filters(qid)), reference,
+                assert_agrees(summary_of(cell.filters(qid)), reference,
                               f"{qid}, cell {cell.name}, after import")
 
 

@@ -22,10 +22,12 @@ from analysis.wide import read_wide_csv, recompute_summary
 from questionnaires import Questionnaire
 from survey.extensions import db
 from survey.models import Response, Unit, stat_answer, stat_group, stat_response
-from survey.services import exports, imports, stats, units
+from survey.reporting import exports
+from survey.reporting.filters import Filters
+from survey.services import imports, rollups, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import delete_response, save_response
-from tests.conftest import examples
+from tests.conftest import examples, summary_of
 
 QID = "sipas-dichvu"
 
@@ -72,16 +74,16 @@ def rollup_rows() -> dict[str, set[tuple[Any, ...]]]:
 def test_rollups_stay_in_step_and_match_a_rebuild(app: Flask) -> None:
     seed(app, 60)
     incremental = rollup_rows()
-    assert stats.in_step()
+    assert rollups.in_step()
     assert sum(r[4] for r in incremental["stat_response"]) == 60
-    stats.rebuild()
+    rollups.rebuild()
     db.session.commit()
     assert rollup_rows() == incremental
 
 
 def test_delete_takes_a_response_out_of_the_rollups(app: Flask) -> None:
     seed(app, 12)
-    before = stats.summary(stats.Filters(QID))
+    before = summary_of(Filters(QID))
     questionnaire = get_questionnaire(QID)
     assert questionnaire is not None
     assert before is not None
@@ -89,28 +91,28 @@ def test_delete_takes_a_response_out_of_the_rollups(app: Flask) -> None:
     assert victim is not None
     delete_response(victim)
     db.session.commit()
-    assert stats.in_step()
-    after = stats.summary(stats.Filters(QID))
+    assert rollups.in_step()
+    after = summary_of(Filters(QID))
     assert after is not None
     assert after["n_responses"] == before["n_responses"] - 1
-    stats.rebuild()
+    rollups.rebuild()
     db.session.commit()
-    assert stats.summary(stats.Filters(QID)) == after
+    assert summary_of(Filters(QID)) == after
 
 
-def _csv_export(filters: stats.Filters) -> str:
+def _csv_export(filters: Filters) -> str:
     questionnaire = get_questionnaire(filters.questionnaire_id)
     assert questionnaire is not None
-    return "".join(exports.csv_chunks(filters, stats.scheme_of(questionnaire)))
+    return "".join(exports.csv_chunks(db.session, filters, rollups.scheme_of(questionnaire)))
 
 
-def _filters(units_: list[Unit], choice: int) -> stats.Filters:
+def _filters(units_: list[Unit], choice: int) -> Filters:
     options = [
-        stats.Filters(QID),
-        stats.Filters(QID, date_from=date(2026, 1, 20), date_to=date(2026, 2, 10)),
-        stats.Filters(QID, units=(units_[0], units_[2])),
-        stats.Filters(QID, channels=("paper",)),
-        stats.Filters(QID, date_from=date(2026, 3, 1), units=(units_[1],), channels=("qr",)),
+        Filters(QID),
+        Filters(QID, date_from=date(2026, 1, 20), date_to=date(2026, 2, 10)),
+        Filters(QID, units=(units_[0], units_[2])),
+        Filters(QID, channels=("paper",)),
+        Filters(QID, date_from=date(2026, 3, 1), units=(units_[1],), channels=("qr",)),
     ]
     return options[choice]
 
@@ -133,7 +135,7 @@ def test_summary_equals_a_recomputation_from_the_csv_and_codebook(
         integrity.set_excluded(out, True, "thử loại phiếu", "test")
         db.session.commit()
         filters = _filters([db.session.merge(u) for u in made], choice)
-        summary = stats.summary(filters)
+        summary = summary_of(filters)
         assert summary is not None
         frame = read_wide_csv(io.StringIO(_csv_export(filters)))
         assert len(frame) == summary["n_responses"] + summary["n_excluded"]
@@ -152,7 +154,7 @@ def without_cases(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if summary is None else {k: v for k, v in summary.items() if k != "cases"}
 
 
-def import_into_empty(name: str, content: bytes, n: int, filters: stats.Filters,
+def import_into_empty(name: str, content: bytes, n: int, filters: Filters,
                       original: dict[str, Any] | None, csv_text: str) -> Questionnaire:
     """In an emptied app: create seed()'s units, import the file, and check that it holds n
     responses with the same summary and CSV as before (texts, times and ids survive)."""
@@ -167,7 +169,7 @@ def import_into_empty(name: str, content: bytes, n: int, filters: stats.Filters,
     db.session.commit()
     assert (imported, skipped) == (n, 0)
     # An import of past data opens no case (contract §9): the "cases" block is not carried.
-    assert json.dumps(without_cases(stats.summary(filters)), sort_keys=True) == json.dumps(
+    assert json.dumps(without_cases(summary_of(filters)), sort_keys=True) == json.dumps(
         without_cases(original), sort_keys=True)
     assert _csv_export(filters) == csv_text
     return questionnaire
@@ -181,9 +183,9 @@ def test_export_then_import_into_an_empty_database_gives_the_same_summary(
     """Property: export CSV, import it into an empty database, export JSON again: identical."""
     first = app_factory()
     seed(first, n, seed_value)
-    filters = stats.Filters(QID)
+    filters = Filters(QID)
     with first.app_context():
-        original = stats.summary(filters)
+        original = summary_of(filters)
         csv_text = _csv_export(filters)
     second = app_factory()  # the same database URL, emptied and set up afresh
     with second.app_context():
@@ -292,7 +294,7 @@ def test_csv_export_neutralises_formulas_and_has_a_bom(app: Flask) -> None:
     for text in ("=cmd|' /C calc'!A0", "-chậm", "@SUM(1)", "+84 912", "bình thường, ổn"):
         save_response(questionnaire, unit, "qr", uuid.uuid4(), {"q15": 4, "y_kien": text})
     db.session.commit()
-    text = _csv_export(stats.Filters(QID))
+    text = _csv_export(Filters(QID))
     assert text.startswith(
         "\ufeffresponse_id,submitted_at,unit,channel,flags,excluded,linh_vuc,q15")
     assert "'=cmd|" in text
@@ -313,14 +315,14 @@ def test_summary_filters_by_vietnam_day(app: Flask) -> None:
     save_response(questionnaire, unit, "qr", uuid.uuid4(), {"q15": 5},
                   submitted_at=datetime(2026, 1, 31, 23, 30, tzinfo=UTC))
     db.session.commit()
-    january = stats.summary(stats.Filters(QID, date_from=date(2026, 1, 1),
+    january = summary_of(Filters(QID, date_from=date(2026, 1, 1),
                                           date_to=date(2026, 1, 31)))
-    february = stats.summary(stats.Filters(QID, date_from=date(2026, 2, 1),
+    february = summary_of(Filters(QID, date_from=date(2026, 2, 1),
                                            date_to=date(2026, 2, 1)))
     assert january is not None
     assert february is not None
     assert (january["n_responses"], february["n_responses"]) == (0, 1)
-    assert exports.count_responses(stats.Filters(QID, date_from=date(2026, 2, 1),
+    assert exports.count_responses(db.session, Filters(QID, date_from=date(2026, 2, 1),
                                                  date_to=date(2026, 2, 1))) == 1
 
 
@@ -361,7 +363,7 @@ def test_a_new_version_rescores_old_responses_consistently(app: Flask, tmp_path:
 
     made = seed(app, 30, 8)
     copy = _definitions_copy(tmp_path)
-    before_csv = _csv_export(stats.Filters(QID))
+    before_csv = _csv_export(Filters(QID))
     latest = max(int(p.stem[1:]) for p in (copy / QID).glob("v*.yaml"))
     old = (copy / QID / f"v{latest}.yaml").read_text(encoding="utf-8")
     new = old.replace(f"version: {latest}", f"version: {latest + 1}").replace(
@@ -374,14 +376,14 @@ def test_a_new_version_rescores_old_responses_consistently(app: Flask, tmp_path:
     assert f"sipas-dichvu v{latest + 1}: added" in result.output
     assert "scoring the stored responses with the new version" in result.output
     seed(app, 20, 9)  # newer responses answer the new version
-    summary = stats.summary(stats.Filters(QID))
+    summary = summary_of(Filters(QID))
     assert summary is not None
     assert summary["questionnaire"]["version"] == latest + 1
-    frame = read_wide_csv(io.StringIO(_csv_export(stats.Filters(QID))))
+    frame = read_wide_csv(io.StringIO(_csv_export(Filters(QID))))
     assert recompute_summary(Scheme.from_summary(summary), frame, summary["filters"],
                              target=80.0) == without_cases(summary)
     rows = rollup_rows()
-    stats.rebuild(rescore="all")
+    rollups.rebuild(rescore="all")
     db.session.commit()
     assert rollup_rows() == rows
     # The version-1 export imports again as "already stored", not as a conflict.
@@ -395,7 +397,7 @@ def test_a_new_version_rescores_old_responses_consistently(app: Flask, tmp_path:
     delete_response(victim)
     db.session.commit()
     rows = rollup_rows()
-    stats.rebuild(rescore="none")
+    rollups.rebuild(rescore="none")
     db.session.commit()
     assert rollup_rows() == rows
     assert made
@@ -475,7 +477,7 @@ def test_texts_survive_export_and_import(app: Flask, text: str) -> None:
     assert unit is not None
     save_response(questionnaire, unit, "qr", uuid.uuid4(), {"q15": 4, "y_kien": text})
     db.session.commit()
-    exported = _csv_export(stats.Filters(QID))
+    exported = _csv_export(Filters(QID))
     assert _import(app, "x.csv", exported.encode()) == (0, 1)
 
 
@@ -577,19 +579,19 @@ def test_papi_and_null_scores_through_the_database(app: Flask, tmp_path: Path) -
         save_response(questionnaire, rng.choice(made), "paper", uuid.uuid4(),  # type: ignore[arg-type]
                       answers, submitted_at=moment)
     db.session.commit()
-    filters = stats.Filters("papi-thu")
-    summary = stats.summary(filters)
+    filters = Filters("papi-thu")
+    summary = summary_of(filters)
     assert summary is not None
     assert summary["questionnaire"]["index"] == "papi"
     assert summary["index"]["value"] is not None
     assert 2 <= summary["index"]["value"] <= 20
     assert all(g["items"] == [] and len(g["subgroups"]) >= 2 for g in summary["groups"])
-    csv_text = "".join(exports.csv_chunks(filters, stats.scheme_of(questionnaire)))
+    csv_text = "".join(exports.csv_chunks(db.session, filters, rollups.scheme_of(questionnaire)))
     frame = read_wide_csv(io.StringIO(csv_text))
     assert recompute_summary(Scheme.from_summary(summary), frame,
                              summary["filters"]) == without_cases(summary)
     rows = rollup_rows()
-    stats.rebuild(rescore="all")
+    rollups.rebuild(rescore="all")
     db.session.commit()
     assert rollup_rows() == rows
 

@@ -15,9 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from analysis import formatting
+from analysis.vietnam import vietnam_day
 from survey.extensions import db
 from survey.models import AuditLog, Batch, Response, Unit, User
-from survey.services import paper, stats, units
+from survey.services import paper, units
 from tests.conftest import PASSWORD, login, require_program
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -205,7 +206,7 @@ def test_paper_counts_the_same_on_progress_and_on_the_dashboard(
     assert f'href="/staff/progress?questionnaire={qid}"' in dashboard
     assert "thời gian đã chọn" not in dashboard
     # With a period, the dashboard counts less than Tiến độ, and its note says so.
-    first = min(stats.vietnam_day(r.submitted_at) for r in db.session.scalars(
+    first = min(vietnam_day(r.submitted_at) for r in db.session.scalars(
         sa.select(Response).where(Response.questionnaire_id == qid, Response.channel == "paper")))
     late = date.fromisoformat(first) + timedelta(days=40)
     period = client.get(f"/staff/?questionnaire={qid}&from={late}").get_data(as_text=True)

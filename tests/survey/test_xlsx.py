@@ -13,15 +13,17 @@ import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
-from survey.services import report_data, report_files, stats
+from survey.reporting import pdf, xlsx
+from survey.reporting.filters import Filters
+from tests.conftest import report_of, summary_of
 from tests.survey.test_reports import QID, _csv_export, import_into_empty, seed
 
 
 def _workbook(app: Flask, path: Path, *, labels: bool = False, **filters: Any) -> Any:
     with app.app_context():
-        report = report_data.build_report(stats.Filters(QID, **filters), targets={QID: 80})
+        report = report_of(Filters(QID, **filters), targets={QID: 80})
         assert report is not None
-        report_files.write_xlsx(report, path, labels=labels)
+        xlsx.write_xlsx(report, path, labels=labels)
     return load_workbook(path)
 
 
@@ -34,7 +36,7 @@ def test_xlsx_stores_numbers_with_formats_not_text(app_factory: Callable[..., Fl
     app = app_factory()
     seed(app, 40)
     with app.app_context():
-        summary = stats.summary(stats.Filters(QID))
+        summary = summary_of(Filters(QID))
     assert summary is not None
     book = _workbook(app, tmp_path / "x.xlsx")
     first = book["Tổng hợp"]
@@ -87,10 +89,10 @@ def test_papi_values_show_one_decimal_and_item_mean_scores_two(
     app = app_factory()
     with app.app_context():
         assert app.test_cli_runner().invoke(args=["init-db", "--demo"]).exit_code == 0
-        report = report_data.build_report(stats.Filters("papi-phuong"))
+        report = report_of(Filters("papi-phuong"))
         assert report is not None
         summary = report.summary
-        report_files.write_xlsx(report, tmp_path / "p.xlsx")
+        xlsx.write_xlsx(report, tmp_path / "p.xlsx")
     book = load_workbook(tmp_path / "p.xlsx")
     first = book["Tổng hợp"]
     index = first.cell(_row_of(first, "Chỉ số"), 2)
@@ -186,13 +188,13 @@ def test_default_xlsx_data_sheet_imports_back_to_the_same_summary(
     first = app_factory()
     seed(first, 30, 7)
     path = tmp_path / "x.xlsx"
-    filters = stats.Filters(QID)
+    filters = Filters(QID)
     with first.app_context():
-        original = stats.summary(filters)
+        original = summary_of(filters)
         csv_text = _csv_export(filters)
-        report = report_data.build_report(filters)
+        report = report_of(filters)
         assert report is not None
-        report_files.write_xlsx(report, path)
+        xlsx.write_xlsx(report, path)
     second = app_factory()
     with second.app_context():
         import_into_empty("x.xlsx", path.read_bytes(), 30, filters, original, csv_text)
@@ -248,7 +250,7 @@ def test_papi_values_read_with_one_decimal_on_the_dashboard_and_in_the_pdf(
     make_user("canbo", "staff")
     login(client, "canbo")
     admin_client = client
-    report = report_data.build_report(stats.Filters("papi-phuong"))
+    report = report_of(Filters("papi-phuong"))
     assert report is not None
     value = report.summary["index"]["value"]
     shown = number(value, 1)
@@ -256,7 +258,7 @@ def test_papi_values_read_with_one_decimal_on_the_dashboard_and_in_the_pdf(
     html = admin_client.get("/staff/?questionnaire=papi-phuong").get_data(as_text=True)
     assert f">{shown}<" in html
     assert number(value, 2) not in html
-    report_files.write_pdf(report, tmp_path / "p.pdf")
+    pdf.write_pdf(report, tmp_path / "p.pdf")
     text = subprocess.run(["pdftotext", str(tmp_path / "p.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert shown in text

@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from analysis.scoring import Scheme
+from analysis.vietnam import VIETNAM
 from analysis.wide import BASE_COLUMNS, INTEGRITY_COLUMNS, wide_columns
 
-from ..extensions import db
 from ..models import Answer, Response, Unit
-from .stats import VIETNAM, Filters
+from .db import Db
+from .filters import Filters
 
 PAGE = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -71,17 +72,17 @@ def response_conditions(filters: Filters, *, include_excluded: bool = False) -> 
     return conditions
 
 
-def count_responses(filters: Filters) -> int:
+def count_responses(session: Db, filters: Filters) -> int:
     """Return how many responses an export with these filters holds (excluded ones too)."""
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
+    return int(session.scalar(sa.select(sa.func.count()).select_from(Response).where(
         *response_conditions(filters, include_excluded=True))) or 0)
 
 
-def iter_responses(filters: Filters) -> Iterator[Response]:
+def iter_responses(session: Db, filters: Filters) -> Iterator[Response]:
     """Yield the filtered responses (excluded ones too) with their answers, by id, by page."""
     last = 0
     while True:
-        page = db.session.scalars(
+        page = session.scalars(
             sa.select(Response).where(*response_conditions(filters, include_excluded=True),
                                       Response.id > last)
             .options(selectinload(Response.answers)).order_by(Response.id).limit(PAGE)).all()
@@ -89,7 +90,7 @@ def iter_responses(filters: Filters) -> Iterator[Response]:
             return
         yield from page
         last = page[-1].id
-        db.session.expunge_all()  # keep memory flat whatever the number of pages
+        session.expunge_all()  # keep memory flat whatever the number of pages
 
 
 def _shown_flags(flags: str, hidden: tuple[str, ...]) -> str:
@@ -98,14 +99,14 @@ def _shown_flags(flags: str, hidden: tuple[str, ...]) -> str:
     return " ".join(code for code in flags.split() if code not in hidden)
 
 
-def wide_rows(filters: Filters, scheme: Scheme) -> Iterator[list[Any]]:
+def wide_rows(session: Db, filters: Filters, scheme: Scheme) -> Iterator[list[Any]]:
     """Yield one row per response in contract §5 order: typed values, texts neutralised.
 
     ``submitted_at`` is an aware datetime in Vietnam time; option codes are ints.
     """
     questions = wide_columns(scheme)[len(BASE_COLUMNS) + len(INTEGRITY_COLUMNS):]
-    codes = dict(db.session.execute(sa.select(Unit.id, Unit.code)).all())
-    for response in iter_responses(filters):
+    codes = dict(session.execute(sa.select(Unit.id, Unit.code)).all())
+    for response in iter_responses(session, filters):
         answers: dict[str, Answer] = {a.question_id: a for a in response.answers}
         row: list[Any] = [str(response.response_id),
                           response.submitted_at.astimezone(VIETNAM).replace(microsecond=0),
@@ -123,13 +124,14 @@ def wide_rows(filters: Filters, scheme: Scheme) -> Iterator[list[Any]]:
         yield row
 
 
-def csv_chunks(filters: Filters, scheme: Scheme, *, chunk_rows: int = 500) -> Iterator[str]:
+def csv_chunks(session: Db, filters: Filters, scheme: Scheme, *, chunk_rows: int = 500
+               ) -> Iterator[str]:
     """Yield the CSV export (UTF-8 text with a BOM first) in chunks, for streaming."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(wide_columns(scheme))
-    for rows, row in enumerate(wide_rows(filters, scheme), start=1):
+    for rows, row in enumerate(wide_rows(session, filters, scheme), start=1):
         writer.writerow([_csv_value(v) for v in row])
         if rows % chunk_rows == 0:
             yield buffer.getvalue()

@@ -1,126 +1,41 @@
-"""Report files: the XLSX workbook and the printable PDF report.
+"""The XLSX workbook of a report: one function per sheet.
 
-Both come from one ``Report`` (report_data.py). The workbook is written in xlsxwriter's
-constant-memory mode, row after row, so that its raw-data sheet can hold a million responses.
+It comes from one ``Report`` (report.py), like the PDF. The workbook is written in
+xlsxwriter's constant-memory mode, row after row, so that its raw-data sheet can hold a
+million responses; the sheets that list rows take them as iterables.
 """
 
 from __future__ import annotations
 
-import base64
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import xlsxwriter
-from flask import current_app, render_template
 
-from analysis.charts import figure_to_png, group_bar_chart, trend_chart
-from analysis.formatting import interval, number, percent
+from analysis.vietnam import VIETNAM
 from analysis.wide import wide_columns
 
 from ..models import Unit
-from ..templating import channel_name
 from .exports import neutralise, wide_rows
-from .report_data import Report, low_ratings, suggestions
-from .stats import VIETNAM
+from .report import Report, Suggestion, iter_suggestions
+from .wording import (
+    CHANNEL_NAMES,
+    METHOD_PAPI,
+    VERDICT_TEXT,
+    cases_method,
+    group_word,
+    method_note,
+    organisation_name,
+    period_text,
+    scope_text,
+    unit_label,
+)
 
 Progress = Callable[[int], None]
-
-METHOD_SIPAS = (
-    "Tỷ lệ hài lòng của một câu = số câu trả lời 4 (Hài lòng) hoặc 5 (Rất hài lòng) chia cho số "
-    "câu trả lời có điểm (không tính câu bỏ trống và câu trả lời «Không áp dụng»), nhân 100, với "
-    "khoảng tin cậy 95 % theo phương pháp Wilson. Giá trị của một yếu tố = trung bình không "
-    "trọng số tỷ lệ của các câu trong yếu tố; chỉ số = trung bình không trọng số các yếu tố. "
-    "{source} Văn bản công thức chính thức không tìm được: coi 4 và 5 là «hài lòng» và lấy "
-    "trung bình tỷ lệ các câu là cách tính suy ra từ các kết quả đã công bố (tỷ lệ người dân "
-    "hài lòng), không phải công thức được ban hành. "
-    "Khoảng tin cậy 95 % của chỉ số: khoảng Wilson với cỡ mẫu hiệu dụng (Korn–Graubard) tính "
-    "từ điểm riêng của từng người trả lời, có thêm một người trả lời giả định ở hai đầu thang "
-    "điểm, nên không bao giờ thu về một điểm khi ít phiếu. Đánh giá so với mục tiêu: «Đạt» khi "
-    "cả khoảng tin cậy từ mục tiêu trở lên, «Chưa đạt» khi cả khoảng dưới mục tiêu, còn lại "
-    "«Chưa đủ cơ sở kết luận». Ô có dưới {min_cell} phiếu được ẩn để bảo vệ tính ẩn danh."
-)
-SOURCE_SIPAS = {
-    "mau-02": "Các tiêu chí của mẫu phiếu số 02 của phường lấy từ Quyết định 2640/QĐ-BNV "
-              "(SIPAS 2017–2020).",
-}
-SOURCE_SIPAS_DEFAULT = ("Nội dung khảo sát theo Quyết định 1001/QĐ-BNV (11/12/2023) về Chỉ số "
-                        "SIPAS.")
-METHOD_PAPI = (
-    "Bộ câu hỏi này mô phỏng cách đo của Chỉ số PAPI, do phường tự điều chỉnh từ các chỉ báo "
-    "của PAPI (từng câu ghi rõ giữ nguyên hay điều chỉnh): kết quả không so sánh được với Chỉ "
-    "số PAPI chính thức của tỉnh, thành phố. Điểm một câu = trung bình điểm [0–1] của các câu "
-    "trả lời hợp lệ. Chỉ số nội dung thành phần = (1 + 9 × trung bình các câu) / k, k là số "
-    "chỉ số nội dung thành phần của chỉ số nội dung; chỉ số nội dung = tổng các chỉ số nội "
-    "dung thành phần (1–10); chỉ số chung = tổng các chỉ số nội dung (8–80), theo cách tính "
-    "của PAPI. Khoảng tin cậy 95 %: khoảng Wilson với cỡ mẫu hiệu dụng (Korn–Graubard) tính "
-    "từ điểm riêng của từng người trả lời. Ô có dưới {min_cell} phiếu được ẩn để bảo vệ tính "
-    "ẩn danh."
-)
-AGGREGATION_NOTE = {
-    "mean_of_items": "Cách gộp: trung bình các câu (mặc định).",
-    "pooled": "Cách gộp: gộp chung câu trả lời của yếu tố (tổng hài lòng / tổng câu trả lời).",
-}
-VERDICT_TEXT = {"met": "Đạt mục tiêu", "not_met": "Chưa đạt mục tiêu",
-                "undecided": "Chưa đủ cơ sở kết luận"}
-
-
-def method_note(report: Report) -> str:
-    """Return the method paragraph printed with every report."""
-    if report.questionnaire.index == "sipas":
-        source = SOURCE_SIPAS.get(report.questionnaire.id, SOURCE_SIPAS_DEFAULT)
-        note = METHOD_SIPAS.format(min_cell=report.min_cell, source=source)
-        return note + " " + AGGREGATION_NOTE.get(report.aggregation, "")
-    return METHOD_PAPI.format(min_cell=report.min_cell)
-
-
-def group_word(report: Report) -> str:
-    """Return what a group is called: "Yếu tố" (SIPAS), "Chỉ số nội dung" (PAPI-style)."""
-    return "Yếu tố" if report.questionnaire.index == "sipas" else "Chỉ số nội dung"
-
-
-def organisation_name(report: Report) -> str:
-    """Return the ward the report is about (the units' ward), else the configured name."""
-    import sqlalchemy as sa
-
-    from ..extensions import db
-
-    wards = {u.ward.name for u in report.filters.units if u.ward is not None}
-    if len(wards) == 1:
-        return wards.pop()
-    all_wards = db.session.scalars(sa.select(Unit.name).where(Unit.kind == "ward")).all()
-    if len(all_wards) == 1:
-        return all_wards[0]
-    return str(current_app.config["ORGANISATION_NAME"])
-
-
-def period_text(report: Report) -> str:
-    """Return the period in words: "01/01/2026 – 31/03/2026", or "toàn bộ thời gian"."""
-    f = report.filters
-    start = f.date_from.strftime("%d/%m/%Y") if f.date_from else "đầu"
-    end = f.date_to.strftime("%d/%m/%Y") if f.date_to else "nay"
-    if not f.date_from and not f.date_to:
-        return "Toàn bộ thời gian"
-    return f"{start} – {end}"
-
-
-def scope_text(report: Report) -> str:
-    """Describe the units and channels covered."""
-    units = ", ".join(f"{u.name} ({u.code})" for u in report.filters.units) or "Tất cả đơn vị"
-    channels = ", ".join(channel_name(c) for c in report.filters.channels) or "tất cả kênh"
-    return f"{units}; {channels}"
-
-
-def _value(report: Report, value: float | None) -> str:
-    return percent(value) if report.questionnaire.index == "sipas" else number(value, 1)
-
-
-def unit_label(report: Report, unit_id: int) -> str:
-    """Return "CODE – name" of a unit in a breakdown."""
-    unit = report.units.get(unit_id)
-    return f"{unit.code} – {unit.name}" if unit else str(unit_id)
 
 
 # --- XLSX ----------------------------------------------------------------------------------
@@ -250,8 +165,11 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
         _breakdown_sheet(book, f, report, name, cells, label)
     _profile_sheet(book, f, report)
     _cases_sheet(book, f, report)
-    _suggestions_sheet(book, f, report)
-    _data_sheet(book, f, report, labels=labels, progress=progress)
+    _suggestions_sheet(book, f, iter_suggestions(report.session, report.filters))
+    names = (dict(report.session.execute(sa.select(Unit.code, Unit.name)).all())
+             if labels else None)
+    _data_sheet(book, f, report, wide_rows(report.session, report.filters, report.scheme),
+                unit_names=names, progress=progress)
     _codebook_sheet(book, f, report)
     book.close()
 
@@ -378,7 +296,7 @@ def _breakdown_sheet(book: Any, f: _Formats, report: Report, name: str,
         if name == "Theo đơn vị":
             key = unit_label(report, cell["key"])
         elif name == "Theo kênh":
-            key = channel_name(str(cell["key"]))
+            key = CHANNEL_NAMES.get(str(cell["key"]), str(cell["key"]))
         else:
             key = str(cell["key"])
         sheet.write(i, 0, key)
@@ -421,23 +339,6 @@ def _profile_sheet(book: Any, f: _Formats, report: Report) -> None:
 CASES_HEADER = ["Theo", "Phạm vi", "Tiếp nhận", "Đã trả lời", "Trả lời đúng hạn",
                 "Quá hạn chưa trả lời", "Số ngày trả lời (trung vị)", "Tỷ lệ xử lý đúng hạn",
                 "Tỷ lệ hài lòng trong xử lý PAKN"]
-CASES_METHOD = (
-    "Hồ sơ phản ánh, kiến nghị (PAKN) mở từ các phiếu trong phạm vi báo cáo: phiếu có góp ý "
-    "hoặc có câu đánh giá 1–2. Hạn trả lời: {days} ngày làm việc (không tính thứ Bảy, Chủ "
-    "nhật và ngày nghỉ lễ). Trả lời đúng hạn: ngày trả lời (giờ Việt Nam) không sau ngày hạn. "
-    "Quá hạn chưa trả lời: chưa trả lời, chưa đóng và đã qua hạn. Số ngày trả lời: trung vị "
-    "số ngày từ khi tiếp nhận đến khi trả lời. Theo Quyết định 766/QĐ-TTg: tỷ lệ xử lý đúng "
-    "hạn = số trả lời đúng hoặc trước hạn / số tiếp nhận; tỷ lệ hài lòng trong xử lý PAKN = "
-    "(số tiếp nhận − số hồ sơ người dân báo không hài lòng, trả lời trễ hạn hoặc quá hạn chưa "
-    "trả lời) / số tiếp nhận. Hồ sơ đóng mà không trả lời không tính là đúng hạn."
-)
-
-
-def cases_method() -> str:
-    """Return the paragraph that says how the handling figures are counted."""
-    return CASES_METHOD.format(days=current_app.config["CASE_DUE_DAYS"])
-
-
 def _case_row(sheet: Any, f: _Formats, report: Report, row: int, group: str, label: str,
               figures: Any, *, bold: bool = False) -> None:
     """Write one line of handling figures: counts, median days, the two ratios coloured."""
@@ -495,38 +396,36 @@ def _cases_sheet(book: Any, f: _Formats, report: Report) -> None:
     row += 1
     sheet.write(row, 1, "Cách tính", f.bold)
     row += 1
-    _fit_row(sheet, row, [(cases_method(), sum(widths) - 20)])
-    sheet.merge_range(row, 0, row, len(CASES_HEADER) - 1, cases_method(), f.wrap)
+    method = cases_method(report.settings.case_due_days)
+    _fit_row(sheet, row, [(method, sum(widths) - 20)])
+    sheet.merge_range(row, 0, row, len(CASES_HEADER) - 1, method, f.wrap)
 
 
-def _suggestions_sheet(book: Any, f: _Formats, report: Report) -> None:
-    """Góp ý: citizens' suggestions, newest first."""
+def _suggestions_sheet(book: Any, f: _Formats, rows: Iterable[Suggestion]) -> None:
+    """Góp ý: citizens' suggestions, in the order given (newest first)."""
     header = ["Thời điểm", "Đơn vị", "Mã phiếu", "Góp ý", "Có câu 1–2"]
     sheet = _table_sheet(book, f, "Góp ý", header, [17, 12, 12, 90, 11])
-    row, offset = 1, 0
-    while True:
-        page, _total = suggestions(report.filters, limit=500, offset=offset)
-        for s in page:
-            _fit_row(sheet, row, [(s.text, 90)])
-            sheet.write_datetime(row, 0, s.submitted_at.replace(tzinfo=None), f.when)
-            sheet.write(row, 1, s.unit)
-            sheet.write(row, 2, s.receipt)
-            sheet.write_string(row, 3, neutralise(s.text), f.wrap)
-            sheet.write(row, 4, "có" if s.low else "")
-            row += 1
-        if len(page) < 500:
-            break
-        offset += 500
+    row = 1
+    for s in rows:
+        _fit_row(sheet, row, [(s.text, 90)])
+        sheet.write_datetime(row, 0, s.submitted_at.replace(tzinfo=None), f.when)
+        sheet.write(row, 1, s.unit)
+        sheet.write(row, 2, s.receipt)
+        sheet.write_string(row, 3, neutralise(s.text), f.wrap)
+        sheet.write(row, 4, "có" if s.low else "")
+        row += 1
     _filter(sheet, row - 1, len(header) - 1)
 
 
-def _data_sheet(book: Any, f: _Formats, report: Report, *, labels: bool,
-                progress: Progress | None) -> None:
-    """Dữ liệu: the raw responses of contract §5 (codes), or their labels for reading."""
-    import sqlalchemy as sa
+def _data_sheet(book: Any, f: _Formats, report: Report, rows: Iterable[list[Any]], *,
+                unit_names: dict[str, str] | None, progress: Progress | None) -> None:
+    """Dữ liệu: the raw responses of contract §5 (codes), or their labels for reading.
 
-    from ..extensions import db
-
+    ``rows`` are contract §5 rows (``exports.wide_rows``); with ``unit_names`` the sheet is
+    for reading: unit and channel names, option labels instead of codes.
+    """
+    labels = unit_names is not None
+    names = unit_names or {}
     columns = wide_columns(report.scheme)
     # Raw data is not printed to fit a page: forty columns on one sheet of paper are unreadable.
     sheet = _table_sheet(book, f, "Dữ liệu", columns, [38, 20, 10, 10, 12, 9], freeze=(1, 1),
@@ -538,13 +437,13 @@ def _data_sheet(book: Any, f: _Formats, report: Report, *, labels: bool,
             sheet.write_comment(0, col, texts[name][:1000])
     options = {entry["id"]: {o["code"]: o["label"] for o in entry["options"]}
                for entry in report.scheme.codebook if entry["options"]}
-    names = dict(db.session.execute(sa.select(Unit.code, Unit.name)).all()) if labels else {}
     row = 0
-    for row, values in enumerate(wide_rows(report.filters, report.scheme), start=1):
+    for row, values in enumerate(rows, start=1):
         sheet.write_string(row, 0, values[0])
         sheet.write_datetime(row, 1, values[1].replace(tzinfo=None), f.when)
         sheet.write_string(row, 2, names.get(values[2], values[2]) if labels else values[2])
-        sheet.write_string(row, 3, channel_name(values[3]) if labels else values[3])
+        sheet.write_string(row, 3, CHANNEL_NAMES.get(values[3], values[3]) if labels
+                           else values[3])
         for j, value in enumerate(values[4:], start=4):
             if isinstance(value, int) and labels and columns[j] in options:
                 sheet.write_string(row, j, options[columns[j]].get(value, str(value)))
@@ -577,50 +476,3 @@ def _codebook_sheet(book: Any, f: _Formats, report: Report) -> None:
                 sheet.write(row, 8, "có" if option["satisfied"] else "")
             row += 1
     _filter(sheet, row - 1, len(header) - 1)
-
-
-# --- PDF -----------------------------------------------------------------------------------
-
-def _png_data_uri(figure: Any) -> str:
-    return "data:image/png;base64," + base64.b64encode(figure_to_png(figure, dpi=150)).decode()
-
-
-def chart_points(report: Report) -> list[tuple[str, float | None, int]]:
-    """Return the monthly trend as (month, index or None when hidden, n)."""
-    return [(str(c["key"]), None if c["suppressed"] else c["index"], c["n"])
-            for c in report.by_month]
-
-
-def chart_intervals(report: Report) -> list[list[float] | None]:
-    """Return the monthly trend's intervals (None where the month is hidden)."""
-    return [None if c["suppressed"] else c["ci95"] for c in report.by_month]
-
-
-def render_report_html(report: Report) -> str:
-    """Return the HTML of the printable report (also the source of the PDF)."""
-    groups_chart = _png_data_uri(group_bar_chart(
-        report.summary, target=report.target,
-        title=f"Kết quả theo {group_word(report).lower()}"))
-    trend = _png_data_uri(trend_chart(chart_points(report), target=report.target,
-                                      title="Chỉ số theo tháng",
-                                      index=report.questionnaire.index,
-                                      intervals=chart_intervals(report)))
-    lows, low_total = low_ratings(report.filters, limit=20)
-    for entry in report.profile_questions:
-        report.add_profile(entry["id"])
-    texts = {entry["id"]: entry["text"] for entry in report.scheme.codebook}
-    return render_template(
-        "reports/report.html", report=report, organisation=organisation_name(report),
-        period=period_text(report), scope=scope_text(report), method=method_note(report),
-        groups_chart=groups_chart, trend_chart=trend, value=lambda v: _value(report, v),
-        unit_label=lambda uid: unit_label(report, uid), texts=texts, lows=lows,
-        low_total=low_total, generated=datetime.now(VIETNAM).strftime("%d/%m/%Y %H:%M"),
-        interval=interval, percent=percent, group_word=group_word(report),
-        verdict_text=VERDICT_TEXT, number=number, cases_method=cases_method())
-
-
-def write_pdf(report: Report, path: Path | str) -> None:
-    """Write the A4 PDF report."""
-    from weasyprint import HTML
-
-    HTML(string=render_report_html(report)).write_pdf(str(path))

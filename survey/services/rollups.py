@@ -1,41 +1,31 @@
-"""Rollups kept in step with every response, and summaries scored from them.
+"""Rollups kept in step with every response: the write side of the summaries.
 
 A summary of a million responses must take well under a second, so it never reads answer
 rows: every write, edit and delete adds (or subtracts) its counts to three rollup tables keyed
-by questionnaire, Vietnam calendar day, unit and channel (see models.py). A summary adds up
-the matching rollup rows in SQL and hands the integer counts to ``analysis.scoring``.
-``rebuild`` recomputes the rollups from the responses with plain SQL, and ``in_step`` checks
-that they agree.
+by questionnaire, Vietnam calendar day, unit and channel (see models.py). ``rebuild``
+recomputes the rollups from the responses with plain SQL, and ``in_step`` checks that they
+agree. The read side is ``survey.reporting.summaries``.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from analysis.scoring import Counts, Scheme, counted_groups, respondent_score_milli, summarize
-from analysis.targets import target_for
+from analysis.scoring import Scheme, counted_groups, respondent_score_milli
+from analysis.vietnam import vietnam_day
 from questionnaires import Questionnaire
 
 from ..extensions import db
-from ..models import Answer, Response, Unit, stat_answer, stat_group
+from ..models import Answer, Response, stat_answer, stat_group
 from ..models import stat_response as stat_response_table
+from ..reporting.db import Db
 from . import bulk
 from .questionnaires import get_questionnaire, latest_questionnaires
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-Breakdown = Literal["unit", "channel", "day", "month"]
-
-
-def vietnam_day(moment: datetime) -> str:
-    """Return the Vietnam calendar day of an aware moment, as ``YYYY-MM-DD``."""
-    return moment.astimezone(VIETNAM).date().isoformat()
 
 
 @functools.cache
@@ -157,7 +147,7 @@ def rebuild(*, rescore: Literal["missing", "all", "none"] = "missing") -> None:
         _rescore(only_missing=rescore == "missing")
     for table in (stat_answer, stat_group, stat_response_table):
         db.session.execute(table.delete())
-    scored = _scored_option_table()
+    scored = scored_option_table(db.session)
     for table, query in _recounted(scored).items():
         db.session.execute(table.insert().from_select(list(query.selected_columns.keys()),
                                                       query))
@@ -203,7 +193,7 @@ def _recounted(scored: sa.Table) -> dict[sa.Table, sa.Select[Any]]:
     }
 
 
-def _scored_option_table() -> sa.Table:
+def scored_option_table(session: Db) -> sa.Table:
     """Create (in this transaction) a temporary table of which answers count in which group.
 
     Built from the stored definitions, joined in SQL, so that a million responses need no
@@ -215,12 +205,12 @@ def _scored_option_table() -> sa.Table:
                       sa.Column("option_code", sa.Integer),
                       sa.Column("group_id", sa.String(64)),
                       prefixes=["TEMPORARY"])
-    connection = db.session.connection()
+    connection = session.connection()
     scored.drop(connection, checkfirst=True)
     scored.create(connection)
     rows = list(_scored_options())
     if rows:
-        db.session.execute(scored.insert(), rows)
+        session.execute(scored.insert(), rows)
     return scored
 
 
@@ -260,7 +250,7 @@ def in_step() -> bool:
     the same as absent rows) with the counts recomputed from the stored responses. Reads
     every answer: for tests and checks, not for a request.
     """
-    scored = _scored_option_table()
+    scored = scored_option_table(db.session)
     try:
         return all(_nonzero_rows(table, db.session.execute(sa.select(table)))
                    == _nonzero_rows(table, db.session.execute(query))
@@ -295,180 +285,3 @@ def totals_in_step() -> bool:
     counted_answers = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
         stat_answer.c.n), 0))) or 0
     return int(responses) == int(counted) and int(answers) == int(counted_answers)
-
-
-# --- reading summaries ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Filters:
-    """Which responses a summary covers; empty tuples mean "all"."""
-
-    questionnaire_id: str
-    date_from: date | None = None
-    date_to: date | None = None
-    units: tuple[Unit, ...] = ()
-    channels: tuple[str, ...] = ()
-    scope: tuple[int, ...] | None = field(default=None, compare=False)
-    hidden_flags: tuple[str, ...] = field(default=(), compare=False)
-    """Flag codes left out of the raw rows' ``flags`` cell (a group leader's export does not
-    show the ``enterer_pattern`` flag, which is about whoever typed the sheets in)."""
-
-    def echo(self) -> dict[str, Any]:
-        """Return the ``filters`` object of the summary JSON (contract §6)."""
-        return {
-            "from": self.date_from.isoformat() if self.date_from else None,
-            "to": self.date_to.isoformat() if self.date_to else None,
-            "units": sorted(u.code for u in self.units),
-            "channels": sorted(self.channels),
-        }
-
-    def unit_ids(self) -> tuple[int, ...] | None:
-        """Return the unit ids to keep (None = every unit), within a leader's scope."""
-        if self.units:
-            return tuple(u.id for u in self.units)
-        return self.scope
-
-
-def _conditions(table: sa.Table, filters: Filters) -> list[Any]:
-    c = table.c
-    conditions = [c.questionnaire_id == filters.questionnaire_id]
-    if filters.date_from:
-        conditions.append(c.day >= filters.date_from.isoformat())
-    if filters.date_to:
-        conditions.append(c.day <= filters.date_to.isoformat())
-    unit_ids = filters.unit_ids()
-    if unit_ids is not None:
-        conditions.append(c.unit_id.in_(unit_ids))
-    if filters.channels:
-        conditions.append(c.channel.in_(filters.channels))
-    return conditions
-
-
-def _key_column(table: sa.Table, by: Breakdown | None) -> Any:
-    if by is None:
-        return sa.literal(0)
-    if by == "unit":
-        return table.c.unit_id
-    if by == "channel":
-        return table.c.channel
-    if by == "month":
-        return sa.func.substr(table.c.day, 1, 7)
-    return table.c.day
-
-
-def counts_by(filters: Filters, by: Breakdown | None = None) -> dict[Any, Counts]:
-    """Return the Counts of every cell (one cell, keyed 0, when ``by`` is None)."""
-    cells: dict[Any, dict[str, Any]] = {}
-
-    def cell(key: Any) -> dict[str, Any]:
-        return cells.setdefault(key, {"n_responses": 0, "options": {}, "groups": {},
-                                      "score_n": 0, "score_sum": 0, "score_sqsum": 0})
-
-    t = stat_response_table
-    key = _key_column(t, by)
-    totals = db.session.execute(
-        sa.select(key, sa.func.sum(t.c.n), sa.func.sum(t.c.score_n), sa.func.sum(t.c.score_sum),
-                  sa.func.sum(t.c.score_sqsum))
-        .where(*_conditions(t, filters)).group_by(key))
-    for k, n, score_n, score_sum, score_sqsum in totals:
-        target = cell(k)
-        target.update(n_responses=int(n), score_n=int(score_n), score_sum=int(score_sum),
-                      score_sqsum=int(score_sqsum))
-    t = stat_answer
-    key = _key_column(t, by)
-    options = db.session.execute(
-        sa.select(key, t.c.question_id, t.c.option_code, sa.func.sum(t.c.n))
-        .where(*_conditions(t, filters)).group_by(key, t.c.question_id, t.c.option_code))
-    for k, question_id, option_code, n in options:
-        if int(n):
-            cell(k)["options"][(question_id, int(option_code))] = int(n)
-    t = stat_group
-    key = _key_column(t, by)
-    groups = db.session.execute(
-        sa.select(key, t.c.group_id, sa.func.sum(t.c.n))
-        .where(*_conditions(t, filters)).group_by(key, t.c.group_id))
-    for k, group_id, n in groups:
-        if int(n):
-            cell(k)["groups"][group_id] = int(n)
-    return {k: Counts(**v) for k, v in cells.items() if v["n_responses"]}
-
-
-def counts_by_answer(filters: Filters, question_id: str) -> dict[int, Counts]:
-    """Return Counts per option of one unscored question (e.g. the field, age, sex).
-
-    Read straight from the answers (these crossings are not rolled up): fine for a ward's
-    data, slower than the rollups for millions of responses.
-    """
-    from .exports import response_conditions
-
-    r, a = Response.__table__, Answer.__table__
-    p = a.alias("profile")
-    base = [*response_conditions(filters), p.c.question_id == question_id,
-            p.c.option_code.is_not(None)]
-    cells: dict[int, dict[str, Any]] = {}
-    for code, n, score_n, score_sum, score_sqsum in db.session.execute(
-            sa.select(p.c.option_code, sa.func.count(), sa.func.count(r.c.score_milli),
-                      sa.func.coalesce(sa.func.sum(r.c.score_milli), 0),
-                      sa.func.coalesce(sa.func.sum(r.c.score_milli * r.c.score_milli), 0))
-            .select_from(p.join(r, r.c.id == p.c.response_pk)).where(*base)
-            .group_by(p.c.option_code)):
-        cells[int(code)] = {"n_responses": int(n), "score_n": int(score_n),
-                            "score_sum": int(score_sum), "score_sqsum": int(score_sqsum),
-                            "options": {}, "groups": {}}
-    for code, qid, option, n in db.session.execute(
-            sa.select(p.c.option_code, a.c.question_id, a.c.option_code, sa.func.count())
-            .select_from(p.join(r, r.c.id == p.c.response_pk)
-                         .join(a, a.c.response_pk == p.c.response_pk))
-            .where(*base, a.c.option_code.is_not(None))
-            .group_by(p.c.option_code, a.c.question_id, a.c.option_code)):
-        cells[int(code)]["options"][(qid, int(option))] = int(n)
-    scored = _scored_option_table()
-    for code, group_id, n in db.session.execute(
-            sa.select(p.c.option_code, scored.c.group_id, sa.func.count(sa.distinct(r.c.id)))
-            .select_from(p.join(r, r.c.id == p.c.response_pk)
-                         .join(a, a.c.response_pk == p.c.response_pk)
-                         .join(scored, sa.and_(
-                             scored.c.questionnaire_id == r.c.questionnaire_id,
-                             scored.c.question_id == a.c.question_id,
-                             scored.c.option_code == a.c.option_code)))
-            .where(*base).group_by(p.c.option_code, scored.c.group_id)):
-        cells[int(code)]["groups"][group_id] = int(n)
-    scored.drop(db.session.connection())
-    return {code: Counts(**v) for code, v in cells.items()}
-
-
-def excluded_count(filters: Filters) -> int:
-    """Return how many responses that pass the filters staff excluded (contract §8)."""
-    t = stat_response_table
-    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(t.c.n_excluded), 0))
-                                 .where(*_conditions(t, filters))) or 0)
-
-
-def target_of(questionnaire: Questionnaire, targets: Mapping[str, Any] | None = None
-              ) -> float | None:
-    """Return the target in force for a questionnaire (SURVEY_TARGETS, else the default)."""
-    if targets is None:
-        from flask import current_app
-
-        targets = current_app.config.get("TARGETS") or {}
-    return target_for(questionnaire.id, questionnaire.index, targets)
-
-
-def summary(filters: Filters, *, aggregation: str = "mean_of_items",
-            targets: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
-    """Return the summary JSON of contract §6, §8 and §9, or None for an unknown questionnaire.
-
-    The ``"cases"`` block (§9) counts the cases opened by the responses that pass the filters.
-    """
-    from .case_figures import summary_cases
-
-    questionnaire = get_questionnaire(filters.questionnaire_id)
-    if questionnaire is None:
-        return None
-    counts = counts_by(filters).get(0, Counts())
-    result = summarize(scheme_of(questionnaire), counts, filters.echo(),
-                       aggregation=aggregation,  # type: ignore[arg-type]
-                       target=target_of(questionnaire, targets),
-                       n_excluded=excluded_count(filters))
-    result["cases"] = summary_cases(filters)
-    return result

@@ -6,34 +6,30 @@ show the same figures.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from analysis.breakdown import MIN_CELL, merge, quarter_of, summarize_cells
+from analysis.breakdown import merge, quarter_of, summarize_cells
 from analysis.intervals import verdict
 from analysis.scoring import Counts, Scheme, summarize
+from analysis.vietnam import VIETNAM
 from questionnaires import Questionnaire
 
-from ..extensions import db
 from ..models import Answer, Response, Unit
-from .case_figures import CaseFigures
-from .case_figures import figures as case_figures
+from ..services.questionnaires import get_questionnaire
+from ..services.rollups import scheme_of
+from ..services.text import clean_text, fold_text, receipt_query
+from .cases import CaseFigures
+from .cases import figures as case_figures
+from .db import Db
 from .exports import response_conditions
-from .questionnaires import get_questionnaire
-from .stats import (
-    VIETNAM,
-    Filters,
-    counts_by,
-    counts_by_answer,
-    excluded_count,
-    scheme_of,
-    target_of,
-)
-from .text import clean_text, fold_text, receipt_query
+from .filters import Filters
+from .settings import Settings
+from .summaries import counts_by, counts_by_answer, excluded_count, target_of
 
 # Lower bounds (in %) of the colour steps 2–5 of tables: below 50, 50–65, 65–80, 80–90,
 # 90 and above. The same bounds are printed in the legend under the tables.
@@ -42,8 +38,13 @@ SCALE_STEPS = (50.0, 65.0, 80.0, 90.0)
 
 @dataclass
 class Report:
-    """A summary with its breakdowns, ready to render."""
+    """A summary with its breakdowns, ready to render.
 
+    ``session`` reads the breakdowns computed on demand (``add_profile``).
+    """
+
+    session: Db = field(repr=False, compare=False)
+    settings: Settings = field(repr=False, compare=False)
     questionnaire: Questionnaire
     scheme: Scheme
     filters: Filters
@@ -106,7 +107,7 @@ class Report:
         entry = next((e for e in self.profile_questions if e["id"] == question_id), None)
         if entry is None or question_id in self.by_profile:
             return
-        cells = counts_by_answer(self.filters, question_id)
+        cells = counts_by_answer(self.session, self.filters, question_id)
         rows = summarize_cells(self.scheme, cells, min_n=self.min_cell,
                                aggregation=self.aggregation)  # type: ignore[arg-type]
         labels = {o["code"]: o["label"] for o in entry["options"]}
@@ -124,29 +125,25 @@ class Report:
         return {entry["id"]: entry["text"] for entry in self.scheme.codebook}
 
 
-def build_report(filters: Filters, *, targets: Mapping[str, Any] | None = None,
-                 aggregation: str = "mean_of_items", min_cell: int | None = None
-                 ) -> Report | None:
+def build_report(session: Db, filters: Filters, settings: Settings, *,
+                 aggregation: str = "mean_of_items") -> Report | None:
     """Build the report of one questionnaire under ``filters``; None if it is unknown."""
     questionnaire = get_questionnaire(filters.questionnaire_id)
     if questionnaire is None:
         return None
-    if min_cell is None:
-        from flask import current_app
-
-        min_cell = int(current_app.config.get("MIN_CELL", MIN_CELL))
+    min_cell = settings.min_cell
     scheme = scheme_of(questionnaire)
-    whole = counts_by(filters).get(0, Counts())
-    target = target_of(questionnaire, targets)
+    whole = counts_by(session, filters).get(0, Counts())
+    target = target_of(questionnaire, settings.targets)
     result = summarize(scheme, whole, filters.echo(), aggregation=aggregation,  # type: ignore[arg-type]
-                       target=target, n_excluded=excluded_count(filters))
-    report = Report(questionnaire, scheme, filters, result, target,
+                       target=target, n_excluded=excluded_count(session, filters))
+    report = Report(session, settings, questionnaire, scheme, filters, result, target,
                     result["target"]["verdict"], aggregation, min_cell)
-    report.cases = case_figures(filters)
+    report.cases = case_figures(session, filters, settings.case_target)
     result["cases"] = report.cases.block  # the same block as the summary JSON's
 
     def cells(by: str, key_fn: Any = None) -> list[dict[str, Any]]:
-        found = counts_by(filters, by)  # type: ignore[arg-type]
+        found = counts_by(session, filters, by)  # type: ignore[arg-type]
         if key_fn is not None:
             found = merge(found, key_fn)
         return summarize_cells(scheme, found, min_n=min_cell,
@@ -157,7 +154,7 @@ def build_report(filters: Filters, *, targets: Mapping[str, Any] | None = None,
     report.by_quarter = cells("day", quarter_of)
     report.by_channel = cells("channel")
     ids = [row["key"] for row in report.by_unit]
-    report.units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
+    report.units = {u.id: u for u in session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
     return report
 
 
@@ -213,7 +210,7 @@ def text_search(search: str) -> sa.ColumnElement[bool] | None:
     return condition if by_receipt is None else sa.or_(condition, by_receipt)
 
 
-def suggestions(filters: Filters, *, search: str = "", only_low: bool = False,
+def suggestions(session: Db, filters: Filters, *, search: str = "", only_low: bool = False,
                 limit: int = 50, offset: int = 0) -> tuple[list[Suggestion], int]:
     """Return a page of free-text answers (newest first) and how many there are in all."""
     questionnaire = get_questionnaire(filters.questionnaire_id)
@@ -230,13 +227,26 @@ def suggestions(filters: Filters, *, search: str = "", only_low: bool = False,
     base = sa.select(Answer, Response, Unit.code).join(
         Response, Response.id == Answer.response_pk).join(Unit, Unit.id == Response.unit_id
                                                           ).where(*conditions)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
-    rows = db.session.execute(base.order_by(Response.submitted_at.desc(), Response.id.desc())
+    total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(base.order_by(Response.submitted_at.desc(), Response.id.desc())
                               .limit(limit).offset(offset)).all()
-    flagged = set(db.session.scalars(low_ids.where(
+    flagged = set(session.scalars(low_ids.where(
         Response.id.in_([r.id for _, r, _ in rows]))))
     return [Suggestion(r.receipt, r.submitted_at.astimezone(VIETNAM), code, a.question_id,
                        a.text_value or "", r.id in flagged) for a, r, code in rows], int(total)
+
+
+def iter_suggestions(session: Db, filters: Filters, *, search: str = "",
+                     only_low: bool = False, page_size: int = 500) -> Iterator[Suggestion]:
+    """Yield every free-text answer of ``filters`` (newest first), a page at a time."""
+    offset = 0
+    while True:
+        page, _total = suggestions(session, filters, search=search, only_low=only_low,
+                                   limit=page_size, offset=offset)
+        yield from page
+        if len(page) < page_size:
+            return
+        offset += page_size
 
 
 @dataclass(frozen=True)
@@ -250,8 +260,8 @@ class LowRating:
     suggestion: str
 
 
-def low_ratings(filters: Filters, *, receipt: str = "", limit: int = 50, offset: int = 0
-                ) -> tuple[list[LowRating], int]:
+def low_ratings(session: Db, filters: Filters, *, receipt: str = "", limit: int = 50,
+                offset: int = 0) -> tuple[list[LowRating], int]:
     """Return a page of responses with any item at 1 or 2 (newest first), and the total.
 
     A ``receipt`` typed by staff (any case, dash optional) keeps only that response; one that
@@ -266,8 +276,8 @@ def low_ratings(filters: Filters, *, receipt: str = "", limit: int = 50, offset:
         by_receipt = receipt_condition(receipt)
         low_ids = low_ids.where(sa.false() if by_receipt is None else by_receipt)
     ids = low_ids.subquery()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0
-    page = db.session.execute(
+    total = session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0
+    page = session.execute(
         sa.select(Response, Unit.code).join(Unit, Unit.id == Response.unit_id)
         .where(Response.id.in_(sa.select(ids.c[0])))
         .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit).offset(offset)

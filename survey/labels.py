@@ -1,0 +1,29 @@
+"""Names shown for stored codes (unit kinds, roles, channels, case statuses and reasons).
+
+Translated when shown (Flask-Babel's lazy strings). One place, imported by the services that
+write these names into the audit log and by the pages that show them.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+KIND_LABELS = {
+    "ward": _l("Phường"),
+    "counter": _l("Quầy Trung tâm Phục vụ hành chính công"),
+    "office": _l("Phòng chuyên môn"),
+    "group": _l("Tổ dân phố"),
+}
+ROLE_LABELS = {"admin": _l("Quản trị"), "staff": _l("Cán bộ"), "leader": _l("Tổ trưởng")}
+CHANNEL_LABELS = {"qr": _l("Mã QR"), "kiosk": _l("Máy tại quầy"), "paper": _l("Phiếu giấy"),
+                  "import": _l("Nhập từ tệp")}
+STATUS_LABELS = {
+    "new": _l("Mới"),
+    "in_progress": _l("Đang xử lý"),
+    "answered": _l("Đã trả lời"),
+    "closed": _l("Đã đóng"),
+}
+REASON_LABELS = {
+    "suggestion": _l("Có góp ý"),
+    "low_rating": _l("Đánh giá 1–2"),
+}

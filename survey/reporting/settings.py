@@ -1,0 +1,36 @@
+"""The settings reporting reads, passed in rather than looked up in a Flask app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from analysis.breakdown import MIN_CELL
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a summary, a report or an export needs from the configuration.
+
+    ``Settings.from_config(app.config)`` in the web layer and the CLI; tests and jobs may build
+    one directly.
+    """
+
+    targets: Mapping[str, Any] = field(default_factory=dict)
+    min_cell: int = MIN_CELL
+    case_target: float = 100.0
+    case_due_days: int = 10
+    suggestion_questions: tuple[str, ...] = ("y_kien",)
+    organisation_name: str = ""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Read the settings from a configuration mapping (e.g. ``app.config``)."""
+        return cls(targets=dict(config.get("TARGETS") or {}),
+                   min_cell=int(config.get("MIN_CELL", MIN_CELL)),
+                   case_target=float(config.get("CASE_TARGET", 100.0)),
+                   case_due_days=int(config.get("CASE_DUE_DAYS", 10)),
+                   suggestion_questions=tuple(config.get("CASE_SUGGESTION_QUESTIONS")
+                                              or ("y_kien",)),
+                   organisation_name=str(config.get("ORGANISATION_NAME") or ""))

@@ -1,0 +1,167 @@
+"""Summaries scored from the rollups: the read side of ``survey.services.rollups``.
+
+A summary of a million responses must take well under a second, so it never reads answer
+rows: it adds up the matching rollup rows in SQL and hands the integer counts to
+``analysis.scoring``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from analysis.scoring import Counts, summarize
+from analysis.targets import target_for
+from questionnaires import Questionnaire
+
+from ..models import Answer, Response, stat_answer, stat_group
+from ..models import stat_response as stat_response_table
+from ..services.questionnaires import get_questionnaire
+from ..services.rollups import scheme_of, scored_option_table
+from .cases import summary_cases
+from .db import Db
+from .exports import response_conditions
+from .filters import Filters
+from .settings import Settings
+
+Breakdown = Literal["unit", "channel", "day", "month"]
+
+
+def _conditions(table: sa.Table, filters: Filters) -> list[Any]:
+    c = table.c
+    conditions = [c.questionnaire_id == filters.questionnaire_id]
+    if filters.date_from:
+        conditions.append(c.day >= filters.date_from.isoformat())
+    if filters.date_to:
+        conditions.append(c.day <= filters.date_to.isoformat())
+    unit_ids = filters.unit_ids()
+    if unit_ids is not None:
+        conditions.append(c.unit_id.in_(unit_ids))
+    if filters.channels:
+        conditions.append(c.channel.in_(filters.channels))
+    return conditions
+
+
+def _key_column(table: sa.Table, by: Breakdown | None) -> Any:
+    if by is None:
+        return sa.literal(0)
+    if by == "unit":
+        return table.c.unit_id
+    if by == "channel":
+        return table.c.channel
+    if by == "month":
+        return sa.func.substr(table.c.day, 1, 7)
+    return table.c.day
+
+
+def counts_by(session: Db, filters: Filters, by: Breakdown | None = None
+              ) -> dict[Any, Counts]:
+    """Return the Counts of every cell (one cell, keyed 0, when ``by`` is None)."""
+    cells: dict[Any, dict[str, Any]] = {}
+
+    def cell(key: Any) -> dict[str, Any]:
+        return cells.setdefault(key, {"n_responses": 0, "options": {}, "groups": {},
+                                      "score_n": 0, "score_sum": 0, "score_sqsum": 0})
+
+    t = stat_response_table
+    key = _key_column(t, by)
+    totals = session.execute(
+        sa.select(key, sa.func.sum(t.c.n), sa.func.sum(t.c.score_n), sa.func.sum(t.c.score_sum),
+                  sa.func.sum(t.c.score_sqsum))
+        .where(*_conditions(t, filters)).group_by(key))
+    for k, n, score_n, score_sum, score_sqsum in totals:
+        target = cell(k)
+        target.update(n_responses=int(n), score_n=int(score_n), score_sum=int(score_sum),
+                      score_sqsum=int(score_sqsum))
+    t = stat_answer
+    key = _key_column(t, by)
+    options = session.execute(
+        sa.select(key, t.c.question_id, t.c.option_code, sa.func.sum(t.c.n))
+        .where(*_conditions(t, filters)).group_by(key, t.c.question_id, t.c.option_code))
+    for k, question_id, option_code, n in options:
+        if int(n):
+            cell(k)["options"][(question_id, int(option_code))] = int(n)
+    t = stat_group
+    key = _key_column(t, by)
+    groups = session.execute(
+        sa.select(key, t.c.group_id, sa.func.sum(t.c.n))
+        .where(*_conditions(t, filters)).group_by(key, t.c.group_id))
+    for k, group_id, n in groups:
+        if int(n):
+            cell(k)["groups"][group_id] = int(n)
+    return {k: Counts(**v) for k, v in cells.items() if v["n_responses"]}
+
+
+def counts_by_answer(session: Db, filters: Filters, question_id: str) -> dict[int, Counts]:
+    """Return Counts per option of one unscored question (e.g. the field, age, sex).
+
+    Read straight from the answers (these crossings are not rolled up): fine for a ward's
+    data, slower than the rollups for millions of responses.
+    """
+    r, a = Response.__table__, Answer.__table__
+    p = a.alias("profile")
+    base = [*response_conditions(filters), p.c.question_id == question_id,
+            p.c.option_code.is_not(None)]
+    cells: dict[int, dict[str, Any]] = {}
+    for code, n, score_n, score_sum, score_sqsum in session.execute(
+            sa.select(p.c.option_code, sa.func.count(), sa.func.count(r.c.score_milli),
+                      sa.func.coalesce(sa.func.sum(r.c.score_milli), 0),
+                      sa.func.coalesce(sa.func.sum(r.c.score_milli * r.c.score_milli), 0))
+            .select_from(p.join(r, r.c.id == p.c.response_pk)).where(*base)
+            .group_by(p.c.option_code)):
+        cells[int(code)] = {"n_responses": int(n), "score_n": int(score_n),
+                            "score_sum": int(score_sum), "score_sqsum": int(score_sqsum),
+                            "options": {}, "groups": {}}
+    for code, qid, option, n in session.execute(
+            sa.select(p.c.option_code, a.c.question_id, a.c.option_code, sa.func.count())
+            .select_from(p.join(r, r.c.id == p.c.response_pk)
+                         .join(a, a.c.response_pk == p.c.response_pk))
+            .where(*base, a.c.option_code.is_not(None))
+            .group_by(p.c.option_code, a.c.question_id, a.c.option_code)):
+        cells[int(code)]["options"][(qid, int(option))] = int(n)
+    scored = scored_option_table(session)
+    for code, group_id, n in session.execute(
+            sa.select(p.c.option_code, scored.c.group_id, sa.func.count(sa.distinct(r.c.id)))
+            .select_from(p.join(r, r.c.id == p.c.response_pk)
+                         .join(a, a.c.response_pk == p.c.response_pk)
+                         .join(scored, sa.and_(
+                             scored.c.questionnaire_id == r.c.questionnaire_id,
+                             scored.c.question_id == a.c.question_id,
+                             scored.c.option_code == a.c.option_code)))
+            .where(*base).group_by(p.c.option_code, scored.c.group_id)):
+        cells[int(code)]["groups"][group_id] = int(n)
+    scored.drop(session.connection())
+    return {code: Counts(**v) for code, v in cells.items()}
+
+
+def excluded_count(session: Db, filters: Filters) -> int:
+    """Return how many responses that pass the filters staff excluded (contract §8)."""
+    t = stat_response_table
+    return int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(t.c.n_excluded), 0))
+                                 .where(*_conditions(t, filters))) or 0)
+
+
+def target_of(questionnaire: Questionnaire, targets: Mapping[str, Any] | None = None
+              ) -> float | None:
+    """Return the target in force for a questionnaire (the TARGETS setting, else the default)."""
+    return target_for(questionnaire.id, questionnaire.index, targets or {})
+
+
+def summary(session: Db, filters: Filters, settings: Settings, *,
+            aggregation: str = "mean_of_items") -> dict[str, Any] | None:
+    """Return the summary JSON of contract §6, §8 and §9, or None for an unknown questionnaire.
+
+    The ``"cases"`` block (§9) counts the cases opened by the responses that pass the filters.
+    """
+    questionnaire = get_questionnaire(filters.questionnaire_id)
+    if questionnaire is None:
+        return None
+    counts = counts_by(session, filters).get(0, Counts())
+    result = summarize(scheme_of(questionnaire), counts, filters.echo(),
+                       aggregation=aggregation,  # type: ignore[arg-type]
+                       target=target_of(questionnaire, settings.targets),
+                       n_excluded=excluded_count(session, filters))
+    result["cases"] = summary_cases(session, filters)
+    return result
