@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -376,10 +377,15 @@ def qr(questionnaire_id: str, unit_code: str, out: Path) -> None:
 
 @click.command("export")
 @click.option("--questionnaire", "questionnaire_id", required=True)
-@click.option("--format", "fmt", required=True, type=click.Choice(["json", "csv", "xlsx", "pdf"]))
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["json", "csv", "xlsx", "pdf", "docx"]),
+              help="docx: the administrative report to file (needs --period).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--period", help="2025, 2025-H1, 2025-Q4 or 2025-10 (or last-month, "
+                               "last-quarter…): instead of --from/--to.")
 @click.option("--from", "date_from", help="First day (YYYY-MM-DD), Vietnam time.")
 @click.option("--to", "date_to", help="Last day (YYYY-MM-DD), inclusive.")
+@click.option("--number", default="", help="docx: the document number (Số); blank by default.")
 @click.option("--unit", "unit_codes", multiple=True, help="A unit code; repeat for several.")
 @click.option("--channel", "channels", multiple=True, help="qr, kiosk, paper or import.")
 @click.option("--aggregation", type=click.Choice(["mean_of_items", "pooled"]),
@@ -389,14 +395,35 @@ def qr(questionnaire_id: str, unit_code: str, out: Path) -> None:
                    "instead of codes (for reading; the default re-imports).")
 @with_appcontext
 @friendly_errors
-def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
-           date_to: str | None, unit_codes: tuple[str, ...], channels: tuple[str, ...],
-           aggregation: str, labels: bool) -> None:
-    """Export the summary (json), raw responses (csv), the workbook (xlsx) or the report (pdf)."""
+def export(questionnaire_id: str, fmt: str, out: Path, period: str | None,
+           date_from: str | None, date_to: str | None, number: str,
+           unit_codes: tuple[str, ...], channels: tuple[str, ...], aggregation: str,
+           labels: bool) -> None:
+    """Export a summary (json), rows (csv), a workbook (xlsx) or a report (pdf, docx).
+
+    docx is the administrative report to file with the city, for a --period.
+    """
+    from analysis.periods import PeriodError, period_of
+    from analysis.vietnam import vietnam_date
+
     from .reporting import exports, pdf, report, summaries, xlsx
     from .reporting import filters as report_filters
     from .reporting.settings import Settings
 
+    today = vietnam_date(datetime.now(UTC))
+    chosen = None
+    if period is not None:
+        if date_from or date_to:
+            raise click.ClickException("give either --period or --from/--to, not both")
+        try:
+            chosen = period_of(period, today)
+        except PeriodError as exc:
+            raise click.ClickException(str(exc)) from exc
+        date_from, date_to = chosen.start.isoformat(), chosen.end.isoformat()
+    if fmt == "docx" and chosen is None:
+        raise click.ClickException("--format docx needs --period (e.g. --period 2025-Q4)")
+    if fmt == "docx" and channels:
+        raise click.ClickException("--channel does not apply to the administrative report")
     try:
         filters = report_filters.parse_filters(questionnaire_id, date_from, date_to,
                                                unit_codes, channels)
@@ -415,7 +442,18 @@ def export(questionnaire_id: str, fmt: str, out: Path, date_from: str | None,
         integrity.scan()  # the raw rows carry every response's flags (contract §8)
         db.session.commit()
     try:
-        if fmt == "json":
+        if fmt == "docx":
+            from .reporting.admin_report import write_docx
+            from .reporting.administrative import administrative_report
+
+            assert chosen is not None  # noqa: S101 - checked above
+            composed = administrative_report(db.session, questionnaire_id, chosen, settings,
+                                             units=filters.units, issued_on=today,
+                                             number=number)
+            if composed is None:
+                raise click.ClickException(f"unknown questionnaire {questionnaire_id!r}")
+            out.write_bytes(write_docx(composed))
+        elif fmt == "json":
             summary = summaries.summary(db.session, filters, settings)
             out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
                            encoding="utf-8")
@@ -502,8 +540,77 @@ def questionnaires_check(directory: Path | None) -> None:
                    f"{len(q.scored_questions)} scored, index {q.index}")
 
 
+report_cli = AppGroup("report", help="Reports to file: send them by e-mail (for a timer).")
+
+
+@report_cli.command("send")
+@click.option("--period", required=True,
+              help="last-month, last-quarter, last-half, last-year, or 2025-Q4, 2025-10…")
+@click.option("--to", "recipients", multiple=True, required=True,
+              help="An e-mail address; repeat for several.")
+@click.option("--questionnaire", "questionnaire_id", default="sipas-dichvu", show_default=True)
+@click.option("--unit", "unit_codes", multiple=True, help="A unit code; repeat for several.")
+@with_appcontext
+@friendly_errors
+def report_send(period: str, recipients: tuple[str, ...], questionnaire_id: str,
+                unit_codes: tuple[str, ...]) -> None:
+    """Mail the report (DOCX) and its appendix (PDF) of a period through SMTP.
+
+    The message holds the key figures; a timer runs this every month (README "Reports").
+    """
+    import tempfile
+
+    from analysis.periods import PeriodError, period_of
+    from analysis.vietnam import vietnam_date
+
+    from .reporting import filters as report_filters
+    from .reporting import mail, pdf, report
+    from .reporting.admin_report import write_docx
+    from .reporting.administrative import administrative_report, key_figures
+    from .reporting.settings import Settings
+
+    today = vietnam_date(datetime.now(UTC))
+    smtp = mail.SmtpSettings.from_config(current_app.config)
+    try:
+        chosen = period_of(period, today)
+        for address in recipients:
+            mail.check_address(address)
+        mail.check_settings(smtp)  # before any work: a missing setting is known now
+        filters = report_filters.parse_filters(questionnaire_id, chosen.start.isoformat(),
+                                               chosen.end.isoformat(), unit_codes)
+    except (PeriodError, mail.MailError, report_filters.FilterError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    settings = Settings.from_config(current_app.config)
+    composed = administrative_report(db.session, questionnaire_id, chosen, settings,
+                                     units=filters.units, issued_on=today)
+    built = report.build_report(db.session, filters, settings)
+    if composed is None or built is None:
+        raise click.ClickException(f"unknown questionnaire {questionnaire_id!r}")
+    stem = f"{questionnaire_id}-{chosen.code}"
+    with tempfile.TemporaryDirectory() as folder:
+        appendix = Path(folder) / "phu-luc.pdf"
+        pdf.write_pdf(built, appendix)
+        files = [mail.Attachment(f"bao-cao-{stem}.docx", write_docx(composed),
+                                 "application/vnd.openxmlformats-officedocument."
+                                 "wordprocessingml.document"),
+                 mail.Attachment(f"phu-luc-{stem}.pdf", appendix.read_bytes(),
+                                 "application/pdf")]
+    body = (key_figures(db.session, built, chosen, settings)
+            + "\n\nĐính kèm: báo cáo để hoàn thiện và trình ký (DOCX), phụ lục thống kê (PDF)."
+            + "\nThư gửi tự động từ hệ thống khảo sát sự hài lòng; không trả lời thư này.\n")
+    try:
+        message = mail.build_message(smtp, recipients, f"Báo cáo {composed.title}", body,
+                                     files)
+        mail.send(message, smtp)
+    except mail.MailError as exc:
+        raise click.ClickException(str(exc)) from exc
+    audit.record("system", "report.send", stem, to=", ".join(recipients))
+    db.session.commit()
+    click.echo(f"sent {stem} to {', '.join(recipients)}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (init_db, address, qr, export, import_, units_cli, users_cli, demo_cli,
-                    cases_cli, questionnaires_cli, backup_, restore):
+                    cases_cli, questionnaires_cli, report_cli, backup_, restore):
         app.cli.add_command(command)

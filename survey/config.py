@@ -6,6 +6,7 @@ import contextlib
 import os
 import secrets
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,37 @@ class DefaultConfig:
     RESULTS_FRAME_ANCESTORS = ""
     # The citizen's lookup of a receipt (/tra-cuu), against guessing codes.
     RATELIMIT_LOOKUP = "10 per minute;60 per hour"
+    # The administrative report (contract §10, Nghị định 30/2020 Phụ lục I; README "Reports"):
+    # the authority above the ward, the place on the date line (empty: the ward's name without
+    # "Phường"), the căn cứ and the Nơi nhận lines (JSON lists, or text with lines separated by
+    # "|"), and the signature block. Defaults from Kế hoạch 14/KH-UBND of Phường Trần Liễu.
+    REPORT_UPPER_AUTHORITY = "UBND THÀNH PHỐ HẢI PHÒNG"
+    REPORT_PLACE = ""
+    REPORT_BASIS: tuple[str, ...] = (
+        "Căn cứ Quyết định số 1001/QĐ-BNV ngày 11/12/2023 của Bộ Nội vụ phê duyệt Đề án "
+        "“Đo lường sự hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành "
+        "chính nhà nước giai đoạn 2023 – 2026”;",
+        "Căn cứ Công văn số 1747/UBND-KSTTHC ngày 30/6/2025 của UBND thành phố Hải Phòng về "
+        "việc duy trì Chỉ số Cải cách hành chính (PAR Index), Chỉ số hài lòng về sự phục vụ "
+        "hành chính (SIPAS) của thành phố và nâng cao Chỉ số Hiệu quả quản trị và hành chính "
+        "công cấp tỉnh (PAPI);",
+        "Căn cứ Kế hoạch số 14/KH-UBND ngày 01/8/2025 của Ủy ban nhân dân phường về nâng cao "
+        "Chỉ số PAR INDEX, SIPAS, PAPI năm 2025;",
+    )
+    REPORT_RECIPIENTS: tuple[str, ...] = (
+        "UBND thành phố;", "Sở Nội vụ;", "Thường trực Đảng ủy, HĐND phường;",
+        "Chủ tịch, các Phó Chủ tịch UBND phường;", "Lưu: VT, VHXH.")
+    REPORT_SIGNER_TITLE = "CHỦ TỊCH"
+    REPORT_SIGNER_NAME = ""
+    REPORT_SIGNER_DEPUTY = False
+    # Mail for `flask report send` (README "Reports"): the server, its port, the login, how
+    # the connection is secured ("starttls", "ssl" or "none") and the sender's address.
+    SMTP_HOST = ""
+    SMTP_PORT = 587
+    SMTP_USER = ""
+    SMTP_PASSWORD = ""
+    SMTP_SECURITY = "starttls"
+    MAIL_FROM = ""
 
 
 def apply_environment(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -253,6 +285,33 @@ def _check_cases(config: dict[str, Any]) -> None:
         config[name] = str(config.get(name) or "").strip()
 
 
+def _lines(value: Any, name: str) -> tuple[str, ...]:
+    """Read a setting of lines: JSON ["a", "b"], or text "a | b"."""
+    if isinstance(value, str):
+        value = value.split("|")
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f'SURVEY_{name} must be lines, like "line one | line two" or a JSON '
+                          "list")
+    return tuple(unicodedata.normalize("NFC", v.strip()) for v in value if v.strip())
+
+
+def _check_report(config: dict[str, Any]) -> None:
+    """Check the settings of the administrative report (reporting/administrative.py)."""
+    for name in ("REPORT_BASIS", "REPORT_RECIPIENTS"):
+        config[name] = _lines(config.get(name), name)
+    for name in ("REPORT_UPPER_AUTHORITY", "REPORT_PLACE", "REPORT_SIGNER_TITLE",
+                 "REPORT_SIGNER_NAME"):
+        config[name] = unicodedata.normalize("NFC", str(config.get(name) or "").strip())
+    config["REPORT_SIGNER_DEPUTY"] = _flag(config.get("REPORT_SIGNER_DEPUTY"),
+                                           "REPORT_SIGNER_DEPUTY")
+    config["SMTP_PORT"] = _whole(config.get("SMTP_PORT"), "SMTP_PORT", 1)
+    if config.get("SMTP_SECURITY") not in ("starttls", "ssl", "none"):
+        raise ConfigError("SURVEY_SMTP_SECURITY must be starttls, ssl or none, got "
+                          f"{config.get('SMTP_SECURITY')!r}")
+    for name in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "MAIL_FROM"):
+        config[name] = str(config.get(name) or "").strip()
+
+
 def check_config(config: dict[str, Any]) -> None:
     """Fail at boot, not at the first request, when a setting cannot work.
 
@@ -278,6 +337,7 @@ def check_config(config: dict[str, Any]) -> None:
         raise ConfigError(f"SURVEY_OPENING_HOURS cannot be read at {exc}: write it like "
                           '"T2-T6 07:00-11:30 13:30-17:00; T7 07:00-11:30"') from exc
     _check_cases(config)
+    _check_report(config)
     targets = config.get("TARGETS") or {}
     if not isinstance(targets, dict) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100

@@ -6,12 +6,16 @@ since the blueprint is exempt from CSRF and a session cookie rides along on any 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+
+from analysis.periods import PeriodError, period_of
+from analysis.vietnam import vietnam_date
 
 from ..extensions import csrf, db
 from ..i18n import translated
@@ -48,10 +52,20 @@ def summary() -> ResponseReturnValue:
         return _error("authentication required: log in or send 'Authorization: Bearer TOKEN'",
                       401)
     args = request.args
+    date_from, date_to = args.get("from"), args.get("to")
+    if args.get("period"):
+        if date_from or date_to:
+            return _error(_("Chọn kỳ báo cáo (period) hoặc từ ngày, đến ngày (from, to), "
+                            "không cả hai."), 400)
+        try:
+            chosen = period_of(args["period"][:40], vietnam_date(datetime.now(UTC)))
+        except PeriodError as exc:
+            return _error(str(exc), 400)
+        date_from, date_to = chosen.start.isoformat(), chosen.end.isoformat()
     try:
-        filters = report_filters.parse_filters(args.get("questionnaire"), args.get("from"),
-                                               args.get("to"), args.getlist("unit"),
-                                               args.getlist("channel"), user=user)
+        filters = report_filters.parse_filters(args.get("questionnaire"), date_from, date_to,
+                                               args.getlist("unit"), args.getlist("channel"),
+                                               user=user)
     except report_filters.FilterError as exc:
         return _error(translated(exc), exc.status)
     result = summaries.summary(db.session, filters, Settings.from_config(current_app.config))

@@ -26,6 +26,7 @@ from .wording import (
     method_note,
     organisation_name,
     period_text,
+    question_name,
     scope_text,
     unit_label,
     value_text,
@@ -76,7 +77,7 @@ def render_report_html(report: Report) -> str:
         unit_label=lambda uid: unit_label(report, uid), texts=texts, lows=lows,
         low_total=low_total, generated=datetime.now(VIETNAM).strftime("%d/%m/%Y %H:%M"),
         interval=interval, percent=percent, group_word=group_word(report),
-        verdict_text=VERDICT_TEXT, number=number,
+        verdict_text=VERDICT_TEXT, number=number, question_name=question_name,
         cases_method=cases_method(report.settings.case_due_days))
 
 

@@ -23,6 +23,13 @@ class Settings:
     case_due_days: int = 10
     suggestion_questions: tuple[str, ...] = ("y_kien",)
     organisation_name: str = ""
+    report_upper_authority: str = ""
+    report_place: str = ""
+    report_basis: tuple[str, ...] = ()
+    report_recipients: tuple[str, ...] = ()
+    report_signer_title: str = "CHỦ TỊCH"
+    report_signer_name: str = ""
+    report_signer_deputy: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -33,4 +40,11 @@ class Settings:
                    case_due_days=int(config.get("CASE_DUE_DAYS", 10)),
                    suggestion_questions=tuple(config.get("CASE_SUGGESTION_QUESTIONS")
                                               or ("y_kien",)),
-                   organisation_name=str(config.get("ORGANISATION_NAME") or ""))
+                   organisation_name=str(config.get("ORGANISATION_NAME") or ""),
+                   report_upper_authority=str(config.get("REPORT_UPPER_AUTHORITY") or ""),
+                   report_place=str(config.get("REPORT_PLACE") or ""),
+                   report_basis=tuple(config.get("REPORT_BASIS") or ()),
+                   report_recipients=tuple(config.get("REPORT_RECIPIENTS") or ()),
+                   report_signer_title=str(config.get("REPORT_SIGNER_TITLE") or "CHỦ TỊCH"),
+                   report_signer_name=str(config.get("REPORT_SIGNER_NAME") or ""),
+                   report_signer_deputy=bool(config.get("REPORT_SIGNER_DEPUTY")))

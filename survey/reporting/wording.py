@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from analysis.formatting import number, percent
+from questionnaires import Questionnaire
 
 from ..models import Unit
 from .report import Report
@@ -62,6 +63,22 @@ def method_note(report: Report) -> str:
         note = METHOD_SIPAS.format(min_cell=report.min_cell, source=source)
         return note + " " + AGGREGATION_NOTE.get(report.aggregation, "")
     return METHOD_PAPI.format(min_cell=report.min_cell)
+
+
+def question_name(questionnaire: Questionnaire | None, question_id: str, *,
+                  short: bool = False) -> str:
+    """Return what the report calls a question: "Câu 15" ("15" when ``short``).
+
+    An unnumbered question is named by its Vietnamese text (shortened), an unknown one by its
+    id.
+    """
+    question = questionnaire.question(question_id) if questionnaire is not None else None
+    if question is None:
+        return question_id
+    if question.number:
+        return question.number if short else f"Câu {question.number}"
+    text = question.text.get("vi")
+    return text if len(text) <= 40 else text[:39].rstrip() + "…"
 
 
 def group_word(report: Report) -> str:

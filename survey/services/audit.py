@@ -50,6 +50,7 @@ ACTIONS: dict[str, LazyString] = {
     "export.xlsx": _l("Tải bảng tính (XLSX)"),
     "export.pdf": _l("Tải báo cáo (PDF)"),
     "export.suggestions": _l("Tải ý kiến của người dân"),
+    "report.send": _l("Gửi báo cáo qua thư điện tử"),
     "database.backup": _l("Sao lưu cơ sở dữ liệu"),
     "database.restore": _l("Khôi phục cơ sở dữ liệu"),
     "demo.seed": _l("Tạo dữ liệu mẫu"),
