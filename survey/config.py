@@ -90,6 +90,17 @@ class DefaultConfig:
     CASE_DAYS_WORKED = ""
     CASE_CONTACT_DAYS = 30
     CASE_TARGET = 100.0
+    # Service indicators (chỉ tiêu phục vụ hành chính công, services/indicators.py): the
+    # share of dossiers, in %, that the ward's plan sets for each ratio; None (or "" in the
+    # environment) = no target, the ratio is shown without a verdict. Defaults from the
+    # plan of Phường Trần Liễu (Kế hoạch 14/KH-UBND, 2025), README "Configuration".
+    INDICATOR_TARGET_ON_TIME: float | None = 95.0  # II.I.3.1: on time "từ 95-100%"
+    INDICATOR_TARGET_ONLINE: float | None = 80.0  # II.I.7.1.2: online, "80% trở lên"
+    INDICATOR_TARGET_PAID_ONLINE: float | None = None  # I.II: "nâng cao", no figure
+    INDICATOR_TARGET_POSTAL: float | None = 50.0  # II.I.7.1.3: by public post, "50%"
+    INDICATOR_TARGET_DIGITISED: float | None = 80.0  # II.I.7.1.2: digitised, "80%"
+    # II.II.1.2: "xin lỗi tổ chức, cá nhân khi hồ sơ trễ hạn": every dossier resolved late.
+    INDICATOR_TARGET_APOLOGY: float | None = 100.0
     # Where citizens complain (shown on the poster, the receipt and /ket-qua when set): the
     # ward's PAKN phone line and the city's hotline.
     PAKN_PHONE = ""
@@ -312,6 +323,30 @@ def _check_report(config: dict[str, Any]) -> None:
         config[name] = str(config.get(name) or "").strip()
 
 
+INDICATOR_TARGETS = ("ON_TIME", "ONLINE", "PAID_ONLINE", "POSTAL", "DIGITISED", "APOLOGY")
+"""The ratios of services/indicators.py with a target: INDICATOR_TARGET_<name>."""
+
+
+def _check_indicator_targets(config: dict[str, Any]) -> None:
+    """Targets of the service indicators: a share from 0 to 100, or none ("" or null)."""
+    for part in INDICATOR_TARGETS:
+        name = f"INDICATOR_TARGET_{part}"
+        value = config.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+            if value:
+                with contextlib.suppress(ValueError):  # else refused below, as written
+                    value = float(value)
+        if value is None or value == "":
+            config[name] = None
+        elif (isinstance(value, bool) or not isinstance(value, int | float)
+              or not 0 <= value <= 100):
+            raise ConfigError(f"SURVEY_{name} must be a share from 0 to 100 (e.g. 95), or "
+                              f"empty for no target, got {config.get(name)!r}")
+        else:
+            config[name] = float(value)
+
+
 def check_config(config: dict[str, Any]) -> None:
     """Fail at boot, not at the first request, when a setting cannot work.
 
@@ -338,6 +373,7 @@ def check_config(config: dict[str, Any]) -> None:
                           '"T2-T6 07:00-11:30 13:30-17:00; T7 07:00-11:30"') from exc
     _check_cases(config)
     _check_report(config)
+    _check_indicator_targets(config)
     targets = config.get("TARGETS") or {}
     if not isinstance(targets, dict) or not all(
             isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100

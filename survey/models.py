@@ -588,3 +588,58 @@ class CaseContact(db.Model):  # type: ignore[name-defined]
     consented_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="contact")
+
+
+# --- Service indicators: chỉ tiêu phục vụ hành chính công (services/indicators.py) ---------
+
+INDICATOR_FIGURES = ("received", "resolved", "on_time", "late_apology", "online", "paid_online",
+                     "postal", "digitised")
+"""The monthly counts of dossiers (hồ sơ) a row holds, in the order forms and files show them."""
+
+
+class ServiceIndicator(db.Model):  # type: ignore[name-defined]
+    """One month's dossier counts of a counter (or of the whole ward), in one field or all.
+
+    ``field`` is a code of the sipas-dichvu question ``linh_vuc``, or 0 for all fields: a
+    unit's row of field 0 is its total for the month, and rows of other fields are detail
+    (services/indicators.figures_for reads the total, else adds up the detail). A month's
+    dossiers resolved may include dossiers received in earlier months, so ``resolved`` is
+    not bounded by ``received``; everything else a row says is checked here.
+    """
+
+    __tablename__ = "service_indicator"
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "year", "month", "field",
+                            name="uq_service_indicator_unit_month_field"),
+        sa.CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+        sa.CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
+        sa.CheckConstraint("field BETWEEN 0 AND 999", name="field_range"),
+        sa.CheckConstraint(" AND ".join(f"{name} >= 0" for name in INDICATOR_FIGURES),
+                           name="not_negative"),
+        sa.CheckConstraint("on_time <= resolved", name="on_time_within_resolved"),
+        # Apology letters go with dossiers resolved late: at most resolved - on time.
+        sa.CheckConstraint("late_apology <= resolved - on_time", name="apology_within_late"),
+        sa.CheckConstraint("online <= received", name="online_within_received"),
+        sa.CheckConstraint("paid_online <= received", name="paid_within_received"),
+        sa.CheckConstraint("postal <= received", name="postal_within_received"),
+        sa.CheckConstraint("digitised <= received", name="digitised_within_received"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id", ondelete="RESTRICT"))
+    year: Mapped[int]
+    month: Mapped[int]
+    field: Mapped[int] = mapped_column(default=0, server_default="0")
+    received: Mapped[int]  # hồ sơ tiếp nhận
+    resolved: Mapped[int]  # đã giải quyết
+    on_time: Mapped[int]  # giải quyết đúng hạn
+    late_apology: Mapped[int]  # trễ hạn có thư xin lỗi
+    online: Mapped[int]  # nộp trực tuyến toàn trình
+    paid_online: Mapped[int]  # thanh toán trực tuyến
+    postal: Mapped[int]  # qua dịch vụ bưu chính công ích
+    digitised: Mapped[int]  # số hóa hồ sơ, kết quả
+    # Who last stored the row: an account's username, or "import"/"cli" and the like.
+    recorded_by: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Unit] = relationship()

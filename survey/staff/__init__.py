@@ -1,6 +1,6 @@
 """Pages for logged-in staff and group leaders."""
 
-from . import cases, dashboard, integrity, paper  # noqa: F401  (register their routes on bp)
+from . import cases, dashboard, indicators, integrity, paper  # noqa: F401  (their routes on bp)
 from .views import bp
 
 __all__ = ["bp"]
