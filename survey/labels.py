@@ -27,3 +27,14 @@ REASON_LABELS = {
     "suggestion": _l("Có góp ý"),
     "low_rating": _l("Đánh giá 1–2"),
 }
+INDICATOR_LABELS = {
+    "received": _l("Tiếp nhận"),
+    "resolved": _l("Đã giải quyết"),
+    "on_time": _l("Đúng hạn"),
+    "late_apology": _l("Trễ hạn có thư xin lỗi"),
+    "online": _l("Trực tuyến toàn trình"),
+    "paid_online": _l("Thanh toán trực tuyến"),
+    "postal": _l("Bưu chính công ích"),
+    "digitised": _l("Số hóa"),
+}
+"""What the page calls each count (the same words as the file's columns)."""

@@ -97,7 +97,10 @@ def set_security_headers(response: Response) -> Response:
 
 # Endpoints that accept uploaded files, with their size limits; every other POST carrying a
 # file is refused, and every other request keeps MAX_CONTENT_LENGTH (1 MiB).
-UPLOAD_ENDPOINTS: dict[str, int] = {"staff.import_responses": 20 * 1024 * 1024}
+# Indicator files: a little over what the import takes (services/indicators.MAX_FILE_BYTES),
+# so that the page says why a larger file is refused.
+UPLOAD_ENDPOINTS: dict[str, int] = {"staff.import_responses": 20 * 1024 * 1024,
+                                    "staff.indicators_import": 8 * 1024 * 1024}
 
 
 def refuse_unexpected_uploads() -> None:

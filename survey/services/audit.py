@@ -19,8 +19,15 @@ from analysis.vietnam import VIETNAM
 from questionnaires import Questionnaire
 
 from ..extensions import db
-from ..labels import CHANNEL_LABELS, KIND_LABELS, REASON_LABELS, ROLE_LABELS, STATUS_LABELS
-from ..models import AuditLog, Batch, Response, Sheet, User
+from ..labels import (
+    CHANNEL_LABELS,
+    INDICATOR_LABELS,
+    KIND_LABELS,
+    REASON_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+)
+from ..models import INDICATOR_FIGURES, AuditLog, Batch, Response, Sheet, User
 
 PAGE_SIZE = 100
 
@@ -51,6 +58,8 @@ ACTIONS: dict[str, LazyString] = {
     "export.pdf": _l("Tải báo cáo (PDF)"),
     "export.suggestions": _l("Tải ý kiến của người dân"),
     "report.send": _l("Gửi báo cáo qua thư điện tử"),
+    "indicator.save": _l("Lưu số liệu chỉ tiêu phục vụ"),
+    "indicator.import": _l("Nhập số liệu chỉ tiêu phục vụ từ tệp"),
     "database.backup": _l("Sao lưu cơ sở dữ liệu"),
     "database.restore": _l("Khôi phục cơ sở dữ liệu"),
     "demo.seed": _l("Tạo dữ liệu mẫu"),
@@ -66,6 +75,13 @@ ACTIONS: dict[str, LazyString] = {
 """What people call each action; an action missing here is shown by its code."""
 
 DETAIL_LABELS: dict[str, LazyString] = {
+    **INDICATOR_LABELS,
+    "field": _l("Lĩnh vực"),
+    "rows": _l("Số dòng"),
+    "added": _l("Số dòng mới"),
+    "updated": _l("Số dòng thay số liệu cũ"),
+    "months": _l("Tháng"),
+    "previous": _l("Số liệu cũ đã thay"),
     "name": _l("Tên"),
     "kind": _l("Loại"),
     "parent": _l("Thuộc"),
@@ -113,6 +129,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
 
 CHANGES: dict[str, frozenset[str] | None] = {
     "unit.update": None,
+    "indicator.save": frozenset(INDICATOR_FIGURES),
     "user.update": None,
     "response.edit": frozenset({"changes"}),
     "case.assign": None,

@@ -44,6 +44,7 @@ from flask_babel.speaklater import LazyString
 from analysis.formatting import number
 
 from ..extensions import db
+from ..labels import INDICATOR_LABELS
 from ..models import INDICATOR_FIGURES, ServiceIndicator, Unit, User
 from . import audit
 
@@ -81,17 +82,7 @@ COLUMNS: dict[str, str] = {
 """The header of an import file (fixed, not translated: files are data), by what it holds."""
 OPTIONAL_COLUMNS = frozenset({"field"})
 
-FIGURE_LABELS: dict[str, LazyString] = {
-    "received": _l("Tiếp nhận"),
-    "resolved": _l("Đã giải quyết"),
-    "on_time": _l("Đúng hạn"),
-    "late_apology": _l("Trễ hạn có thư xin lỗi"),
-    "online": _l("Trực tuyến toàn trình"),
-    "paid_online": _l("Thanh toán trực tuyến"),
-    "postal": _l("Bưu chính công ích"),
-    "digitised": _l("Số hóa"),
-}
-"""What the page calls each count (the same words as the file's columns)."""
+FIGURE_LABELS = INDICATOR_LABELS  # what the page calls each count (labels.py)
 
 RATIOS = ("on_time", "online", "paid_online", "postal", "digitised", "apology")
 """The ratios with a target, in the order pages show them (config INDICATOR_TARGET_<NAME>)."""
@@ -114,23 +105,6 @@ RATIO_BASES: dict[str, LazyString] = {
 """What each ratio divides by, said under its name."""
 
 
-def _name_audit_entries() -> None:
-    """Tell audit.py what people call this module's actions and details.
-
-    audit.py names the actions and details it knows; an entry whose action has no name is
-    shown by its code.
-    """
-    audit.ACTIONS.setdefault("indicator.save", _l("Lưu số liệu chỉ tiêu phục vụ"))
-    audit.ACTIONS.setdefault("indicator.import", _l("Nhập số liệu chỉ tiêu phục vụ từ tệp"))
-    audit.CHANGES.setdefault("indicator.save", frozenset(INDICATOR_FIGURES))
-    labels = {**FIGURE_LABELS, "field": _l("Lĩnh vực"), "rows": _l("Số dòng"),
-              "added": _l("Số dòng mới"), "updated": _l("Số dòng thay số liệu cũ"),
-              "months": _l("Tháng"), "previous": _l("Số liệu cũ đã thay")}
-    for key, label in labels.items():
-        audit.DETAIL_LABELS.setdefault(key, label)
-
-
-_name_audit_entries()
 
 
 # --- Months and figures ---------------------------------------------------------------------

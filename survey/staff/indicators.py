@@ -23,7 +23,6 @@ from wtforms import StringField
 
 from analysis.formatting import MISSING, percent
 
-from .. import security
 from ..extensions import db
 from ..models import INDICATOR_FIGURES, Unit
 from ..services import indicators, units
@@ -36,10 +35,6 @@ MONTHS_OFFERED = 36
 """The month picker offers this many months back from the current one."""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# security.py refuses a file posted anywhere it does not expect one. Files a little larger
-# than the import takes still reach it, so that the page says why they are refused; larger
-# ones get the general "too large" page.
-security.UPLOAD_ENDPOINTS.setdefault("staff.indicators_import", 4 * indicators.MAX_FILE_BYTES)
 
 
 class UploadForm(FlaskForm):
