@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
 from analysis.formatting import interval, number, percent
 from analysis.periods import Period
 
@@ -25,7 +27,8 @@ from .db import Db
 from .filters import Filters
 from .report import Report, build_report
 from .settings import Settings
-from .summaries import summary
+from .summaries import strata, summary
+from .weighting import dossiers, response_rates
 from .wording import CHANNEL_NAMES, VERDICT_TEXT, group_word, organisation_name, unit_label
 
 Z95 = 1.959963984540054
@@ -141,6 +144,15 @@ def _results(report: Report, period: Period) -> Section:
               if report.target is not None and verdict else "")
     overall = Paragraph(f"Chỉ số chung đạt {_value(report, value)} (khoảng tin cậy 95 %: "
                         f"{interval(ci)}).{target}")
+    weighted_blocks: list[Block] = []
+    w = report.weighted
+    if w is not None and w.value is not None:
+        weighted_blocks.append(Paragraph(
+            f"Tính theo trọng số số hồ sơ tiếp nhận của từng quầy, từng tháng (hậu phân tầng), "
+            f"chỉ số chung là {_value(report, w.value)} (khoảng tin cậy xấp xỉ "
+            f"{interval(w.ci95)}); các quầy, tháng có số liệu hồ sơ chiếm "
+            f"{percent(100 * w.responses_covered)} số phiếu và "
+            f"{percent(100 * w.dossiers_covered)} số hồ sơ."))
     word = group_word(report)
     groups = Table(["STT", word, "Số phiếu", "Kết quả"],
                    [[str(i), g["label"], str(g["n"]), _value(report, g["value"])]
@@ -155,10 +167,34 @@ def _results(report: Report, period: Period) -> Section:
                   caption=f"Bảng 2. Kết quả theo đơn vị, {period.label}")
     return Section("I. KẾT QUẢ KHẢO SÁT", subsections=[
         Section("1. Số phiếu khảo sát", [count]),
-        Section("2. Chỉ số chung và các " + word.lower(), [overall, groups]),
+        Section("2. Chỉ số chung và các " + word.lower(), [overall, *weighted_blocks, groups]),
         Section("3. Theo đơn vị", [units] if report.by_unit else [Paragraph(
             "Chưa có phiếu theo đơn vị.")]),
     ])
+
+
+def _response_rates(session: Db, report: Report, period: Period) -> Section | None:
+    """Responses ÷ dossiers received, per counter over the period (when dossiers are known)."""
+    volume = dossiers(session, report.filters)
+    if not volume:
+        return None
+    by_unit: dict[int, list[int]] = {}
+    for (unit_id, _month), (n, d, _rate) in response_rates(strata(session, report.filters),
+                                                           volume).items():
+        totals = by_unit.setdefault(unit_id, [0, 0])
+        totals[0] += n
+        totals[1] += d or 0
+    names = {u.id: f"{u.code} – {u.name}" for u in report.session.scalars(
+        sa.select(Unit).where(Unit.id.in_(list(by_unit))))}
+    rows = [[names.get(uid, str(uid)), str(n), str(d) if d else "—",
+             percent(100 * n / d) if d else "—"] for uid, (n, d) in sorted(
+                 by_unit.items(), key=lambda item: names.get(item[0], ""))]
+    return Section("4. Tỷ lệ phản hồi", [
+        Paragraph("Tỷ lệ phản hồi là số phiếu chia cho số hồ sơ tiếp nhận (theo số liệu chỉ "
+                  "tiêu phục vụ của từng quầy)."),
+        Table(["Đơn vị", "Số phiếu", "Hồ sơ tiếp nhận", "Tỷ lệ phản hồi"], rows,
+              widths_cm=[8.5, 2.4, 2.8, 2.8], numeric={1, 2, 3},
+              caption=f"Bảng 2a. Tỷ lệ phản hồi theo đơn vị, {period.label}")])
 
 
 def _comparison(report: Report, period: Period, previous: dict[str, Any] | None,
@@ -257,7 +293,11 @@ def administrative_report(session: Db, questionnaire_id: str, period: Period,
     last_year = summary(session, Filters(questionnaire_id, year.start, year.end, tuple(units)),
                         settings)
     ward = organisation_name(report)
-    sections = [_results(report, period), _comparison(report, period, previous, last_year)]
+    results = _results(report, period)
+    rates = _response_rates(session, report, period)
+    if rates is not None:
+        results.subsections.append(rates)
+    sections = [results, _comparison(report, period, previous, last_year)]
     handled = _cases(report)
     if handled is not None:
         sections.append(handled)

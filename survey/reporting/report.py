@@ -29,7 +29,8 @@ from .db import Db
 from .exports import response_conditions
 from .filters import Filters
 from .settings import Settings
-from .summaries import counts_by, counts_by_answer, excluded_count, target_of
+from .summaries import counts_by, counts_by_answer, excluded_count, target_of, weighted_index
+from .weighting import Weighted
 
 # Lower bounds (in %) of the colour steps 2–5 of tables: below 50, 50–65, 65–80, 80–90,
 # 90 and above. The same bounds are printed in the legend under the tables.
@@ -64,6 +65,8 @@ class Report:
     by_profile: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # The handling of the cases these responses opened (contract §9, Decision 766).
     cases: CaseFigures | None = None
+    # The index weighted by dossier volume, when the service indicators give dossiers.
+    weighted: Weighted | None = None
 
     def verdict_of(self, ci95: list[float] | None) -> str | None:
         """Return the verdict of an interval against the target (contract §8), or None."""
@@ -140,6 +143,11 @@ def build_report(session: Db, filters: Filters, settings: Settings, *,
     report = Report(session, settings, questionnaire, scheme, filters, result, target,
                     result["target"]["verdict"], aggregation, min_cell)
     report.cases = case_figures(session, filters, settings.case_target)
+    report.weighted = weighted_index(session, filters, questionnaire,
+                                     (result["index"]["value"], result["index"]["ci95"]),
+                                     aggregation=aggregation)
+    if report.weighted is not None:
+        result["weighted"] = report.weighted.block()  # as in the summary JSON
     result["cases"] = report.cases.block  # the same block as the summary JSON's
 
     def cells(by: str, key_fn: Any = None) -> list[dict[str, Any]]:

@@ -25,8 +25,9 @@ from .db import Db
 from .exports import response_conditions
 from .filters import Filters
 from .settings import Settings
+from .weighting import Cell, Weighted, dossiers, weighted
 
-Breakdown = Literal["unit", "channel", "day", "month"]
+Breakdown = Literal["unit", "channel", "day", "month", "unit_month"]
 
 
 def _conditions(table: sa.Table, filters: Filters) -> list[Any]:
@@ -53,6 +54,9 @@ def _key_column(table: sa.Table, by: Breakdown | None) -> Any:
         return table.c.channel
     if by == "month":
         return sa.func.substr(table.c.day, 1, 7)
+    if by == "unit_month":  # "2026-03:12"
+        return sa.func.substr(table.c.day, 1, 7).op("||")(":").op("||")(
+            sa.cast(table.c.unit_id, sa.String))
     return table.c.day
 
 
@@ -164,4 +168,29 @@ def summary(session: Db, filters: Filters, settings: Settings, *,
                        target=target_of(questionnaire, settings.targets),
                        n_excluded=excluded_count(session, filters))
     result["cases"] = summary_cases(session, filters)
+    weighted = weighted_index(session, filters, questionnaire,
+                              (result["index"]["value"], result["index"]["ci95"]),
+                              aggregation=aggregation)
+    if weighted is not None:
+        result["weighted"] = weighted.block()
     return result
+
+
+def strata(session: Db, filters: Filters) -> dict[Cell, Counts]:
+    """Return the Counts of every (unit, month) cell of ``filters``."""
+    cells: dict[Cell, Counts] = {}
+    for key, counts in counts_by(session, filters, "unit_month").items():
+        month, _, unit_id = str(key).partition(":")
+        cells[(int(unit_id), month)] = counts
+    return cells
+
+
+def weighted_index(session: Db, filters: Filters, questionnaire: Questionnaire,
+                   plain: tuple[float | None, list[float] | None], *,
+                   aggregation: str = "mean_of_items") -> Weighted | None:
+    """Return the index weighted by dossier volume, or None without dossier figures."""
+    volume = dossiers(session, filters)
+    if not volume:
+        return None
+    return weighted(scheme_of(questionnaire), strata(session, filters), volume,
+                    plain=plain, aggregation=aggregation)

@@ -56,13 +56,24 @@ VERDICT_TEXT = {"met": "Đạt mục tiêu", "not_met": "Chưa đạt mục tiê
                 "undecided": "Chưa đủ cơ sở kết luận"}
 
 
+WEIGHTED_NOTE = (
+    "Chỉ số có trọng số theo số hồ sơ: mỗi phiếu của một quầy trong một tháng được tính với "
+    "trọng số (tỷ lệ hồ sơ tiếp nhận của ô đó trên tổng số hồ sơ) / (tỷ lệ phiếu của ô đó "
+    "trên tổng số phiếu), chỉ trong các ô có cả phiếu và số liệu hồ sơ (hậu phân tầng). Khi "
+    "tỷ lệ phản hồi (số phiếu / số hồ sơ) của mọi quầy, mọi tháng như nhau thì hai chỉ số "
+    "bằng nhau. Khoảng tin cậy của chỉ số có trọng số là xấp xỉ: khoảng của chỉ số không "
+    "trọng số, nới rộng theo hệ số thiết kế Kish."
+)
+
+
 def method_note(report: Report) -> str:
     """Return the method paragraph printed with every report."""
+    weighted = " " + WEIGHTED_NOTE if report.weighted is not None else ""
     if report.questionnaire.index == "sipas":
         source = SOURCE_SIPAS.get(report.questionnaire.id, SOURCE_SIPAS_DEFAULT)
         note = METHOD_SIPAS.format(min_cell=report.min_cell, source=source)
-        return note + " " + AGGREGATION_NOTE.get(report.aggregation, "")
-    return METHOD_PAPI.format(min_cell=report.min_cell)
+        return note + " " + AGGREGATION_NOTE.get(report.aggregation, "") + weighted
+    return METHOD_PAPI.format(min_cell=report.min_cell) + weighted
 
 
 def question_name(questionnaire: Questionnaire | None, question_id: str, *,
