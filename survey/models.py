@@ -592,9 +592,7 @@ class CaseContact(db.Model):  # type: ignore[name-defined]
 
 # --- Service indicators: chỉ tiêu phục vụ hành chính công (services/indicators.py) ---------
 
-INDICATOR_FIGURES = ("received", "resolved", "on_time", "late_apology", "online", "paid_online",
-                     "postal", "digitised")
-"""The monthly counts of dossiers (hồ sơ) a row holds, in the order forms and files show them."""
+from analysis.indicators import INDICATOR_FIGURES  # noqa: E402 - the counts a row holds
 
 
 class ServiceIndicator(db.Model):  # type: ignore[name-defined]

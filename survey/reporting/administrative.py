@@ -26,10 +26,18 @@ from .admin_report import AdminReport, Block, Paragraph, Placeholder, Section, S
 from .db import Db
 from .filters import Filters
 from .report import Report, build_report
+from .service import service_figures
 from .settings import Settings
 from .summaries import strata, summary
 from .weighting import dossiers, response_rates
-from .wording import CHANNEL_NAMES, VERDICT_TEXT, group_word, organisation_name, unit_label
+from .wording import (
+    CHANNEL_NAMES,
+    RATIO_NAMES,
+    VERDICT_TEXT,
+    group_word,
+    organisation_name,
+    unit_label,
+)
 
 Z95 = 1.959963984540054
 TITLES = {
@@ -189,12 +197,35 @@ def _response_rates(session: Db, report: Report, period: Period) -> Section | No
     rows = [[names.get(uid, str(uid)), str(n), str(d) if d else "—",
              percent(100 * n / d) if d else "—"] for uid, (n, d) in sorted(
                  by_unit.items(), key=lambda item: names.get(item[0], ""))]
-    return Section("4. Tỷ lệ phản hồi", [
+    return Section("Tỷ lệ phản hồi", [
         Paragraph("Tỷ lệ phản hồi là số phiếu chia cho số hồ sơ tiếp nhận (theo số liệu chỉ "
                   "tiêu phục vụ của từng quầy)."),
         Table(["Đơn vị", "Số phiếu", "Hồ sơ tiếp nhận", "Tỷ lệ phản hồi"], rows,
               widths_cm=[8.5, 2.4, 2.8, 2.8], numeric={1, 2, 3},
               caption=f"Bảng 2a. Tỷ lệ phản hồi theo đơn vị, {period.label}")])
+
+
+def _down(value: float | None) -> str:
+    """Write a ratio rounded down to one decimal: 79,99 % never reads "80,0 % chưa đạt"."""
+    return "—" if value is None else percent(math.floor(value * 10) / 10)
+
+
+def _service(session: Db, report: Report, period: Period, settings: Settings
+             ) -> Section | None:
+    """Return the section of the plan's service indicators against their targets."""
+    found = service_figures(session, report.filters, settings)
+    if found is None:
+        return None
+    rows = [[RATIO_NAMES[r.name], _down(r.value), f"{r.numerator}/{r.denominator}",
+             "—" if r.target is None else f"≥ {percent(r.target)}",
+             {True: "Đạt", False: "Chưa đạt", None: "—"}[r.met]] for r in found.rows]
+    whole = found.whole
+    return Section("Chỉ tiêu phục vụ hành chính công", [
+        Paragraph(f"{period.label}, các quầy tiếp nhận {whole.received} hồ sơ, giải quyết "
+                  f"{whole.resolved} hồ sơ, trong đó {whole.on_time} hồ sơ đúng hạn."),
+        Table(["Chỉ tiêu", "Kết quả", "Số hồ sơ", "Kế hoạch", "Đánh giá"], rows,
+              widths_cm=[6.3, 2.4, 2.8, 2.6, 2.4], numeric={1, 2},
+              caption=f"Bảng 2b. Chỉ tiêu phục vụ hành chính công, {period.label}")])
 
 
 def _comparison(report: Report, period: Period, previous: dict[str, Any] | None,
@@ -294,9 +325,11 @@ def administrative_report(session: Db, questionnaire_id: str, period: Period,
                         settings)
     ward = organisation_name(report)
     results = _results(report, period)
-    rates = _response_rates(session, report, period)
-    if rates is not None:
-        results.subsections.append(rates)
+    for extra in (_response_rates(session, report, period),
+                  _service(session, report, period, settings)):
+        if extra is not None:
+            results.subsections.append(Section(
+                f"{len(results.subsections) + 1}. {extra.heading}", extra.blocks))
     sections = [results, _comparison(report, period, previous, last_year)]
     handled = _cases(report)
     if handled is not None:

@@ -28,6 +28,7 @@ from .cases import figures as case_figures
 from .db import Db
 from .exports import response_conditions
 from .filters import Filters
+from .service import ServiceFigures, service_figures
 from .settings import Settings
 from .summaries import counts_by, counts_by_answer, excluded_count, target_of, weighted_index
 from .weighting import Weighted
@@ -67,6 +68,8 @@ class Report:
     cases: CaseFigures | None = None
     # The index weighted by dossier volume, when the service indicators give dossiers.
     weighted: Weighted | None = None
+    # The plan's service indicators of the same units and months, when any were entered.
+    service: ServiceFigures | None = None
 
     def verdict_of(self, ci95: list[float] | None) -> str | None:
         """Return the verdict of an interval against the target (contract §8), or None."""
@@ -148,6 +151,7 @@ def build_report(session: Db, filters: Filters, settings: Settings, *,
                                      aggregation=aggregation)
     if report.weighted is not None:
         result["weighted"] = report.weighted.block()  # as in the summary JSON
+    report.service = service_figures(session, filters, settings)
     result["cases"] = report.cases.block  # the same block as the summary JSON's
 
     def cells(by: str, key_fn: Any = None) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.breakdown import MIN_CELL
+from analysis.indicators import targets
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Settings:
     report_signer_title: str = "CHỦ TỊCH"
     report_signer_name: str = ""
     report_signer_deputy: bool = False
+    indicator_targets: Mapping[str, float | None] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -47,4 +49,5 @@ class Settings:
                    report_recipients=tuple(config.get("REPORT_RECIPIENTS") or ()),
                    report_signer_title=str(config.get("REPORT_SIGNER_TITLE") or "CHỦ TỊCH"),
                    report_signer_name=str(config.get("REPORT_SIGNER_NAME") or ""),
-                   report_signer_deputy=bool(config.get("REPORT_SIGNER_DEPUTY")))
+                   report_signer_deputy=bool(config.get("REPORT_SIGNER_DEPUTY")),
+                   indicator_targets=targets(config))

@@ -14,6 +14,10 @@ from questionnaires import Questionnaire
 from ..models import Unit
 from .report import Report
 
+RATIO_NAMES = {"on_time": "Giải quyết đúng hạn", "online": "Nộp trực tuyến toàn trình",
+               "paid_online": "Thanh toán trực tuyến", "postal": "Qua bưu chính công ích",
+               "digitised": "Số hóa hồ sơ, kết quả", "apology": "Trễ hạn có thư xin lỗi"}
+"""The plan's service indicators as the report names them (analysis.indicators.RATIOS)."""
 CHANNEL_NAMES = {"qr": "Mã QR", "kiosk": "Máy tại quầy", "paper": "Phiếu giấy",
                  "import": "Nhập từ tệp"}
 

@@ -16,15 +16,18 @@ from typing import Any
 import sqlalchemy as sa
 import xlsxwriter
 
+from analysis.indicators import INDICATOR_FIGURES
 from analysis.vietnam import VIETNAM
 from analysis.wide import wide_columns
 
 from ..models import Unit
 from .exports import neutralise, wide_rows
 from .report import Report, Suggestion, iter_suggestions
+from .service import ServiceFigures
 from .wording import (
     CHANNEL_NAMES,
     METHOD_PAPI,
+    RATIO_NAMES,
     VERDICT_TEXT,
     cases_method,
     group_word,
@@ -165,6 +168,8 @@ def write_xlsx(report: Report, path: Path | str, *, progress: Progress | None = 
         _breakdown_sheet(book, f, report, name, cells, label)
     _profile_sheet(book, f, report)
     _cases_sheet(book, f, report)
+    if report.service is not None:
+        _service_sheet(book, f, report.service)
     _suggestions_sheet(book, f, iter_suggestions(report.session, report.filters))
     names = (dict(report.session.execute(sa.select(Unit.code, Unit.name)).all())
              if labels else None)
@@ -399,6 +404,45 @@ def _cases_sheet(book: Any, f: _Formats, report: Report) -> None:
     method = cases_method(report.settings.case_due_days)
     _fit_row(sheet, row, [(method, sum(widths) - 20)])
     sheet.merge_range(row, 0, row, len(CASES_HEADER) - 1, method, f.wrap)
+
+
+SERVICE_HEADER = ["Tháng", "Tiếp nhận", "Đã giải quyết", "Đúng hạn", "Trễ hạn có thư xin lỗi",
+                  "Trực tuyến toàn trình", "Thanh toán trực tuyến", "Bưu chính công ích",
+                  "Số hóa"]
+
+
+def _service_sheet(book: Any, f: _Formats, service: ServiceFigures) -> None:
+    """Chỉ tiêu phục vụ: dossiers by month and in all, then each ratio against the plan."""
+    sheet = _table_sheet(book, f, "Chỉ tiêu phục vụ", SERVICE_HEADER,
+                         [12, 11, 13, 11, 14, 14, 14, 13, 11])
+    count = f.get(COUNT)
+    row = 1
+    for month, figures in [*service.by_month.items(), ("Cả kỳ", service.whole)]:
+        sheet.write(row, 0, str(month), f.bold if month == "Cả kỳ" else f.top)
+        for col, name in enumerate(INDICATOR_FIGURES, start=1):
+            sheet.write_number(row, col, getattr(figures, name), count)
+        row += 1
+    _filter(sheet, row - 2, len(SERVICE_HEADER) - 1)
+    row += 1
+    sheet.write_row(row, 0, ["Chỉ tiêu", "Kết quả", "Tử số", "Mẫu số", "Kế hoạch", "Đánh giá"],
+                    f.head)
+    row += 1
+    for item in service.rows:
+        sheet.write(row, 0, RATIO_NAMES[item.name])
+        if item.value is None:
+            sheet.write(row, 1, "—")
+        else:  # rounded down to a tenth, so that 79.99 % never shows as 80.0 % not met
+            sheet.write_number(row, 1, math.floor(item.value * 10) / 1000, f.get(PERCENT))
+        sheet.write_number(row, 2, item.numerator, count)
+        sheet.write_number(row, 3, item.denominator, count)
+        if item.target is None:
+            sheet.write(row, 4, "—")
+        else:
+            sheet.write_number(row, 4, item.target / 100, f.get(PERCENT))
+        verdict = "" if item.met is None else ("met" if item.met else "not_met")
+        sheet.write(row, 5, {"met": "Đạt", "not_met": "Chưa đạt"}.get(verdict, "—"),
+                    f.get(colour=VERDICT_COLOURS.get(verdict, "")))
+        row += 1
 
 
 def _suggestions_sheet(book: Any, f: _Formats, rows: Iterable[Suggestion]) -> None:

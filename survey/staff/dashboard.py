@@ -46,7 +46,7 @@ from ..reporting import filters as report_filters
 from ..reporting import report as report_data
 from ..reporting.filters import Filters
 from ..reporting.settings import Settings
-from ..services import audit, integrity, units
+from ..services import audit, indicators, integrity, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from ..services.rollups import scheme_of
 from ..services.transactions import committed
@@ -145,6 +145,8 @@ def index() -> ResponseReturnValue:
     return render_template("staff/dashboard.html", report=report, profile=chosen,
                            case_days=current_app.config["CASE_DUE_DAYS"],
                            case_pages="staff.case_list_page" in current_app.view_functions,
+                           ratio_labels=indicators.RATIO_LABELS,
+                           indicator_page=_me().role in ("admin", "staff"),
                            **_context(filters))
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -157,3 +158,82 @@ def test_the_summary_json_carries_the_weighted_index_when_dossiers_are_known(
     from survey.reporting.wording import method_note
 
     assert "hậu phân tầng" in method_note(report)
+
+
+def test_the_service_indicators_stand_beside_satisfaction_in_the_xlsx_and_the_report(
+        app: Flask, tmp_path: Any) -> None:
+    """Figures of two counters for 03/2026: summed, ratios from sums, against the plan."""
+    import openpyxl
+
+    from analysis.periods import parse_period
+    from survey.reporting import xlsx
+    from survey.reporting.admin_report import Section, Table
+    from survey.reporting.administrative import administrative_report
+    from tests.conftest import report_of, reporting_settings
+
+    ward = units.create_unit("P", "Phường Thử", "ward", actor="t")
+    q1 = units.create_unit("Q1", "Quầy 1", "counter", parent=ward, actor="t")
+    q2 = units.create_unit("Q2", "Quầy 2", "counter", parent=ward, actor="t")
+    questionnaire = get_questionnaire("sipas-dichvu")
+    assert questionnaire is not None
+    save_response(questionnaire, q1, "qr", uuid.uuid4(), {"q15": 5},
+                  submitted_at=datetime(2026, 3, 3, 2, tzinfo=UTC))
+    for unit, received, resolved, on_time, online in ((q1, 100, 90, 88, 85), (q2, 50, 50, 40, 30)):
+        db.session.add(ServiceIndicator(unit_id=unit.id, year=2026, month=3, field=0,
+                                        received=received, resolved=resolved, on_time=on_time,
+                                        late_apology=0, online=online, paid_online=0,
+                                        postal=0, digitised=0, recorded_by="t"))
+    db.session.commit()
+    period = parse_period("2026-03")
+    report = report_of(Filters("sipas-dichvu", period.start, period.end))
+    assert report is not None
+    assert report.service is not None
+    on_time = next(r for r in report.service.rows if r.name == "on_time")
+    assert (on_time.numerator, on_time.denominator) == (128, 140)  # sums, not mean of ratios
+    assert on_time.met is False  # 91.4 % < 95 %
+    online = next(r for r in report.service.rows if r.name == "online")
+    assert (online.numerator, online.denominator, online.met) == (115, 150, False)
+    path = tmp_path / "r.xlsx"
+    xlsx.write_xlsx(report, path)
+    sheet = openpyxl.load_workbook(path)["Chỉ tiêu phục vụ"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[1][:4] == ["03/2026", 150, 140, 128]
+    assert values[2][:2] == ["Cả kỳ", 150]
+    verdicts = {row[0]: row[5] for row in values[4:] if row[0]}
+    assert verdicts["Giải quyết đúng hạn"] == "Chưa đạt"
+    assert verdicts["Thanh toán trực tuyến"] == "—"  # the plan sets no target
+    composed = administrative_report(db.session, "sipas-dichvu", period, reporting_settings(),
+                                     issued_on=date(2026, 4, 2))
+    assert composed is not None
+
+    def tables(section: Section) -> list[Table]:
+        found = [b for b in section.blocks if isinstance(b, Table)]
+        return found + [t for sub in section.subsections for t in tables(sub)]
+
+    service = next(t for s in composed.sections for t in tables(s)
+                   if t.caption.startswith("Bảng 2b"))
+    assert service.rows[0][0] == "Giải quyết đúng hạn"
+    assert service.rows[0][1].startswith("91,4")
+    assert service.rows[0][4] == "Chưa đạt"
+
+
+def test_the_dashboard_shows_the_service_indicators_beside_satisfaction(
+        app: Flask, admin_client: Any) -> None:
+    ward = units.create_unit("P", "Phường Thử", "ward", actor="t")
+    q1 = units.create_unit("Q1", "Quầy 1", "counter", parent=ward, actor="t")
+    questionnaire = get_questionnaire("sipas-dichvu")
+    assert questionnaire is not None
+    save_response(questionnaire, q1, "qr", uuid.uuid4(), {"q15": 5},
+                  submitted_at=datetime(2026, 3, 3, 2, tzinfo=UTC))
+    page = admin_client.get("/staff/?questionnaire=sipas-dichvu&from=2026-03-01&to=2026-03-31")
+    assert "Chỉ tiêu phục vụ hành chính công" not in page.get_data(as_text=True)
+    db.session.add(ServiceIndicator(unit_id=q1.id, year=2026, month=3, field=0, received=1000,
+                                    resolved=1000, on_time=999, late_apology=0, online=0,
+                                    paid_online=0, postal=0, digitised=0, recorded_by="t"))
+    db.session.commit()
+    text = admin_client.get("/staff/?questionnaire=sipas-dichvu&from=2026-03-01"
+                            "&to=2026-03-31").get_data(as_text=True)
+    assert "Chỉ tiêu phục vụ hành chính công" in text
+    assert "99,9\u00a0%" in text  # 99.9 %, rounded down, and met
+    assert "chưa có hồ sơ để tính" not in text
+    assert "/staff/indicators" in text
