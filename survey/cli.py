@@ -477,7 +477,16 @@ def export(questionnaire_id: str, fmt: str, out: Path, period: str | None,
                                        file=sys.stderr) as bar:
                     xlsx.write_xlsx(built, out, progress=bar.update, labels=labels)
             else:
-                pdf.write_pdf(built, out)
+                # With a period (and all channels), the administrative report comes first
+                # and the statistical report follows as its appendix (contract §10).
+                front = None
+                if chosen is not None and not channels:
+                    from .reporting.administrative import administrative_report
+
+                    front = administrative_report(db.session, questionnaire_id, chosen,
+                                                  settings, units=filters.units,
+                                                  issued_on=today, number=number)
+                pdf.write_pdf(built, out, front=front)
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
     click.echo(f"{fmt} written to {out}")

@@ -60,6 +60,7 @@ __all__ = [
     "Table",
     "format_date_line",
     "format_number_line",
+    "issuer_lines",
     "write_docx",
 ]
 
@@ -245,7 +246,8 @@ def format_number_line(number: str, symbol: str) -> str:
     return f"Số: {number or ' ' * 5}/{_clean(symbol).strip()}"
 
 
-def _issuer_lines(issuer: str) -> list[str]:
+def issuer_lines(issuer: str) -> list[str]:
+    """Return the issuer's lines: "ỦY BAN NHÂN DÂN" over the ward, or as the caller broke it."""
     text = _upper(issuer).strip()
     if "\n" in text:
         return [line.strip() for line in text.split("\n") if line.strip()]
@@ -521,7 +523,7 @@ def _heading_block(doc: DocxDocument, report: AdminReport) -> None:
     left, right = table.rows[0].cells
 
     upper = _upper(report.upper_authority).strip()
-    issuer = _issuer_lines(report.issuer)
+    issuer = issuer_lines(report.issuer)
     if upper:
         _para(left, upper, size=SIZE_AUTHORITY, reuse=True)
     for line in issuer:
@@ -695,7 +697,7 @@ def _defaults(doc: DocxDocument) -> None:
 
 def _properties(doc: DocxDocument, report: AdminReport) -> None:
     props = doc.core_properties
-    issuer = " ".join(_issuer_lines(report.issuer))
+    issuer = " ".join(issuer_lines(report.issuer))
     kind = _clean(report.kind).strip()
     props.title = " ".join(_clean(report.title).split())
     props.subject = kind[:1].upper() + kind[1:].lower()

@@ -18,6 +18,7 @@ from analysis.charts import figure_to_png, group_bar_chart, trend_chart
 from analysis.formatting import interval, number, percent
 from analysis.vietnam import VIETNAM
 
+from .admin_report import AdminReport, format_date_line, format_number_line, issuer_lines
 from .report import Report, low_ratings
 from .wording import (
     VERDICT_TEXT,
@@ -57,8 +58,12 @@ def chart_intervals(report: Report) -> list[list[float] | None]:
     return [None if c["suppressed"] else c["ci95"] for c in report.by_month]
 
 
-def render_report_html(report: Report) -> str:
-    """Return the HTML of the printable report (also the source of the PDF)."""
+def render_report_html(report: Report, *, appendix_of: str = "") -> str:
+    """Return the HTML of the printable report (also the source of the PDF).
+
+    ``appendix_of`` names the administrative report it is attached to ("số …/BC-UBND ngày
+    …"): the report is then headed as its appendix.
+    """
     groups_chart = _png_data_uri(group_bar_chart(
         report.summary, target=report.target,
         title=f"Kết quả theo {group_word(report).lower()}"))
@@ -71,7 +76,7 @@ def render_report_html(report: Report) -> str:
         report.add_profile(entry["id"])
     texts = {entry["id"]: entry["text"] for entry in report.scheme.codebook}
     return _environment().get_template("report.html").render(
-        report=report, organisation=organisation_name(report),
+        report=report, appendix_of=appendix_of, organisation=organisation_name(report),
         period=period_text(report), scope=scope_text(report), method=method_note(report),
         groups_chart=groups_chart, trend_chart=trend, value=lambda v: value_text(report, v),
         unit_label=lambda uid: unit_label(report, uid), texts=texts, lows=lows,
@@ -81,9 +86,41 @@ def render_report_html(report: Report) -> str:
         cases_method=cases_method(report.settings.case_due_days))
 
 
-def write_pdf(report: Report, path: Path | str) -> None:
-    """Write the A4 PDF report."""
-    html_to_pdf(render_report_html(report), path)
+def render_admin_html(admin: AdminReport) -> str:
+    """Return the HTML of the administrative report (Nghị định 30/2020, Phụ lục I)."""
+    recipients = [r if r.lstrip().startswith("-") else f"- {r}" for r in admin.recipients]
+    return _environment().get_template("admin.html").render(
+        a=admin, issuer_lines=issuer_lines(admin.issuer),
+        number_line=format_number_line(admin.number, admin.symbol),
+        date_line=format_date_line(admin.place, admin.issued_on), recipients=recipients)
+
+
+def _running(issuer: str) -> str:
+    """Write "ỦY BAN NHÂN DÂN / PHƯỜNG TRẦN LIỄU" as running text: "Ủy ban nhân dân phường …"."""
+    text = " ".join(issuer.split()).title()
+    for upper, lower in (("Ủy Ban Nhân Dân", "Ủy ban nhân dân"), ("Phường ", "phường "),
+                         ("Xã ", "xã ")):
+        text = text.replace(upper, lower)
+    return text
+
+
+def write_pdf(report: Report, path: Path | str, *, front: AdminReport | None = None) -> None:
+    """Write the A4 PDF report; with ``front``, the administrative report comes first.
+
+    The statistical report then follows as its appendix, with its own page layout.
+    """
+    if front is None:
+        html_to_pdf(render_report_html(report), path)
+        return
+    from weasyprint import HTML
+
+    first = HTML(string=render_admin_html(front)).render()
+    number = format_number_line(front.number, front.symbol).removeprefix("Số: ")
+    date_line = format_date_line(front.place, front.issued_on).split(", ", 1)[-1]
+    appendix = HTML(string=render_report_html(
+        report, appendix_of=f"số {number} {date_line} của {_running(front.issuer)}"
+    )).render()
+    first.copy([*first.pages, *appendix.pages]).write_pdf(str(path))
 
 
 def html_to_pdf(html: str, path: Path | str) -> None:

@@ -175,3 +175,30 @@ def test_report_settings_read_lines_and_refuse_what_is_not(tmp_path: Path) -> No
     assert app.config["REPORT_SIGNER_DEPUTY"] is True
     with pytest.raises(ConfigError, match="SURVEY_REPORT_RECIPIENTS"):
         make_app(url, REPORT_RECIPIENTS=5)
+
+
+def test_the_pdf_of_a_period_has_the_administrative_front_and_the_appendix(
+        app: Flask, tmp_path: Path) -> None:
+    """`export --format pdf --period 2025-Q4`: the báo cáo first, then the statistics as its
+    appendix; without a period, the statistical report as before (contract §10)."""
+    pdftotext = require_program("pdftotext")
+    _seed(app)
+    runner = app.test_cli_runner()
+    with_front, plain = tmp_path / "bc.pdf", tmp_path / "plain.pdf"
+    for args, out in ((["--period", "2025-Q4"], with_front),
+                      (["--from", "2025-10-01", "--to", "2025-12-31"], plain)):
+        result = runner.invoke(args=["export", "--questionnaire", QID, "--format", "pdf",
+                                     "--out", str(out), *args])
+        assert result.exit_code == 0, result.output
+    text = " ".join(subprocess.run([pdftotext, "-layout", str(with_front), "-"], check=True,
+                                   capture_output=True, text=True).stdout.split())
+    for expected in ("UBND THÀNH PHỐ HẢI PHÒNG", "PHƯỜNG TRẦN LIỄU", "Số: /BC-UBND",
+                     "Trần Liễu, ngày", "BÁO CÁO", "Quý IV/2025", "SO SÁNH VỚI KỲ TRƯỚC",
+                     "Nơi nhận:", "TM. ỦY BAN NHÂN DÂN", "PHỤ LỤC: SỐ LIỆU KHẢO SÁT",
+                     "Kèm theo Báo cáo số /BC-UBND", "của Ủy ban nhân dân phường Trần Liễu"):
+        assert expected in text, expected
+    assert text.index("Nơi nhận:") < text.index("PHỤ LỤC")
+    before = " ".join(subprocess.run([pdftotext, "-layout", str(plain), "-"], check=True,
+                                     capture_output=True, text=True).stdout.split())
+    assert "Nơi nhận:" not in before
+    assert "BÁO CÁO KẾT QUẢ KHẢO SÁT SỰ HÀI LÒNG" in before
