@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from .vietnam import VIETNAM
@@ -167,3 +168,14 @@ def met(value: float | None, target: float | None) -> bool | None:
     if value is None or target is None:
         return None
     return value >= target
+
+
+def floor_tenth(value: float | None) -> float | None:
+    """Return a ratio rounded down to a tenth, as it is shown: 94.96 % reads "94,9 %".
+
+    Rounded half up it would read "95,0 %" beside "chưa đạt" for a target of 95; a ratio
+    shown is never more than the ratio.
+    """
+    if value is None:
+        return None
+    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR))

@@ -36,7 +36,9 @@ from .wording import (
     VERDICT_TEXT,
     group_word,
     organisation_name,
+    running_name,
     unit_label,
+    value_text,
 )
 
 Z95 = 1.959963984540054
@@ -100,10 +102,6 @@ def _groups(result: dict[str, Any] | None) -> dict[str, float | None]:
     return {g["id"]: g["value"] for g in result["groups"]}
 
 
-def _value(report: Report, value: float | None) -> str:
-    return percent(value) if report.questionnaire.index == "sipas" else number(value, 1)
-
-
 def _points(report: Report) -> str:
     """Return the unit of a change: percentage points (SIPAS) or points (PAPI-style)."""
     return "điểm %" if report.questionnaire.index == "sipas" else "điểm"
@@ -124,7 +122,7 @@ def _weighed(report: Report, change: Change, other: str) -> str:
         return f"Không có số liệu {other.replace(' (', ', ')} để so sánh."
     delta = change.delta or 0.0
     word = "tăng" if delta > 0 else ("giảm" if delta < 0 else "không đổi")
-    said = (f"So với {other}: {_value(report, change.then)}), chỉ số chung {word}"
+    said = (f"So với {other}: {value_text(report, change.then)}), chỉ số chung {word}"
             + (f" {number(abs(delta), 1)} {_points(report)}" if delta else ""))
     if change.significant is None:
         return said + "."
@@ -148,29 +146,29 @@ def _results(report: Report, period: Period) -> Section:
         return Section("I. KẾT QUẢ KHẢO SÁT", [count, Paragraph(
             "Chưa đủ phiếu để tính chỉ số trong kỳ báo cáo.")])
     verdict = VERDICT_TEXT.get(report.status or "", "")
-    target = (f" Mục tiêu của phường: {_value(report, report.target)}; đánh giá: {verdict.lower()}."
-              if report.target is not None and verdict else "")
-    overall = Paragraph(f"Chỉ số chung đạt {_value(report, value)} (khoảng tin cậy 95 %: "
+    target = (f" Mục tiêu của phường: {value_text(report, report.target)}; đánh giá: "
+              f"{verdict.lower()}." if report.target is not None and verdict else "")
+    overall = Paragraph(f"Chỉ số chung đạt {value_text(report, value)} (khoảng tin cậy 95 %: "
                         f"{interval(ci)}).{target}")
     weighted_blocks: list[Block] = []
     w = report.weighted
     if w is not None and w.value is not None:
         weighted_blocks.append(Paragraph(
             f"Tính theo trọng số số hồ sơ tiếp nhận của từng quầy, từng tháng (hậu phân tầng), "
-            f"chỉ số chung là {_value(report, w.value)} (khoảng tin cậy xấp xỉ "
+            f"chỉ số chung là {value_text(report, w.value)} (khoảng tin cậy xấp xỉ "
             f"{interval(w.ci95)}); các quầy, tháng có số liệu hồ sơ chiếm "
             f"{percent(100 * w.responses_covered)} số phiếu và "
             f"{percent(100 * w.dossiers_covered)} số hồ sơ."))
     word = group_word(report)
     groups = Table(["STT", word, "Số phiếu", "Kết quả"],
-                   [[str(i), g["label"], str(g["n"]), _value(report, g["value"])]
+                   [[str(i), g["label"], str(g["n"]), value_text(report, g["value"])]
                     for i, g in enumerate(result["groups"], start=1)],
                    widths_cm=[1.2, 10.3, 2.2, 2.8], numeric={2, 3},
                    caption=f"Bảng 1. Kết quả theo {word.lower()}, {period.label}")
     units = Table(["Đơn vị", "Số phiếu", "Chỉ số"],
                   [[unit_label(report, int(c["key"])), str(c["n"]),
                     f"ẩn (dưới {report.min_cell} phiếu)" if c["suppressed"]
-                    else _value(report, c["index"])] for c in report.by_unit],
+                    else value_text(report, c["index"])] for c in report.by_unit],
                   widths_cm=[10.5, 2.5, 3.5], numeric={1, 2},
                   caption=f"Bảng 2. Kết quả theo đơn vị, {period.label}")
     return Section("I. KẾT QUẢ KHẢO SÁT", subsections=[
@@ -205,18 +203,13 @@ def _response_rates(session: Db, report: Report, period: Period) -> Section | No
               caption=f"Bảng 2a. Tỷ lệ phản hồi theo đơn vị, {period.label}")])
 
 
-def _down(value: float | None) -> str:
-    """Write a ratio rounded down to one decimal: 79,99 % never reads "80,0 % chưa đạt"."""
-    return "—" if value is None else percent(math.floor(value * 10) / 10)
-
-
 def _service(session: Db, report: Report, period: Period, settings: Settings
              ) -> Section | None:
     """Return the section of the plan's service indicators against their targets."""
     found = service_figures(session, report.filters, settings)
     if found is None:
         return None
-    rows = [[RATIO_NAMES[r.name], _down(r.value), f"{r.numerator}/{r.denominator}",
+    rows = [[RATIO_NAMES[r.name], percent(r.shown), f"{r.numerator}/{r.denominator}",
              "—" if r.target is None else f"≥ {percent(r.target)}",
              {True: "Đạt", False: "Chưa đạt", None: "—"}[r.met]] for r in found.rows]
     whole = found.whole
@@ -244,15 +237,15 @@ def _comparison(report: Report, period: Period, previous: dict[str, Any] | None,
     rows = [["Số phiếu", str(report.summary["n_responses"]),
              str(previous["n_responses"]) if previous else "—", "",
              str(last_year["n_responses"]) if last_year else "—", ""],
-            ["Chỉ số chung", _value(report, now_value), _value(report, changes[0].then),
-             _delta(changes[0].delta), _value(report, changes[1].then),
+            ["Chỉ số chung", value_text(report, now_value), value_text(report, changes[0].then),
+             _delta(changes[0].delta), value_text(report, changes[1].then),
              _delta(changes[1].delta)]]
     for g in report.summary["groups"]:
         was, last = before_groups.get(g["id"]), year_groups.get(g["id"])
-        rows.append([g["label"], _value(report, g["value"]), _value(report, was),
+        rows.append([g["label"], value_text(report, g["value"]), value_text(report, was),
                      _delta(None if g["value"] is None or was is None
                             else g["value"] - was),
-                     _value(report, last),
+                     value_text(report, last),
                      _delta(None if g["value"] is None or last is None
                             else g["value"] - last)])
     heading = f"Thay đổi ({_points(report)})"
@@ -286,15 +279,6 @@ def _cases(report: Report) -> Section | None:
         Table(["Đơn vị", "Tiếp nhận", "Đúng hạn", "Quá hạn", "Tỷ lệ đúng hạn"], rows,
               widths_cm=[8.0, 2.1, 2.1, 2.1, 2.2], numeric={1, 2, 3, 4},
               caption="Bảng 4. Xử lý phản ánh, kiến nghị theo đơn vị")])
-
-
-def _running(ward: str) -> str:
-    """Return a ward's name as running text writes it: "phường Trần Liễu"."""
-    name = ward.removeprefix("UBND ").strip()
-    for kind in ("Phường ", "Xã ", "Thị trấn "):
-        if name.startswith(kind):
-            return kind.lower() + name[len(kind):]
-    return name
 
 
 def _place(settings: Settings, ward: str) -> str:
@@ -346,7 +330,7 @@ def administrative_report(session: Db, questionnaire_id: str, period: Period,
         place=_place(settings, ward), issued_on=issued_on, number=number,
         title=TITLES[kind].format(period=period.label),
         basis=list(settings.report_basis),
-        intro=f"Ủy ban nhân dân {_running(ward)} báo cáo kết quả như sau:",
+        intro=f"Ủy ban nhân dân {running_name(ward)} báo cáo kết quả như sau:",
         sections=sections, recipients=list(settings.report_recipients),
         signature=Signature(title=settings.report_signer_title,
                             name=settings.report_signer_name,
@@ -365,9 +349,10 @@ def key_figures(session: Db, report: Report, period: Period, settings: Settings)
              f"- Số phiếu hợp lệ: {result['n_responses']}"]
     if value is not None:
         verdict = VERDICT_TEXT.get(report.status or "", "")
-        lines.append(f"- Chỉ số chung: {_value(report, value)} (khoảng tin cậy 95 %: "
-                     f"{interval(ci)})" + (f"; {verdict.lower()} {_value(report, report.target)}"
-                                           if verdict and report.target is not None else ""))
+        goal = (f"; {verdict.lower()} {value_text(report, report.target)}"
+                if verdict and report.target is not None else "")
+        lines.append(f"- Chỉ số chung: {value_text(report, value)} (khoảng tin cậy 95 %: "
+                     f"{interval(ci)}){goal}")
         lines.append("- " + _weighed(report, Change(value, then, ci, then_ci),
                                      f"{before.label} (kỳ trước"))
     if report.cases is not None and report.cases.overall["opened"]:

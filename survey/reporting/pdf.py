@@ -28,6 +28,7 @@ from .wording import (
     organisation_name,
     period_text,
     question_name,
+    running_name,
     scope_text,
     unit_label,
     value_text,
@@ -95,15 +96,6 @@ def render_admin_html(admin: AdminReport) -> str:
         date_line=format_date_line(admin.place, admin.issued_on), recipients=recipients)
 
 
-def _running(issuer: str) -> str:
-    """Write "ỦY BAN NHÂN DÂN / PHƯỜNG TRẦN LIỄU" as running text: "Ủy ban nhân dân phường …"."""
-    text = " ".join(issuer.split()).title()
-    for upper, lower in (("Ủy Ban Nhân Dân", "Ủy ban nhân dân"), ("Phường ", "phường "),
-                         ("Xã ", "xã ")):
-        text = text.replace(upper, lower)
-    return text
-
-
 def write_pdf(report: Report, path: Path | str, *, front: AdminReport | None = None) -> None:
     """Write the A4 PDF report; with ``front``, the administrative report comes first.
 
@@ -118,7 +110,7 @@ def write_pdf(report: Report, path: Path | str, *, front: AdminReport | None = N
     number = format_number_line(front.number, front.symbol).removeprefix("Số: ")
     date_line = format_date_line(front.place, front.issued_on).split(", ", 1)[-1]
     appendix = HTML(string=render_report_html(
-        report, appendix_of=f"số {number} {date_line} của {_running(front.issuer)}"
+        report, appendix_of=f"số {number} {date_line} của {running_name(front.issuer)}"
     )).render()
     first.copy([*first.pages, *appendix.pages]).write_pdf(str(path))
 

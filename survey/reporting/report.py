@@ -6,6 +6,7 @@ show the same figures.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,10 +67,21 @@ class Report:
     by_profile: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # The handling of the cases these responses opened (contract §9, Decision 766).
     cases: CaseFigures | None = None
-    # The index weighted by dossier volume, when the service indicators give dossiers.
-    weighted: Weighted | None = None
-    # The plan's service indicators of the same units and months, when any were entered.
-    service: ServiceFigures | None = None
+
+    @functools.cached_property
+    def weighted(self) -> Weighted | None:
+        """Return the index weighted by dossier volume, when the indicators give dossiers.
+
+        Read when a file or the báo cáo asks, not for every chart or page of the dashboard.
+        """
+        index = self.summary["index"]
+        return weighted_index(self.session, self.filters, self.questionnaire,
+                              (index["value"], index["ci95"]), aggregation=self.aggregation)
+
+    @functools.cached_property
+    def service(self) -> ServiceFigures | None:
+        """Return the plan's service indicators of the same units and months, if entered."""
+        return service_figures(self.session, self.filters, self.settings)
 
     def verdict_of(self, ci95: list[float] | None) -> str | None:
         """Return the verdict of an interval against the target (contract §8), or None."""
@@ -146,12 +158,6 @@ def build_report(session: Db, filters: Filters, settings: Settings, *,
     report = Report(session, settings, questionnaire, scheme, filters, result, target,
                     result["target"]["verdict"], aggregation, min_cell)
     report.cases = case_figures(session, filters, settings.case_target)
-    report.weighted = weighted_index(session, filters, questionnaire,
-                                     (result["index"]["value"], result["index"]["ci95"]),
-                                     aggregation=aggregation)
-    if report.weighted is not None:
-        result["weighted"] = report.weighted.block()  # as in the summary JSON
-    report.service = service_figures(session, filters, settings)
     result["cases"] = report.cases.block  # the same block as the summary JSON's
 
     def cells(by: str, key_fn: Any = None) -> list[dict[str, Any]]:

@@ -21,13 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
 from analysis.scoring import Counts, Scheme, summarize
 
-from ..models import ServiceIndicator
 from .db import Db
 from .filters import Filters
+from .service import figures_for, months_of
 
 SCALE = 1000
 """Weights are rounded to thousandths, as whole multiplicities of each cell's counts."""
@@ -39,27 +37,11 @@ Cell = tuple[int, str]
 def dossiers(session: Db, filters: Filters) -> dict[Cell, int]:
     """Return the dossiers received per (unit, month) in the filters' months and units.
 
-    A unit's row for all fields (field 0) is its month's total; without one, its rows for
-    single fields are added up (as the indicators page counts them).
+    Read as the indicators page reads them (``service.figures_for``).
     """
-    t = ServiceIndicator.__table__
-    query = sa.select(t.c.unit_id, t.c.year, t.c.month, t.c.field, t.c.received)
-    unit_ids = filters.unit_ids()
-    if unit_ids is not None:
-        query = query.where(t.c.unit_id.in_(unit_ids))
-    if filters.date_from:
-        start = filters.date_from.year * 12 + filters.date_from.month
-        query = query.where(t.c.year * 12 + t.c.month >= start)
-    if filters.date_to:
-        end = filters.date_to.year * 12 + filters.date_to.month
-        query = query.where(t.c.year * 12 + t.c.month <= end)
-    totals: dict[Cell, int] = {}
-    parts: dict[Cell, int] = {}
-    for unit_id, year, month, field_code, received in session.execute(query):
-        cell = (int(unit_id), f"{int(year):04d}-{int(month):02d}")
-        target = totals if field_code == 0 else parts
-        target[cell] = target.get(cell, 0) + int(received)
-    return {**parts, **totals}
+    first, last = months_of(filters)
+    return {(unit_id, month.iso): figures.received for (unit_id, month), figures
+            in figures_for(session, filters.unit_ids(), first, last).items()}
 
 
 def _scaled(counts: Counts, factor: int) -> Counts:

@@ -6,6 +6,8 @@ for the XLSX workbook, the PDF and the DOCX.
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from analysis.formatting import number, percent
@@ -94,6 +96,20 @@ def question_name(questionnaire: Questionnaire | None, question_id: str, *,
         return question.number if short else f"Câu {question.number}"
     text = question.text.get("vi")
     return text if len(text) <= 40 else text[:39].rstrip() + "…"
+
+
+def running_name(name: str) -> str:
+    """Write an authority's name as running text: "Ủy ban nhân dân phường Trần Liễu".
+
+    Takes a ward's name ("Phường Trần Liễu", "UBND phường …") or a heading in capitals
+    ("ỦY BAN NHÂN DÂN / PHƯỜNG TRẦN LIỄU", on two lines).
+    """
+    text = " ".join(name.split()).removeprefix("UBND ")
+    if text.isupper():
+        text = text.title().replace("Ủy Ban Nhân Dân", "Ủy ban nhân dân")
+    for kind in ("Phường", "Xã", "Thị Trấn", "Thị trấn"):
+        text = re.sub(rf"(^| ){kind} ", rf"\g<1>{kind.lower()} ", text, count=1)
+    return text
 
 
 def group_word(report: Report) -> str:

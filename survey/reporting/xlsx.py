@@ -429,10 +429,10 @@ def _service_sheet(book: Any, f: _Formats, service: ServiceFigures) -> None:
     row += 1
     for item in service.rows:
         sheet.write(row, 0, RATIO_NAMES[item.name])
-        if item.value is None:
+        if item.shown is None:
             sheet.write(row, 1, "—")
         else:  # rounded down to a tenth, so that 79.99 % never shows as 80.0 % not met
-            sheet.write_number(row, 1, math.floor(item.value * 10) / 1000, f.get(PERCENT))
+            sheet.write_number(row, 1, item.shown / 100, f.get(PERCENT))
         sheet.write_number(row, 2, item.numerator, count)
         sheet.write_number(row, 3, item.denominator, count)
         if item.target is None:

@@ -55,13 +55,14 @@ from analysis.indicators import (  # noqa: F401 - the service's names for them
 from ..extensions import db
 from ..labels import INDICATOR_LABELS
 from ..models import INDICATOR_FIGURES, ServiceIndicator, Unit, User
+from ..reporting.service import ALL_FIELDS, indicator_rows, overall  # noqa: F401 - overall: the pages'
+from ..reporting.service import figures_for as service_figures_for
 from . import audit
 
 UNIT_KINDS = ("ward", "counter")
 """Who reports figures: a counter of the service center, or the ward as a whole."""
 FIELDS_FROM = ("sipas-dichvu", "linh_vuc")
 """The questionnaire and question whose option codes name the fields (lĩnh vực)."""
-ALL_FIELDS = 0
 MAX_COUNT = 10_000_000
 """More dossiers than a ward sees in a month is a typing slip (and fits any integer column)."""
 
@@ -365,53 +366,13 @@ def save_month(unit: Unit, year: int, month: int, field: int, figures: Mapping[s
 
 
 def _rows(unit_ids: Sequence[int], first: Month, last: Month) -> Sequence[ServiceIndicator]:
-    if not unit_ids or first > last:
-        return []
-    period = ServiceIndicator.year * 12 + ServiceIndicator.month - 1
-    return db.session.scalars(sa.select(ServiceIndicator).where(
-        ServiceIndicator.unit_id.in_(unit_ids),
-        period.between(first.index, last.index))).all()
+    return indicator_rows(db.session, unit_ids, first, last)
 
 
 def figures_for(units: Sequence[Unit], first_month: Month, last_month: Month
                 ) -> dict[tuple[int, Month], Figures]:
-    """Return each unit's figures in all fields, by (unit id, month), for the months asked.
-
-    A unit's row of field 0 is its total; without one, its rows of single fields are added
-    up. Units and months without figures are absent.
-    """
-    whole: dict[tuple[int, Month], Figures] = {}
-    parts: dict[tuple[int, Month], Figures] = {}
-    for row in _rows([u.id for u in units], first_month, last_month):
-        key = (row.unit_id, Month(row.year, row.month))
-        if row.field == ALL_FIELDS:
-            whole[key] = Figures.of(row)
-        else:
-            parts[key] = parts.get(key, NOTHING) + Figures.of(row)
-    return {**parts, **whole}
-
-
-def overall(units: Sequence[Unit], figures: Mapping[tuple[int, Month], Figures]
-            ) -> dict[Month, Figures]:
-    """Return the figures of ``units`` together, by month, without counting anything twice.
-
-    A ward's own row stands for the ward (its counters are part of it); a counter counts
-    in the months its ward has no row of its own, or when its ward is not among ``units``.
-    """
-    wards = {u.id for u in units if u.kind == "ward"}
-    ward_of: dict[int, int | None] = {}
-    for unit in units:
-        if unit.kind != "ward":
-            ward = unit.ward
-            ward_of[unit.id] = ward.id if ward is not None else None
-    result: dict[Month, Figures] = {}
-    for (unit_id, month), item in figures.items():
-        if unit_id not in wards:
-            ward_id = ward_of.get(unit_id)
-            if ward_id in wards and (ward_id, month) in figures:
-                continue  # the ward's own row counts this counter's dossiers
-        result[month] = result.get(month, NOTHING) + item
-    return result
+    """Return each unit's figures by (unit id, month) (reporting.service.figures_for)."""
+    return service_figures_for(db.session, [u.id for u in units], first_month, last_month)
 
 
 @dataclass(frozen=True)

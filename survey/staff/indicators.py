@@ -9,7 +9,6 @@ rules; this module only reads the request and shows the result.
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 
 from analysis.formatting import MISSING, percent
+from analysis.indicators import floor_tenth
 
 from ..extensions import db
 from ..models import INDICATOR_FIGURES, Unit
@@ -87,15 +87,9 @@ def _reporting_units() -> list[Unit]:
 
 
 def _pct(value: float | None) -> str:
-    """Return a ratio as "94,9 %", rounded down.
-
-    Rounded half up, 94.96 % would read "95,0 %" beside "chưa đạt" for a target of 95; a
-    ratio shown is never more than the ratio.
-    """
-    if value is None:
-        return MISSING
-    floored = Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
-    return percent(float(floored))
+    """Return a ratio as "94,9 %", rounded down (analysis.indicators.floor_tenth)."""
+    shown = floor_tenth(value)
+    return MISSING if shown is None else percent(shown)
 
 
 def _target_text(target: float) -> str:
