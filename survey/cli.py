@@ -6,9 +6,10 @@ reason and a non-zero exit status, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -88,8 +89,36 @@ def init_db(with_demo: bool) -> None:
         click.echo("  (shown only this once; change it under 'Tài khoản' after logging in)")
 
 
+# Any number: the key of the PostgreSQL advisory lock that one init-db at a time holds.
+INIT_LOCK = 0x5355_5256  # "SURV"
+
+
+@contextlib.contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """Hold a lock while the database is prepared (PostgreSQL; SQLite has one host).
+
+    Hosts started together (each ``make serve`` runs init-db) upgrade it one after the other.
+    """
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    with db.engine.connect() as connection:
+        connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": INIT_LOCK})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": INIT_LOCK})
+            connection.commit()
+
+
 def _prepare_database() -> None:
     """Upgrade the schema, load the questionnaires and bring the rollups in step."""
+    with _one_at_a_time():
+        _prepare_locked()
+
+
+def _prepare_locked() -> None:
     _migrate_up()
     directory = Path(current_app.config["QUESTIONNAIRE_DIR"])
     changes = sync_questionnaires(directory)
@@ -291,8 +320,11 @@ def _read_password() -> str:
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--unit", "unit_codes", multiple=True, help="A unit a leader is limited to.")
+@click.option("--ward", "ward_code", default=None,
+              help="The ward an admin or staff account is limited to (contract §11).")
 @friendly_errors
-def users_create(username: str, role: str, unit_codes: tuple[str, ...]) -> None:
+def users_create(username: str, role: str, unit_codes: tuple[str, ...],
+                 ward_code: str | None) -> None:
     """Create an account; the password comes from standard input."""
     scope: list[Unit] = []
     for code in unit_codes:
@@ -300,12 +332,18 @@ def users_create(username: str, role: str, unit_codes: tuple[str, ...]) -> None:
         if unit is None:
             raise click.ClickException(f"unknown unit {code!r}")
         scope.append(unit)
+    ward = None
+    if ward_code is not None:
+        ward = units.get_unit(ward_code)
+        if ward is None or ward.kind != "ward":
+            raise click.ClickException(f"unknown ward {ward_code!r}")
     if accounts.get_user(username) is not None:
         raise click.ClickException(f"user {accounts.normalise_username(username)} already exists")
     password = _read_password()
-    user = accounts.create_user(username, password, role, scope, actor="cli")
+    user = accounts.create_user(username, password, role, scope, ward=ward, actor="cli")
     db.session.commit()
-    click.echo(f"user {user.username} created ({user.role})")
+    limited = f", ward {ward.code}" if ward else ""
+    click.echo(f"user {user.username} created ({user.role}{limited})")
 
 
 @users_cli.command("set-password")
@@ -340,7 +378,8 @@ def users_token(username: str, name: str) -> None:
 def users_list() -> None:
     """List accounts."""
     for user in db.session.scalars(sa.select(User).order_by(User.username)):
-        scope = ",".join(u.code for u in user.units) or "-"
+        scope = (f"ward:{user.ward.code}" if user.ward
+                 else ",".join(u.code for u in user.units) or "-")
         state = "active" if user.active else "disabled"
         click.echo(f"{user.username}\t{user.role}\t{scope}\t{state}")
 

@@ -14,7 +14,8 @@ KIND_LABELS = {
     "office": _l("Phòng chuyên môn"),
     "group": _l("Tổ dân phố"),
 }
-ROLE_LABELS = {"admin": _l("Quản trị"), "staff": _l("Cán bộ"), "leader": _l("Tổ trưởng")}
+ROLE_LABELS = {"admin": _l("Quản trị"), "staff": _l("Cán bộ"), "leader": _l("Tổ trưởng"),
+               "city": _l("Thành phố")}
 CHANNEL_LABELS = {"qr": _l("Mã QR"), "kiosk": _l("Máy tại quầy"), "paper": _l("Phiếu giấy"),
                   "import": _l("Nhập từ tệp")}
 STATUS_LABELS = {

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -17,7 +17,8 @@ from .services.text import fold_text
 
 UNIT_KINDS = ("ward", "counter", "office", "group")
 CHANNELS = ("qr", "kiosk", "paper", "import")
-ROLES = ("admin", "staff", "leader")
+ROLES = ("admin", "staff", "leader", "city")
+"""``city`` reads every ward and changes nothing (contract §11)."""
 
 
 def new_session_token() -> str:
@@ -58,9 +59,13 @@ class Unit(db.Model):  # type: ignore[name-defined]
     # T7 07:00-12:00"); None = the default of its kind (counters and offices: office hours;
     # residential groups: always, since citizens answer at home); "" = always open.
     opening_hours: Mapped[str | None] = mapped_column(sa.String(200))
+    # A ward's own settings (services/wards.py: heading, PAKN phone, targets, signature...),
+    # over the installation's configuration; None for other units and for a ward without any.
+    settings: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.code")
     links: Mapped[list[SurveyLink]] = relationship(back_populates="unit",
                                                    order_by="SurveyLink.questionnaire_id")
 
@@ -71,6 +76,20 @@ class Unit(db.Model):  # type: ignore[name-defined]
         while unit is not None and unit.kind != "ward":
             unit = unit.parent
         return unit
+
+    def subtree_ids(self) -> tuple[int, ...]:
+        """Return the ids of this unit and every unit under it (a ward: all its units)."""
+        return subtree_ids(object_session(self), (self.id,))
+
+
+def subtree_ids(session: Any, roots: tuple[int, ...]) -> tuple[int, ...]:
+    """Return the ids of the units ``roots`` and of every unit under them (one query)."""
+    if not roots:
+        return ()
+    tree = (sa.select(Unit.id).where(Unit.id.in_(roots))
+            .cte("tree", recursive=True))
+    tree = tree.union(sa.select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
+    return tuple(sorted(session.scalars(sa.select(tree.c.id))))
 
 
 class Questionnaire(db.Model):  # type: ignore[name-defined]
@@ -240,8 +259,12 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     # Part of the login cookie: a password change or a logout replaces it, so that copies of
     # older cookies stop working (sessions are signed cookies, not server-side records).
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
+    # The ward an admin or staff account is limited to (contract §11); None = every ward.
+    ward_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
 
     units: Mapped[list[Unit]] = relationship(secondary=user_unit, order_by=Unit.code)
+    ward: Mapped[Unit | None] = relationship(foreign_keys=[ward_id])
 
     def get_id(self) -> str:
         """Return what the login cookie holds: the id and the current session token."""
@@ -270,14 +293,40 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
         return self.role == "admin"
 
     @property
-    def sees_all_units(self) -> bool:
-        """Admins and staff see every unit; a leader only their own."""
+    def is_office(self) -> bool:
+        """Admins and staff run the survey (units, links, batches, cases); leaders type sheets."""
         return self.role in ("admin", "staff")
 
     @property
+    def reads_only(self) -> bool:
+        """The city role reads every ward and changes nothing."""
+        return self.role == "city"
+
+    @property
+    def sees_all_units(self) -> bool:
+        """The city, and admins and staff limited to no ward, see every unit."""
+        return self.role == "city" or (self.is_office and self.ward_id is None)
+
+    @property
     def sees_flags(self) -> bool:
-        """Admins and staff judge flagged responses; a leader, who types sheets in, does not."""
-        return self.role in ("admin", "staff")
+        """Admins, staff and the city read flagged responses; a leader does not.
+
+        A leader types sheets in, and one flag is about who typed.
+        """
+        return self.role in ("admin", "staff", "city")
+
+    def sees_unit(self, unit_id: int | None) -> bool:
+        """Return whether this account may see the unit with id ``unit_id``."""
+        scope = self.scope_ids()
+        return scope is None or unit_id in scope
+
+    def scope_ids(self) -> tuple[int, ...] | None:
+        """Return the ids of the units this account may see; None = every unit."""
+        if self.sees_all_units:
+            return None
+        if self.is_office and self.ward_id is not None:
+            return subtree_ids(object_session(self), (self.ward_id,))
+        return subtree_ids(object_session(self), tuple(u.id for u in self.units))
 
 
 class Batch(db.Model):  # type: ignore[name-defined]

@@ -44,6 +44,18 @@ def _error(message: str, status: int) -> ResponseReturnValue:
     return jsonify({"error": message, "status": status}), status
 
 
+@bp.before_request
+def _read_only() -> ResponseReturnValue | None:
+    """Refuse every change asked by the city role, which only reads (contract §11)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    user = _caller()
+    if user is not None and user.reads_only:
+        return _error(_("Tài khoản cấp thành phố chỉ được xem số liệu, không được thay đổi "
+                        "gì."), 403)
+    return None
+
+
 @bp.get("/summary")
 def summary() -> ResponseReturnValue:
     """Return the summary JSON of one questionnaire under the given filters."""

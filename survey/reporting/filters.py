@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..models import CHANNELS, Unit, User
+from sqlalchemy.orm import object_session
+
+from ..models import CHANNELS, Unit, User, subtree_ids
 from ..services import units as unit_service
 from ..services.questionnaires import get_questionnaire
 
@@ -63,10 +65,30 @@ class Filters:
         }
 
     def unit_ids(self) -> tuple[int, ...] | None:
-        """Return the unit ids to keep (None = every unit), within a leader's scope."""
-        if self.units:
-            return tuple(u.id for u in self.units)
-        return self.scope
+        """Return the unit ids to keep (None = every unit), within the account's scope.
+
+        A unit stands for itself and every unit under it: a ward covers all its counters,
+        offices and groups (contract §11).
+        """
+        if not self.units:
+            return self.scope
+        covered: tuple[int, ...] | None = self.__dict__.get("_covered")
+        if covered is None:
+            covered = _subtrees(self.units)
+            if self.scope is not None:
+                allowed = set(self.scope)
+                covered = tuple(i for i in covered if i in allowed)
+            object.__setattr__(self, "_covered", covered)
+        return covered
+
+
+def _subtrees(chosen: tuple[Unit, ...]) -> tuple[int, ...]:
+    """Return the ids of the units chosen and of every unit under them."""
+    ids = tuple(u.id for u in chosen)
+    session = object_session(chosen[0])
+    if session is None or all(u.kind == "group" for u in chosen):
+        return ids  # residential groups have nothing under them
+    return subtree_ids(session, ids)
 
 
 DAY_MESSAGES = {
@@ -120,12 +142,13 @@ def parse_filters(questionnaire_id: str | None, date_from: str | None, date_to: 
                               code=unit.code)
         chosen.append(unit)
     if user is not None and not user.sees_all_units and not chosen:
-        chosen = list(user.units)  # a leader's summary is always of their own units
+        # A leader's summary is always of their own units, a ward officer's of their ward.
+        chosen = [user.ward] if user.is_office and user.ward else list(user.units)
     for channel in channels:
         if channel not in CHANNELS:
             raise FilterError(N_("Kênh không hợp lệ: %(channel)s."), channel=channel[:16])
-    # The scope is a second lock: even with no unit chosen, a leader gets nothing beyond theirs.
-    scope = None if user is None or user.sees_all_units else tuple(u.id for u in user.units)
+    # The scope is a second lock: even with no unit chosen, nobody gets beyond their units.
+    scope = None if user is None else user.scope_ids()
     return Filters(questionnaire_id, start, end, tuple(chosen),
                    tuple(dict.fromkeys(c for c in channels if c)), scope=scope,
                    hidden_flags=() if user is None or user.sees_flags else LEADER_HIDDEN_FLAGS)

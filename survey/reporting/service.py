@@ -124,12 +124,15 @@ def service_figures(session: Db, filters: Filters, settings: Settings
                     ) -> ServiceFigures | None:
     """Return the service indicators of the filters' units and months; None without figures.
 
-    Counters and the ward report them; with no unit chosen, every counter and ward counts;
+    Counters and the ward report them; a ward chosen counts with its counters, and with no
+    unit chosen every counter and ward within the account's scope counts;
     without days, every month up to this one.
     """
-    units = [u for u in filters.units if u.kind in ("counter", "ward")]
-    if not filters.units:
-        units = list(session.scalars(sa.select(Unit).where(Unit.kind.in_(("counter", "ward")))))
+    query = sa.select(Unit).where(Unit.kind.in_(("counter", "ward"))).order_by(Unit.code)
+    ids = filters.unit_ids()
+    if ids is not None:
+        query = query.where(Unit.id.in_(ids))
+    units = list(session.scalars(query))
     if not units:
         return None
     first, last = months_of(filters)

@@ -45,26 +45,63 @@ def get_user(username: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.username == username))
 
 
-def create_user(username: str, password: str, role: str, units: Sequence[Unit] = (), *,
-                actor: User | str | None = None) -> User:
-    """Create an account; a leader must be given at least one unit."""
-    username = normalise_username(username)
-    if not USERNAME.match(username):
-        raise AccountError(reason("username"), field="username")
+def _check_scope(role: str, units: Sequence[Unit], ward: Unit | None,
+                 actor: User | str | None) -> Unit | None:
+    """Check an account's role, units and ward; return its ward.
+
+    A leader has units and no ward; admins and staff may be limited to a ward; the city has
+    neither. An actor limited to a ward makes accounts of that ward only (its admins and
+    staff limited to it, leaders of its units), never one of the city or of every ward.
+    """
     if role not in ROLES:
         raise AccountError(reason("role", role=role[:20], roles=", ".join(ROLES)), field="role")
     if role == "leader" and not units:
         raise AccountError(reason("leader_units"), field="units")
     if role != "leader" and units:
         raise AccountError(reason("units_for_leaders"), field="units")
+    if ward is not None and ward.kind != "ward":
+        raise AccountError(reason("not_a_ward", code=ward.code), field="ward")
+    if isinstance(actor, User) and not actor.sees_all_units:
+        if role in ("admin", "staff") and ward is None:
+            ward = actor.ward
+        scope = set(actor.scope_ids() or ())
+        if role == "city" or (ward is not None and ward.id != actor.ward_id) or any(
+                u.id not in scope for u in units):
+            raise AccountError(reason("outside_ward"), field="role")
+    if ward is not None and role not in ("admin", "staff"):
+        raise AccountError(reason("ward_for_office"), field="ward")
+    return ward
+
+
+def manages(actor: User, user: User) -> bool:
+    """Return whether ``actor`` (an admin) may see and change the account ``user``."""
+    if actor.sees_all_units:
+        return True
+    if user.is_office:
+        return user.ward_id == actor.ward_id
+    scope = set(actor.scope_ids() or ())
+    return user.role == "leader" and bool(user.units) and all(u.id in scope for u in user.units)
+
+
+def create_user(username: str, password: str, role: str, units: Sequence[Unit] = (), *,
+                ward: Unit | None = None, actor: User | str | None = None) -> User:
+    """Create an account.
+
+    A leader must be given at least one unit; admins and staff may be limited to a ward.
+    """
+    username = normalise_username(username)
+    if not USERNAME.match(username):
+        raise AccountError(reason("username"), field="username")
+    ward = _check_scope(role, units, ward, actor)
     check_password_strength(password)
     if get_user(username) is not None:
         raise AccountError(reason("user_exists", name=username), field="username")
-    user = User(username=username, role=role, units=list(units))
+    user = User(username=username, role=role, units=list(units), ward=ward)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user.create", username, role=role, units=[u.code for u in units])
+    audit.record(actor, "user.create", username, role=role, units=[u.code for u in units],
+                 **({"ward": ward.code} if ward else {}))
     return user
 
 
@@ -77,18 +114,24 @@ def set_password(user: User, password: str, *, actor: User | str | None) -> None
 
 
 def update_user(user: User, *, role: str, units: Sequence[Unit], active: bool,
-                actor: User) -> None:
-    """Change role, units or active flag; an admin cannot lock themselves out."""
-    if role not in ROLES:
-        raise AccountError(reason("role", role=role[:20], roles=", ".join(ROLES)), field="role")
-    if role == "leader" and not units:
-        raise AccountError(reason("leader_units"), field="units")
-    if user.id == actor.id and (role != "admin" or not active):
-        raise AccountError(reason("self_lockout"), field="role")
+                actor: User, ward: Unit | None | bool = False) -> None:
+    """Change role, units, ward or active flag; an admin cannot lock themselves out.
+
+    ``ward`` False keeps the account's ward (when its role still allows one).
+    """
+    if not manages(actor, user):
+        raise AccountError(reason("outside_ward"), field="role")
+    if ward is False or ward is True:
+        ward = user.ward if role in ("admin", "staff") else None
     units = list(units) if role == "leader" else []
-    old = {"role": user.role, "active": user.active, "units": [u.code for u in user.units]}
-    user.role, user.active, user.units = role, active, units
-    new = {"role": role, "active": active, "units": [u.code for u in units]}
+    ward = _check_scope(role, units, ward, actor)
+    if user.id == actor.id and (role != "admin" or not active or ward != actor.ward):
+        raise AccountError(reason("self_lockout"), field="role")
+    old = {"role": user.role, "active": user.active, "units": [u.code for u in user.units],
+           "ward": user.ward.code if user.ward else None}
+    user.role, user.active, user.units, user.ward = role, active, units, ward
+    new = {"role": role, "active": active, "units": [u.code for u in units],
+           "ward": ward.code if ward else None}
     changed = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
     if changed:
         audit.record(actor, "user.update", user.username, **changed)

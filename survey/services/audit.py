@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -368,10 +368,12 @@ def actions_used() -> list[str]:
                                    .order_by(AuditLog.action)))
 
 
-def actors_used() -> list[str]:
-    """Return the names of everyone who has an entry in the log."""
-    return list(db.session.scalars(sa.select(AuditLog.actor).distinct()
-                                   .order_by(AuditLog.actor)))
+def actors_used(user_ids: Sequence[int] | None = None) -> list[str]:
+    """Return the names of everyone who has an entry in the log (of these accounts)."""
+    query = sa.select(AuditLog.actor).distinct().order_by(AuditLog.actor)
+    if user_ids is not None:
+        query = query.where(AuditLog.user_id.in_(user_ids))
+    return list(db.session.scalars(query))
 
 
 def _start_of(day: date) -> datetime:
@@ -379,10 +381,16 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=VIETNAM)
 
 
-def search(flt: AuditFilter, page: int = 1,
-           page_size: int = PAGE_SIZE) -> tuple[list[AuditLog], int]:
-    """Return one page of entries matching ``flt``, newest first, and how many match."""
+def search(flt: AuditFilter, page: int = 1, page_size: int = PAGE_SIZE, *,
+           user_ids: Sequence[int] | None = None) -> tuple[list[AuditLog], int]:
+    """Return one page of entries matching ``flt``, newest first, and how many match.
+
+    ``user_ids``: only what these accounts did (an admin limited to a ward reads what the
+    accounts of the ward did); None: everything.
+    """
     conditions: list[sa.ColumnElement[bool]] = []
+    if user_ids is not None:
+        conditions.append(AuditLog.user_id.in_(user_ids))
     if flt.actor:
         conditions.append(AuditLog.actor == flt.actor)
     if flt.action:

@@ -17,7 +17,7 @@ from analysis.cases import STATUSES
 from analysis.vietnam import VIETNAM
 
 from ..extensions import db
-from ..models import Answer, Case, Unit, User
+from ..models import Answer, Case, Unit, User, subtree_ids
 from ..reporting.filters import N_, FilterError, parse_day
 from . import cases as case_service
 from . import units as unit_service
@@ -61,7 +61,7 @@ def _case_conditions(query: CaseQuery, user: User) -> list[Any]:
     if query.statuses:
         conditions.append(Case.status.in_(query.statuses))
     if query.units:
-        ids = [u.id for u in query.units]
+        ids = subtree_ids(db.session, tuple(u.id for u in query.units))
         conditions.append(sa.or_(Case.unit_id.in_(ids), Case.handling_unit_id.in_(ids)))
     if query.date_from:
         conditions.append(Case.opened_at >= datetime.combine(

@@ -23,7 +23,7 @@ from questionnaires import Questionnaire
 
 from ..extensions import db
 from ..labels import REASON_LABELS, STATUS_LABELS
-from ..models import Answer, AuditLog, Case, CaseContact, Response, Unit, User, utcnow
+from ..models import Answer, AuditLog, Case, CaseContact, Response, Unit, User, subtree_ids, utcnow
 from . import audit, cases
 from .questionnaires import get_questionnaire, question_name
 from .text import clean_text, fold_text, receipt_query
@@ -85,7 +85,7 @@ def parse_filter(user: User, *, statuses: Sequence[str] = (), units: Sequence[st
     for code in codes:
         if code not in found:
             raise CaseListError(_("Không có đơn vị “%(code)s”.", code=code[:32]))
-        if not user.sees_all_units and found[code] not in user.units:
+        if not user.sees_unit(found[code].id):
             raise CaseListError(_("Ông/Bà chỉ xem được hồ sơ của đơn vị mình; %(code)s không "
                                   "thuộc các đơn vị đó.", code=code), 403)
     who = (assignee or "").strip()[:64]
@@ -98,7 +98,8 @@ def parse_filter(user: User, *, statuses: Sequence[str] = (), units: Sequence[st
             raise CaseListError(_("Không có tài khoản “%(name)s”.", name=who))
         assignee_id = account.id
     return CaseFilter(statuses=chosen, unit_codes=codes,
-                      unit_ids=tuple(found[c].id for c in codes), overdue=overdue == "1",
+                      unit_ids=subtree_ids(db.session, tuple(found[c].id for c in codes)),
+                      overdue=overdue == "1",
                       assignee=who, assignee_id=assignee_id,
                       search=clean_text(search or "")[:SEARCH_MAX],
                       sort=sort if sort in SORTS else "due")
@@ -273,16 +274,18 @@ def assignable_for(user: User, case: Case | None = None) -> list[User]:
     accounts = cases.assignable_users(case)
     if user.sees_all_units:
         return accounts
-    mine = {u.id for u in user.units}
-    return [a for a in accounts if a.sees_all_units or mine & {u.id for u in a.units}]
+    mine = set(user.scope_ids() or ())
+    return [a for a in accounts if a.sees_all_units or (a.ward_id is not None and a.ward_id in mine)
+            or mine & {u.id for u in a.units}]
 
 
 def handling_units(user: User, case: Case) -> list[Unit]:
     """Return the units ``user`` may make a case's handling unit (the current one kept)."""
     query = sa.select(Unit).where(Unit.active.is_(True)).order_by(Unit.kind != "ward",
                                                                    Unit.code)
-    if not user.sees_all_units:
-        query = query.where(Unit.id.in_([u.id for u in user.units]))
+    scope = user.scope_ids()
+    if scope is not None:
+        query = query.where(Unit.id.in_(scope))
     found = list(db.session.scalars(query))
     for unit in (case.handling_unit, case.unit):
         if unit is not None and unit not in found:

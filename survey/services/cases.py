@@ -209,8 +209,32 @@ def find_by_receipt(text: str) -> Case | None:
 # --- Who may do what -----------------------------------------------------------------------
 
 
-def _unit_ids(user: User) -> list[int]:
-    return [unit.id for unit in user.units]
+def _unit_ids(user: User) -> tuple[int, ...]:
+    """Return the units a limited account sees (a ward's, or a leader's own)."""
+    return user.scope_ids() or ()
+
+
+def _may_handle(user: User, unit_ids: set[int | None], ward_id: int | None) -> bool:
+    """Whether ``user`` may be given a case of these units (of the ward ``ward_id``).
+
+    The city reads only; admins and staff of every ward or of the case's ward may; a leader
+    of one of its units may.
+    """
+    if user.reads_only:
+        return False
+    if user.sees_all_units:
+        return True
+    if user.is_office:
+        return user.ward_id is not None and user.ward_id == ward_id
+    return bool(unit_ids & {u.id for u in user.units})
+
+
+def _ward_id(*units: Unit | None) -> int | None:
+    for unit in units:
+        ward = unit.ward if unit is not None else None
+        if ward is not None:
+            return ward.id
+    return None
 
 
 def visible_condition(user: User) -> sa.ColumnElement[bool]:
@@ -221,7 +245,7 @@ def visible_condition(user: User) -> sa.ColumnElement[bool]:
     """
     if user.sees_all_units:
         return sa.true()
-    ids = _unit_ids(user)
+    ids = list(_unit_ids(user))
     return sa.or_(Case.unit_id.in_(ids), Case.handling_unit_id.in_(ids),
                   Case.assignee_id == user.id)
 
@@ -244,9 +268,10 @@ def assignable_users(case: Case | None = None) -> list[User]:
     users = db.session.scalars(sa.select(User).where(User.active.is_(True))
                                .order_by(User.username)).all()
     if case is None:
-        return list(users)
+        return [u for u in users if not u.reads_only]
     units = {case.unit_id, case.handling_unit_id}
-    return [u for u in users if u.sees_all_units or units & set(_unit_ids(u))]
+    ward_id = _ward_id(case.handling_unit, case.unit)
+    return [u for u in users if _may_handle(u, units, ward_id)]
 
 
 # --- Changes -------------------------------------------------------------------------------
@@ -264,10 +289,13 @@ def assign(case: Case, user: User, assignee: User | None, handling_unit: Unit | 
     """
     if assignee is not None and not assignee.active:
         raise CaseError(_("Tài khoản %(name)s đã bị khóa.", name=assignee.username))
-    if assignee is not None and not assignee.sees_all_units and not (
-            {case.unit_id, (handling_unit or case.handling_unit or case.unit).id}
-            & set(_unit_ids(assignee))):
-        raise CaseError(_("Tổ trưởng %(name)s chỉ xử lý hồ sơ của tổ mình.",
+    handler = handling_unit or case.handling_unit or case.unit
+    if assignee is not None and not _may_handle(assignee, {case.unit_id, handler.id},
+                                                _ward_id(handler, case.unit)):
+        if assignee.role == "leader":
+            raise CaseError(_("Tổ trưởng %(name)s chỉ xử lý hồ sơ của tổ mình.",
+                              name=assignee.username))
+        raise CaseError(_("Tài khoản %(name)s không xử lý được hồ sơ của phường này.",
                           name=assignee.username))
     changes: dict[str, object] = {}
     if (case.assignee_id or None) != (assignee.id if assignee else None):

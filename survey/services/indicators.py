@@ -535,8 +535,12 @@ def _header(number_: int, cells: tuple[Any, ...]) -> tuple[dict[str, int], list[
     return columns, errors
 
 
-def _parse(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[list[_Parsed], list[str]]:
-    """Check every row; return the rows to store, or the errors (then nothing is stored)."""
+def _parse(rows: list[tuple[int, tuple[Any, ...]]], scope: tuple[int, ...] | None = None
+           ) -> tuple[list[_Parsed], list[str]]:
+    """Check every row; return the rows to store, or the errors (then nothing is stored).
+
+    ``scope``: the units the importing account may change (None: every unit).
+    """
     from .units import get_unit
 
     header_row, header_cells = rows[0]
@@ -577,8 +581,11 @@ def _parse(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[list[_Parsed], list
                 unit_cache[text] = get_unit(text)
             unit = unit_cache[text]
             why = unit_problem(unit) if unit is not None else None
-            if unit is None:
-                error("unit", _("không có đơn vị “%(value)s”", value=text))
+            if unit is None or (scope is not None and unit.id not in scope):
+                error("unit", _("không có đơn vị “%(value)s”", value=text)
+                      if unit is None else
+                      _("đơn vị “%(value)s” không thuộc phường của tài khoản này", value=text))
+                unit = None
             elif why:
                 error("unit", why)
                 unit = None
@@ -626,7 +633,7 @@ def import_xlsx(stream: IO[bytes] | bytes, actor: User | str | None, *,
         rows = _read_sheet(data)
     except _FileError as exc:
         return ImportResult(errors=(str(exc),))
-    parsed, errors = _parse(rows)
+    parsed, errors = _parse(rows, actor.scope_ids() if isinstance(actor, User) else None)
     if errors:
         if len(errors) > MAX_ERRORS:
             errors = [*errors[:MAX_ERRORS],

@@ -538,6 +538,28 @@ def _lock(responses: Sequence[Response]) -> None:
                            .execution_options(populate_existing=True)).all()
 
 
+def within(unit_ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """Return the condition of the flag groups wholly within these units.
+
+    That is a group of one of them, or a group of an enterer (which has no unit) with every
+    response from them.
+    """
+    outside = (sa.select(response_flag.c.group_id)
+               .join(Response, Response.id == response_flag.c.response_pk)
+               .where(response_flag.c.group_id == FlagGroup.id,
+                      Response.unit_id.not_in(unit_ids)))
+    return sa.or_(FlagGroup.unit_id.in_(unit_ids),
+                  sa.and_(FlagGroup.unit_id.is_(None), ~sa.exists(outside)))
+
+
+def in_scope(group: FlagGroup, unit_ids: Sequence[int] | None) -> bool:
+    """Return whether an account limited to ``unit_ids`` (None: every unit) sees ``group``."""
+    if unit_ids is None:
+        return True
+    return bool(db.session.scalar(sa.select(sa.func.count()).select_from(FlagGroup).where(
+        FlagGroup.id == group.id, within(unit_ids))))
+
+
 def group_responses(group: FlagGroup) -> list[Response]:
     """Return a group's responses, in time order."""
     return list(db.session.scalars(
@@ -599,7 +621,7 @@ def flag_groups(*, questionnaire_id: str | None = None, unit_ids: Sequence[int] 
     if questionnaire_id:
         conditions.append(FlagGroup.questionnaire_id == questionnaire_id)
     if unit_ids is not None:
-        conditions.append(FlagGroup.unit_id.in_(unit_ids))
+        conditions.append(within(unit_ids))
     if kinds:
         conditions.append(FlagGroup.kind.in_(kinds))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(FlagGroup).where(
@@ -616,5 +638,5 @@ def flag_groups(*, questionnaire_id: str | None = None, unit_ids: Sequence[int] 
 
 
 __all__ = ["KIND_LABELS", "LINK_CHANNELS", "Rules", "ScanResult", "describe", "flag_groups",
-           "group_responses", "hours_of", "parse_flags", "public_holidays", "scan",
-           "set_excluded", "touch", "touch_unit"]
+           "group_responses", "hours_of", "in_scope", "parse_flags", "public_holidays", "scan",
+           "set_excluded", "touch", "touch_unit", "within"]

@@ -109,7 +109,7 @@ def get_sheet(serial: int) -> Sheet | None:
 
 def can_use(user: User, batch: Batch) -> bool:
     """Whether ``user`` may see and enter the sheets of ``batch``."""
-    return user.sees_all_units or any(u.id == batch.unit_id for u in user.units)
+    return user.sees_unit(batch.unit_id)
 
 
 SheetStatus = Literal["issued", "waiting", "mismatch", "counted", "verified"]

@@ -92,6 +92,10 @@ REASONS: dict[str, tuple[str, LazyString]] = {
     "unit_kind": ("unknown unit kind %(kind)r: use one of %(kinds)s",
                   _l("Không có loại đơn vị “%(kind)s” (dùng một trong: %(kinds)s).")),
     "unit_exists": ("unit %(code)s already exists", _l("Đã có đơn vị mã %(code)s.")),
+    "unit_ward": ("several wards exist: name the ward this unit belongs to (--parent WARD)",
+                  _l("Có nhiều phường: hãy chọn phường của đơn vị này.")),
+    "unit_outside_ward": ("this account may add units only under its own ward",
+                          _l("Tài khoản này chỉ được thêm đơn vị thuộc phường của mình.")),
     "ward_parent": ("a ward has no parent unit", _l("Phường không thuộc đơn vị nào khác.")),
     "unit_parent": ("a unit cannot be placed under itself, and a ward has no parent",
                     _l("Không thể đặt một đơn vị thuộc chính nó, và phường không thuộc đơn vị "
@@ -116,6 +120,11 @@ REASONS: dict[str, tuple[str, LazyString]] = {
     "units_for_leaders": ("only leaders are limited to units; admins and staff see all",
                           _l("Chỉ tổ trưởng mới được giao đơn vị; quản trị và cán bộ xem mọi "
                              "đơn vị.")),
+    "ward_for_office": ("only admin and staff accounts are limited to a ward (--ward CODE)",
+                        _l("Chỉ tài khoản quản trị và cán bộ mới được giới hạn theo phường.")),
+    "not_a_ward": ("%(code)s is not a ward", _l("%(code)s không phải là một phường.")),
+    "outside_ward": ("this account may manage only accounts of its own ward",
+                     _l("Tài khoản này chỉ được quản lý tài khoản thuộc phường của mình.")),
     "user_exists": ("user %(name)s already exists", _l("Đã có tài khoản %(name)s.")),
     "self_lockout": ("you cannot remove your own admin role or disable yourself",
                      _l("Không thể bỏ vai trò quản trị của chính mình hay tự khóa tài khoản "

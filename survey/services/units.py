@@ -64,6 +64,10 @@ def create_unit(code: str, name: str, kind: str, *, parent: Unit | None = None,
         raise UnitError(reason("unit_exists", code=code), field="code")
     if parent is not None and kind == "ward":
         raise UnitError(reason("ward_parent"), field="parent")
+    parent = default_ward(parent, kind)
+    if isinstance(actor, User) and not actor.sees_all_units and (
+            kind == "ward" or parent is None or not can_see(actor, parent)):
+        raise UnitError(reason("unit_outside_ward"), field="parent")
     unit = Unit(code=code, name=name, kind=kind, parent=parent)
     db.session.add(unit)
     db.session.flush()
@@ -120,18 +124,54 @@ def update_unit(unit: Unit, *, name: str, active: bool, parent: Unit | None,
 
 
 def visible_units(user: User, *, include_inactive: bool = True) -> Sequence[Unit]:
-    """Return the units ``user`` may see: all for admins and staff, their own for a leader."""
+    """Return the units ``user`` may see.
+
+    Every unit for the city and for admins and staff limited to no ward, their ward's units
+    for those limited to one, their own for a leader.
+    """
     query = sa.select(Unit).order_by(Unit.kind != "ward", Unit.code)
     if not include_inactive:
         query = query.where(Unit.active)
-    if not user.sees_all_units:
-        query = query.where(Unit.id.in_([u.id for u in user.units]))
+    scope = user.scope_ids()
+    if scope is not None:
+        query = query.where(Unit.id.in_(scope))
     return db.session.scalars(query).all()
 
 
 def can_see(user: User, unit: Unit) -> bool:
     """Return whether ``user`` may see ``unit`` and its data."""
-    return user.sees_all_units or any(u.id == unit.id for u in user.units)
+    scope = user.scope_ids()
+    return scope is None or unit.id in scope
+
+
+def can_change(user: User, unit: Unit) -> bool:
+    """Return whether ``user`` may change ``unit``.
+
+    Admins and staff of its ward (or of every ward) may; the city role and leaders never.
+    """
+    return user.is_office and can_see(user, unit)
+
+
+def wards() -> Sequence[Unit]:
+    """Return every ward, by code."""
+    return db.session.scalars(sa.select(Unit).where(Unit.kind == "ward")
+                              .order_by(Unit.code)).all()
+
+
+def default_ward(parent: Unit | None, kind: str) -> Unit | None:
+    """Return the ward a new unit belongs to: the one named, else the only ward there is.
+
+    With several wards a unit must name its own (contract §11); with none (an installation
+    made before wards) it may have none.
+    """
+    if parent is not None or kind == "ward":
+        return parent
+    known = db.session.scalars(sa.select(Unit).where(Unit.kind == "ward").limit(2)).all()
+    if len(known) == 1:
+        return known[0]
+    if known:
+        raise UnitError(reason("unit_ward"), field="parent")
+    return None
 
 
 def get_link(code: str) -> SurveyLink | None:

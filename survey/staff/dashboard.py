@@ -121,7 +121,7 @@ def _context(filters: Filters) -> dict[str, Any]:
     return {
         "filters": filters,
         "questionnaires": latest_questionnaires(),
-        "all_units": [u for u in units.visible_units(me) if u.kind != "ward"],
+        "all_units": units.visible_units(me),
         "channels": CHANNELS,
         "presets": _presets(),
         "query": _query,
@@ -146,7 +146,7 @@ def index() -> ResponseReturnValue:
                            case_days=current_app.config["CASE_DUE_DAYS"],
                            case_pages="staff.case_list_page" in current_app.view_functions,
                            ratio_labels=indicators.RATIO_LABELS,
-                           indicator_page=_me().role in ("admin", "staff"),
+                           indicator_page=_me().role in ("admin", "staff", "city"),
                            **_context(filters))
 
 
@@ -310,14 +310,16 @@ def import_responses() -> ResponseReturnValue:
         upload = form.file.data
         assert questionnaire is not None  # noqa: S101  (validated choice)
         me = _me()
-        own = None if me.sees_all_units else {u.id for u in me.units}
+        scope = me.scope_ids()
+        own = None if scope is None else set(scope)
         receipts: list[str] = []
         try:
             imported, skipped = imports.import_file(
                 upload.filename or "", questionnaire, default_unit=unit,
                 default_channel=form.channel.data or "import", content=upload.read(),
                 allowed_units=own, actor=me, receipts=receipts,
-                leader=None if own is None else imports.leader_limits(questionnaire.id, own))
+                leader=(imports.leader_limits(questionnaire.id, own)
+                        if own is not None and me.role == "leader" else None))
         except imports.ImportFailed as exc:
             db.session.rollback()
             errors = exc.texts()

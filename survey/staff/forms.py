@@ -39,6 +39,7 @@ ROLE_CHOICES = [
     SelectChoice("staff", _l("Cán bộ (xem và quản lý mọi đơn vị)")),
     SelectChoice("leader", _l("Tổ trưởng (chỉ đơn vị được giao)")),
     SelectChoice("admin", _l("Quản trị (thêm quản lý tài khoản)")),
+    SelectChoice("city", _l("Thành phố (xem mọi phường, không thay đổi gì)")),
 ]
 
 
@@ -97,6 +98,8 @@ class UserForm(FlaskForm):
     username = StringField(_l("Tên đăng nhập"), validators=[InputRequired(), Length(2, 64)])
     role = SelectField(_l("Vai trò"), choices=ROLE_CHOICES, validators=[InputRequired()])
     units = MultiCheckboxField(_l("Đơn vị (cho tổ trưởng)"), choices=[], validate_choice=True)
+    ward = SelectField(_l("Phường (cho quản trị và cán bộ)"), choices=[],
+                       validate_choice=False)
     password = PasswordField(_l("Mật khẩu (ít nhất 10 ký tự)"),
                              validators=[InputRequired(), Length(10, 256)])
 
@@ -106,6 +109,8 @@ class UserEditForm(FlaskForm):
 
     role = SelectField(_l("Vai trò"), choices=ROLE_CHOICES, validators=[InputRequired()])
     units = MultiCheckboxField(_l("Đơn vị (cho tổ trưởng)"), choices=[], validate_choice=True)
+    ward = SelectField(_l("Phường (cho quản trị và cán bộ)"), choices=[],
+                       validate_choice=False)
     active = BooleanField(_l("Đang hoạt động"))
     password = PasswordField(_l("Mật khẩu mới (để trống nếu không đổi)"),
                              validators=[Optional(), Length(10, 256)])

@@ -185,7 +185,7 @@ def _save(form: FlaskForm, shown: list[Unit], entries: dict[int, Entry],
 
 
 @bp.route("/indicators", methods=["GET", "POST"])
-@roles("admin", "staff")
+@roles("admin", "staff", "city")
 def indicators_page() -> ResponseReturnValue:
     """Show a month's figures and the ratios against the targets; save typed figures."""
     month, month_error = _month()
@@ -251,7 +251,7 @@ def indicators_import() -> ResponseReturnValue:
 
 
 @bp.get("/indicators/template.xlsx")
-@roles("admin", "staff")
+@roles("admin", "staff", "city")
 def indicators_template() -> ResponseReturnValue:
     """Send the XLSX template: the header row, an example row and a guide sheet."""
     reporting = [u for u in _reporting_units() if u.active]

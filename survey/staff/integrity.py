@@ -34,7 +34,7 @@ def _page() -> int:
 
 
 @bp.get("/flags")
-@roles("admin", "staff")
+@roles("admin", "staff", "city")
 def flag_list() -> ResponseReturnValue:
     """List the groups of flagged responses, newest first, with their evidence."""
     committed(integrity.scan)
@@ -44,13 +44,15 @@ def flag_list() -> ResponseReturnValue:
     # Typed by hand from a slip: any case, dash optional; anything else finds no group.
     receipt = (receipt_query(search) or "-") if search.strip() else None
     page = _page()
+    scope = _me().scope_ids()
     groups, total = integrity.flag_groups(questionnaire_id=questionnaire or None, kinds=kinds,
-                                          receipt=receipt, limit=PAGE_SIZE,
+                                          unit_ids=scope, receipt=receipt, limit=PAGE_SIZE,
                                           offset=(page - 1) * PAGE_SIZE)
     units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(
         Unit.id.in_({g.unit_id for g, _ in groups if g.unit_id})))}
     excluded = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
-        Response.excluded.is_(True))) or 0
+        Response.excluded.is_(True),
+        sa.true() if scope is None else Response.unit_id.in_(scope))) or 0
 
     def query(**changes: object) -> dict[str, object]:
         args: dict[str, object] = {"questionnaire": questionnaire or None,
@@ -70,11 +72,13 @@ def _group_or_404(group_id: int) -> FlagGroup:
     group = db.session.get(FlagGroup, group_id)
     if group is None:
         abort(404)
+    if not integrity.in_scope(group, _me().scope_ids()):
+        abort(403)
     return group
 
 
 @bp.route("/flags/<int(max=2147483647):group_id>", methods=["GET", "POST"])
-@roles("admin", "staff")
+@roles("admin", "staff", "city")
 def flag_detail(group_id: int) -> ResponseReturnValue:
     """Show one group's responses; exclude them (or take them back) with a reason."""
     group = _group_or_404(group_id)
@@ -121,12 +125,15 @@ def _exclude(group: FlagGroup, responses: list[Response], form: ExclusionForm,
 
 
 @bp.get("/flags/excluded")
-@roles("admin", "staff")
+@roles("admin", "staff", "city")
 def excluded_list() -> ResponseReturnValue:
     """List the excluded responses with who excluded them, when and why."""
     page = _page()
     search = request.args.get("q", "")[:40]
     conditions: list[sa.ColumnElement[bool]] = [Response.excluded.is_(True)]
+    scope = _me().scope_ids()
+    if scope is not None:
+        conditions.append(Response.unit_id.in_(scope))
     if search.strip():
         by_receipt = receipt_condition(search)
         conditions.append(sa.false() if by_receipt is None else by_receipt)
@@ -159,8 +166,10 @@ def excluded_include() -> ResponseReturnValue:
         return redirect(url_for("staff.excluded_list"))
 
     def work() -> int:
+        scope = _me().scope_ids()
         chosen = db.session.scalars(sa.select(Response).where(
-            Response.receipt.in_(receipts), Response.excluded.is_(True))).all()
+            Response.receipt.in_(receipts), Response.excluded.is_(True),
+            sa.true() if scope is None else Response.unit_id.in_(scope))).all()
         return integrity.set_excluded(chosen, False, form.reason.data or "", _me())
 
     flash(_("Đã đưa %(n)d phiếu trở lại kết quả.", n=committed(work)), "success")

@@ -94,14 +94,16 @@ def batch_list() -> ResponseReturnValue:
         # The count of the group selected first (the form's default choice).
         form.sheet_count.data = paper.default_sheet_count(
             int(current_app.config["SAMPLE_TARGET"]), groups[0] if groups else None)
-    leaders = db.session.scalars(sa.select(User).where(User.role == "leader", User.active)
-                                 .order_by(User.username)).all()
+    scope = me.scope_ids()
+    leaders = [u for u in db.session.scalars(
+        sa.select(User).where(User.role == "leader", User.active).order_by(User.username))
+        if scope is None or any(x.id in scope for x in u.units)]
     form.leader.choices = [SelectChoice("", _("(chưa giao)"))] + [
         SelectChoice(u.username, f"{u.username} ({', '.join(x.code for x in u.units)})")
         for u in leaders]
     status = 200
     if form.is_submitted():
-        if not me.sees_all_units:
+        if not me.is_office:
             abort(403)
         if form.validate():
             unit = units.get_unit(form.unit.data or "")
@@ -129,7 +131,7 @@ def batch_list() -> ResponseReturnValue:
         .order_by(Batch.id.desc())).all()
     tallies = {b.id: Counter(paper.status_of(s) for s in b.sheets) for b in batches}
     return render_template("staff/batches.html", batches=batches, form=form,
-                           can_create=me.sees_all_units, tallies=tallies,
+                           can_create=me.is_office, tallies=tallies,
                            fmt=paper.format_serial, search=search), status
 
 
@@ -374,7 +376,7 @@ def progress() -> ResponseReturnValue:
     counted = paper.paper_counted([r.unit.id for r in rows if r.unit], questionnaire_id)
     return render_template("staff/progress.html", rows=rows, total=total, counted=counted,
                            questionnaires=latest_questionnaires(),
-                           chosen=questionnaire_id, show_total=me.sees_all_units)
+                           chosen=questionnaire_id, show_total=me.role != "leader")
 
 
 @bp.get("/template.xlsx")

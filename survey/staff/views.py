@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from ..errors import fail
 from ..extensions import db
 from ..models import Response as SurveyResponse
 from ..models import SurveyLink, Unit, User
@@ -42,7 +43,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 @bp.before_request
 @login_required
 def require_login() -> None:
-    """Every staff page needs a logged-in account."""
+    """Require a logged-in account on every staff page; the city role only reads.
+
+    For the city (contract §11) any method but GET is refused before a view runs, so
+    nothing is changed.
+    """
+    if current_user.reads_only and request.method not in ("GET", "HEAD", "OPTIONS"):
+        fail(403, _("Tài khoản cấp thành phố chỉ được xem số liệu, không được thay đổi gì."))
 
 
 def roles(*allowed: str) -> Callable[[F], F]:
@@ -97,9 +104,11 @@ def _response_counts(unit_ids: list[int]) -> dict[int, tuple[int, int]]:
 
 
 def _parent_choices(exclude: Unit | None = None) -> list[tuple[str, str]]:
-    wards = db.session.scalars(sa.select(Unit).where(Unit.kind == "ward").order_by(Unit.code))
-    return [SelectChoice("", _("(không thuộc phường nào)"))] + [
-        SelectChoice(u.code, f"{u.name} ({u.code})") for u in wards if u is not exclude]
+    """Offer the wards a unit may belong to: every ward, or the account's own."""
+    me = _me()
+    wards = [u for u in units.wards() if u is not exclude and units.can_see(me, u)]
+    none = [SelectChoice("", _("(không thuộc phường nào)"))] if me.sees_all_units else []
+    return none + [SelectChoice(u.code, f"{u.name} ({u.code})") for u in wards]
 
 
 @bp.route("/units", methods=["GET", "POST"])
@@ -107,12 +116,14 @@ def unit_list() -> ResponseReturnValue:
     """List units; admins and staff may add one."""
     form = UnitForm()
     form.parent.choices = _parent_choices()
-    can_edit = _me().sees_all_units
+    can_edit = _me().is_office
     if form.is_submitted():
         if not can_edit:
             abort(403)
         if form.validate():
             parent = units.get_unit(form.parent.data) if form.parent.data else None
+            if parent is not None and not units.can_see(_me(), parent):
+                abort(403)
             try:
                 unit = units.create_unit(form.code.data or "", form.name.data or "",
                                          form.kind.data or "", parent=parent, actor=_me())
@@ -137,7 +148,7 @@ def unit_list() -> ResponseReturnValue:
 def unit_detail(code: str) -> ResponseReturnValue:
     """Show a unit and its survey links; admins and staff may edit it."""
     unit = _unit_or_404(code)
-    can_edit = _me().sees_all_units
+    can_edit = units.can_change(_me(), unit)
     form = UnitEditForm()
     form.parent.choices = _parent_choices(exclude=unit)
     link_form = LinkForm(prefix="link")
@@ -152,6 +163,8 @@ def unit_detail(code: str) -> ResponseReturnValue:
             abort(403)
         if form.validate():
             parent = units.get_unit(form.parent.data) if form.parent.data else None
+            if parent is not None and not units.can_see(_me(), parent):
+                abort(403)
             try:
                 units.update_unit(unit, name=form.name.data or "", active=form.active.data,
                                   parent=parent, actor=_me(),
@@ -263,10 +276,21 @@ def link_poster(code: str) -> ResponseReturnValue:
 
 
 def _offer_units(form: UserForm | UserEditForm) -> list[Unit]:
-    """Offer every unit as a check box of an account form; return the units."""
-    all_units = list(units.visible_units(_me()))
+    """Offer every unit as a check box of an account form; return the units.
+
+    The wards are the choices of an office account's ward.
+    """
+    me = _me()
+    all_units = list(units.visible_units(me))
     form.units.choices = [SelectChoice(u.code, f"{u.code} - {u.name}") for u in all_units]
+    wards = [u for u in all_units if u.kind == "ward"]
+    form.ward.choices = ([SelectChoice("", _("(mọi phường)"))] if me.sees_all_units else []) + [
+        SelectChoice(u.code, f"{u.name} ({u.code})") for u in wards]
     return all_units
+
+
+def _chosen_ward(form: UserForm | UserEditForm, all_units: list[Unit]) -> Unit | None:
+    return next((u for u in all_units if u.kind == "ward" and u.code == form.ward.data), None)
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -279,9 +303,11 @@ def user_list() -> ResponseReturnValue:
     if form.is_submitted():
         if form.validate():
             chosen = [u for u in all_units if u.code in (form.units.data or [])]
+            ward = _chosen_ward(form, all_units) if form.role.data in ("admin", "staff") else None
             try:
                 user = accounts.create_user(form.username.data or "", form.password.data or "",
-                                            form.role.data or "", chosen, actor=_me())
+                                            form.role.data or "", chosen, ward=ward,
+                                            actor=_me())
             except accounts.AccountError as exc:
                 form.username.errors = [str(exc)]
             else:
@@ -289,7 +315,9 @@ def user_list() -> ResponseReturnValue:
                 flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
                 return redirect(url_for("staff.user_list"))
         status = 400
-    users = db.session.scalars(sa.select(User).order_by(User.username)).all()
+    me = _me()
+    users = [u for u in db.session.scalars(sa.select(User).order_by(User.username))
+             if accounts.manages(me, u)]
     return render_template("staff/users.html", users=users, form=form), status
 
 
@@ -300,15 +328,18 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
+    if not accounts.manages(_me(), user):
+        abort(403)
     form = UserEditForm()
     all_units = _offer_units(form)
     status = 200
     if form.is_submitted():
         if form.validate():
             chosen = [u for u in all_units if u.code in (form.units.data or [])]
+            ward = _chosen_ward(form, all_units) if form.role.data in ("admin", "staff") else None
             try:
                 accounts.update_user(user, role=form.role.data or "", units=chosen,
-                                     active=form.active.data, actor=_me())
+                                     active=form.active.data, actor=_me(), ward=ward)
                 if form.password.data:
                     accounts.set_password(user, form.password.data, actor=_me())
             except accounts.AccountError as exc:
@@ -322,6 +353,7 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     else:
         form.role.data = user.role
         form.units.data = [u.code for u in user.units]
+        form.ward.data = user.ward.code if user.ward else ""
         form.active.data = user.active
     return render_template("staff/user.html", user=user, form=form), status
 
@@ -350,6 +382,9 @@ def account() -> ResponseReturnValue:
 def audit_log() -> ResponseReturnValue:
     """List staff actions, newest first, by person, action and days (admins only)."""
     args = {k: request.args.get(k, "")[:64] for k in ("actor", "action", "from", "to")}
+    me = _me()
+    people = None if me.sees_all_units else [
+        u.id for u in db.session.scalars(sa.select(User)) if accounts.manages(me, u)]
     page = request.args.get("page", "1")
     page_no = int(page) if page.isdigit() and 0 < len(page) < 6 else 0
     error = None
@@ -363,7 +398,7 @@ def audit_log() -> ResponseReturnValue:
     except audit.AuditFilterError as exc:
         error, page_no = str(exc), 1
     else:
-        entries, total = audit.search(flt, page_no)
+        entries, total = audit.search(flt, page_no, user_ids=people)
 
     def query(**changes: object) -> dict[str, object]:
         return {k: v for k, v in {**args, "page": page_no, **changes}.items() if v}
@@ -372,6 +407,6 @@ def audit_log() -> ResponseReturnValue:
     return render_template(
         "staff/audit.html", entries=entries, total=total, page=page_no,
         pages=max(1, -(-total // audit.PAGE_SIZE)), query=query, args=args, error=error,
-        actors=audit.actors_used(), actions=[(a, audit.action_label(a)) for a in actions],
+        actors=audit.actors_used(people), actions=[(a, audit.action_label(a)) for a in actions],
         action_label=audit.action_label, target_label=audit.target_label,
         detail_lines=audit.detail_lines), 400 if error else 200
