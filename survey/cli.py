@@ -24,7 +24,7 @@ from questionnaires import QuestionnaireError, load_all
 
 from .extensions import db
 from .models import ROLES, UNIT_KINDS, Unit, User
-from .services import accounts, audit, backup, demo, integrity, qrcodes, rollups, units
+from .services import accounts, audit, backup, demo, integrity, qrcodes, rollups, units, wards
 from .services.problems import Refusal
 from .services.questionnaires import get_questionnaire, has_responses, sync_questionnaires
 
@@ -80,7 +80,7 @@ def init_db(with_demo: bool) -> None:
         db.session.commit()
         base = current_app.config["BASE_URL"]
         click.echo("demo data: Phường Trần Liễu with 7 units (counters, an office, "
-                   "residential groups) and their survey links")
+                   "residential groups) and Phường An Biên with 4, and their survey links")
         click.echo(f"  sample responses: {sample} made-up responses over the last "
                    f"{demo.SAMPLE_MONTHS} months (remove them with: flask --app wsgi demo remove)")
         click.echo(f"  staff login: {base}/login")
@@ -447,7 +447,6 @@ def export(questionnaire_id: str, fmt: str, out: Path, period: str | None,
 
     from .reporting import exports, pdf, report, summaries, xlsx
     from .reporting import filters as report_filters
-    from .reporting.settings import Settings
 
     today = vietnam_date(datetime.now(UTC))
     chosen = None
@@ -474,7 +473,7 @@ def export(questionnaire_id: str, fmt: str, out: Path, period: str | None,
     if labels and fmt != "xlsx":
         raise click.ClickException("--labels applies to xlsx only; csv keeps the codes of "
                                    "contract §5")
-    settings = Settings.from_config(current_app.config)
+    settings = wards.settings_for(filters)
     if not out.parent.is_dir():  # before any work; XlsxWriter's own error is no OSError
         raise click.ClickException(f"cannot write {out}: no folder {out.parent}")
     if fmt in ("csv", "xlsx"):
@@ -615,7 +614,6 @@ def report_send(period: str, recipients: tuple[str, ...], questionnaire_id: str,
     from .reporting import mail, pdf, report
     from .reporting.admin_report import write_docx
     from .reporting.administrative import administrative_report, key_figures
-    from .reporting.settings import Settings
 
     today = vietnam_date(datetime.now(UTC))
     smtp = mail.SmtpSettings.from_config(current_app.config)
@@ -628,7 +626,7 @@ def report_send(period: str, recipients: tuple[str, ...], questionnaire_id: str,
                                                chosen.end.isoformat(), unit_codes)
     except (PeriodError, mail.MailError, report_filters.FilterError) as exc:
         raise click.ClickException(str(exc)) from exc
-    settings = Settings.from_config(current_app.config)
+    settings = wards.settings_for(filters)
     composed = administrative_report(db.session, questionnaire_id, chosen, settings,
                                      units=filters.units, issued_on=today)
     built = report.build_report(db.session, filters, settings)

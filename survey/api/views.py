@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from analysis.periods import PeriodError, period_of
 from analysis.vietnam import vietnam_date
 
 from ..extensions import csrf, db
@@ -22,8 +21,8 @@ from ..i18n import translated
 from ..models import User
 from ..reporting import filters as report_filters
 from ..reporting import summaries
-from ..reporting.settings import Settings
 from ..services import accounts, case_api, cases
+from ..services.wards import settings_for, ward_figures
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # GETs read; the one POST takes a token, never a cookie (see above)
@@ -64,25 +63,44 @@ def summary() -> ResponseReturnValue:
         return _error("authentication required: log in or send 'Authorization: Bearer TOKEN'",
                       401)
     args = request.args
-    date_from, date_to = args.get("from"), args.get("to")
-    if args.get("period"):
-        if date_from or date_to:
-            return _error(_("Chọn kỳ báo cáo (period) hoặc từ ngày, đến ngày (from, to), "
-                            "không cả hai."), 400)
-        try:
-            chosen = period_of(args["period"][:40], vietnam_date(datetime.now(UTC)))
-        except PeriodError as exc:
-            return _error(str(exc), 400)
-        date_from, date_to = chosen.start.isoformat(), chosen.end.isoformat()
     try:
+        date_from, date_to = report_filters.period_days(
+            args.get("period"), args.get("from"), args.get("to"), vietnam_date(datetime.now(UTC)))
         filters = report_filters.parse_filters(args.get("questionnaire"), date_from, date_to,
                                                args.getlist("unit"), args.getlist("channel"),
                                                user=user)
     except report_filters.FilterError as exc:
         return _error(translated(exc), exc.status)
-    result = summaries.summary(db.session, filters, Settings.from_config(current_app.config))
+    result = summaries.summary(db.session, filters, settings_for(filters))
     db.session.commit()  # the token's last use
     return jsonify(result)
+
+
+@bp.get("/wards")
+def wards() -> ResponseReturnValue:
+    """Rank the wards by index, with intervals, counts and verdicts (contract §11).
+
+    For the city role and accounts of every ward; a ward with too few responses has its count
+    only (``"suppressed": true``).
+    """
+    user = _caller()
+    if user is None:
+        return _error("authentication required: log in or send 'Authorization: Bearer TOKEN'",
+                      401)
+    if not user.sees_all_units:
+        return _error(_("Chỉ tài khoản cấp thành phố hoặc quản trị mọi phường được so sánh "
+                        "các phường."), 403)
+    args = request.args
+    try:
+        date_from, date_to = report_filters.period_days(
+            args.get("period"), args.get("from"), args.get("to"), vietnam_date(datetime.now(UTC)))
+        filters = report_filters.parse_filters(args.get("questionnaire"), date_from, date_to,
+                                               (), args.getlist("channel"), user=user)
+    except report_filters.FilterError as exc:
+        return _error(translated(exc), exc.status)
+    comparison = ward_figures(filters)
+    db.session.commit()  # the token's last use
+    return jsonify(comparison.as_json() if comparison else [])
 
 
 def _token_caller() -> User | None:

@@ -516,6 +516,15 @@ def results_path(ward_code: str | None = None) -> str:
     return url_for("public.results_page")
 
 
+def _pakn_for(ward: Unit | str | None) -> str:
+    """Return the PAKN phone line of a ward (a unit or a code): its own, else the default."""
+    from ..services.wards import pakn_phone
+
+    if isinstance(ward, str):
+        ward = units.get_unit(ward)
+    return pakn_phone(ward if isinstance(ward, Unit) else None)
+
+
 def _tel(number: str) -> str:
     """Return a tel: address of a phone number as written (``0225 3 821 234``)."""
     return "tel:" + re.sub(r"[^\d+]", "", number)
@@ -530,7 +539,7 @@ def _lang_href(lang: str, keep_query: bool = True) -> str:
 @bp.app_context_processor
 def _public_helpers() -> dict[str, Any]:
     config = current_app.config
-    return {"pakn_phone": config.get("PAKN_PHONE") or "",
+    return {"pakn_phone": config.get("PAKN_PHONE") or "", "pakn_for": _pakn_for,
             "pakn_hotline": config.get("PAKN_HOTLINE") or "",
             "tel": _tel, "lang_href": _lang_href, "results_path": results_path}
 

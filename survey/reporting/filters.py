@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy.orm import object_session
 
+from analysis.periods import PeriodError, period_of
+
 from ..models import CHANNELS, Unit, User, subtree_ids
 from ..services import units as unit_service
 from ..services.questionnaires import get_questionnaire
@@ -54,6 +56,10 @@ class Filters:
     hidden_flags: tuple[str, ...] = field(default=(), compare=False)
     """Flag codes left out of the raw rows' ``flags`` cell (a group leader's export does not
     show the ``enterer_pattern`` flag, which is about whoever typed the sheets in)."""
+    hide_small: bool = field(default=False, compare=False)
+    """Whether a summary of fewer responses than the small-cell minimum shows counts only
+    (leaders, staff limited to a ward and the city: a filter must not isolate a few
+    citizens' answers)."""
 
     def echo(self) -> dict[str, Any]:
         """Return the ``filters`` object of the summary JSON (contract §6)."""
@@ -118,6 +124,25 @@ def parse_day(value: str | None, which: str) -> date | None:
     return day
 
 
+def period_days(period: str | None, date_from: str | None, date_to: str | None, today: date
+                ) -> tuple[str | None, str | None]:
+    """Return the days of ``period`` ("2026-Q1", "2026-03", "2026") as from/to.
+
+    Without a period, the days given; FilterError when both are given or the period cannot
+    be read.
+    """
+    if not period:
+        return date_from, date_to
+    if date_from or date_to:
+        raise FilterError(N_("Chọn kỳ báo cáo (period) hoặc từ ngày, đến ngày (from, to), "
+                             "không cả hai."))
+    try:
+        chosen = period_of(period[:40], today)
+    except PeriodError as exc:
+        raise FilterError(str(exc)) from exc  # already in words
+    return chosen.start.isoformat(), chosen.end.isoformat()
+
+
 LEADER_HIDDEN_FLAGS = ("enterer_pattern",)
 """Flags a group leader's exports leave out: that one is about the leader's own typing."""
 
@@ -151,4 +176,5 @@ def parse_filters(questionnaire_id: str | None, date_from: str | None, date_to: 
     scope = None if user is None else user.scope_ids()
     return Filters(questionnaire_id, start, end, tuple(chosen),
                    tuple(dict.fromkeys(c for c in channels if c)), scope=scope,
-                   hidden_flags=() if user is None or user.sees_flags else LEADER_HIDDEN_FLAGS)
+                   hidden_flags=() if user is None or user.sees_flags else LEADER_HIDDEN_FLAGS,
+                   hide_small=user is not None and not (user.is_office and user.ward_id is None))

@@ -31,7 +31,14 @@ from .exports import response_conditions
 from .filters import Filters
 from .service import ServiceFigures, service_figures
 from .settings import Settings
-from .summaries import counts_by, counts_by_answer, excluded_count, target_of, weighted_index
+from .summaries import (
+    counts_by,
+    counts_by_answer,
+    counts_only,
+    excluded_count,
+    target_of,
+    weighted_index,
+)
 from .weighting import Weighted
 
 # Lower bounds (in %) of the colour steps 2–5 of tables: below 50, 50–65, 65–80, 80–90,
@@ -155,6 +162,8 @@ def build_report(session: Db, filters: Filters, settings: Settings, *,
     target = target_of(questionnaire, settings.targets)
     result = summarize(scheme, whole, filters.echo(), aggregation=aggregation,  # type: ignore[arg-type]
                        target=target, n_excluded=excluded_count(session, filters))
+    if filters.hide_small and result["n_responses"] < min_cell:
+        counts_only(result)
     report = Report(session, settings, questionnaire, scheme, filters, result, target,
                     result["target"]["verdict"], aggregation, min_cell)
     report.cases = case_figures(session, filters, settings.case_target)

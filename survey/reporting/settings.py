@@ -24,6 +24,8 @@ class Settings:
     case_due_days: int = 10
     suggestion_questions: tuple[str, ...] = ("y_kien",)
     organisation_name: str = ""
+    ward_heading: str = ""
+    """The heading a ward set for its reports (e.g. "UBND PHƯỜNG TRẦN LIỄU"); "" = its name."""
     report_upper_authority: str = ""
     report_place: str = ""
     report_basis: tuple[str, ...] = ()

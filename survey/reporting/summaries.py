@@ -168,11 +168,37 @@ def summary(session: Db, filters: Filters, settings: Settings, *,
                        target=target_of(questionnaire, settings.targets),
                        n_excluded=excluded_count(session, filters))
     result["cases"] = summary_cases(session, filters)
+    if filters.hide_small and result["n_responses"] < settings.min_cell:
+        return counts_only(result)
     weighted = weighted_index(session, filters, questionnaire,
                               (result["index"]["value"], result["index"]["ci95"]),
                               aggregation=aggregation)
     if weighted is not None:
         result["weighted"] = weighted.block()
+    return result
+
+
+def counts_only(result: dict[str, Any]) -> dict[str, Any]:
+    """Blank every value of a summary of too few responses, keeping its counts of responses.
+
+    A filter can narrow a summary to two or three responses, whose item counts would tell
+    each citizen's answers: below the small-cell minimum only ``n_responses`` and
+    ``n_excluded`` (and the cases block) are given, and ``"suppressed": true`` says why.
+    """
+    def blank(entry: dict[str, Any]) -> None:
+        for key in ("value", "n", "satisfied", "rate", "rate_ci95", "mean"):
+            if key in entry:
+                entry[key] = None
+        for child in (*entry.get("subgroups", ()), *entry.get("items", ())):
+            blank(child)
+
+    result["index"] = {"value": None, "ci95": None}
+    if isinstance(result.get("target"), dict):
+        result["target"]["verdict"] = None
+    for group in result.get("groups", ()):
+        blank(group)
+    result.pop("weighted", None)
+    result["suppressed"] = True
     return result
 
 

@@ -118,7 +118,12 @@ def group_word(report: Report) -> str:
 
 
 def organisation_name(report: Report) -> str:
-    """Return the ward the report is about (the units' ward), else the configured name."""
+    """Return the ward the report is about: its heading, else the units' ward's name.
+
+    Without one ward, the configured name.
+    """
+    if report.settings.ward_heading:
+        return report.settings.ward_heading
     wards = {u.ward.name for u in report.filters.units if u.ward is not None}
     if len(wards) == 1:
         return wards.pop()

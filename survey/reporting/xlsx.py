@@ -24,6 +24,7 @@ from ..models import Unit
 from .exports import neutralise, wide_rows
 from .report import Report, Suggestion, iter_suggestions
 from .service import ServiceFigures
+from .wards import Comparison
 from .wording import (
     CHANNEL_NAMES,
     METHOD_PAPI,
@@ -520,3 +521,87 @@ def _codebook_sheet(book: Any, f: _Formats, report: Report) -> None:
                 sheet.write(row, 8, "có" if option["satisfied"] else "")
             row += 1
     _filter(sheet, row - 1, len(header) - 1)
+
+
+def write_wards_xlsx(comparison: Comparison, path: Path | str, *, period: str = "") -> None:
+    """Write the city's workbook: one row per ward, then one row per ward and element.
+
+    A ward under the small-cell minimum shows its count and "Chưa đủ phiếu", no values.
+    """
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_urls": False,
+                                           "strings_to_numbers": False})
+    sipas = comparison.questionnaire.index == "sipas"
+    head = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1,
+                            "text_wrap": True, "valign": "top"})
+    formats: dict[tuple[str, str], Any] = {}
+
+    def fmt(num: str, colour: str = "") -> Any:
+        if (num, colour) not in formats:
+            spec: dict[str, Any] = {"num_format": num, "valign": "top"}
+            if colour:
+                spec["bg_color"] = colour
+            formats[num, colour] = book.add_format(spec)
+        return formats[num, colour]
+
+    def value(sheet: Any, row: int, col: int, number: float | None, colour: str = "") -> None:
+        shown = fmt(PERCENT if sipas else POINTS, colour)
+        if number is None:
+            sheet.write_blank(row, col, None, shown)
+        else:
+            sheet.write_number(row, col, number / 100 if sipas else number, shown)
+
+    word = "Yếu tố" if sipas else "Chỉ số nội dung"
+    groups = comparison.groups
+    header = ["Hạng", "Mã phường", "Tên phường", "Số phiếu", "Chỉ số", "Khoảng tin cậy 95 % – thấp",
+              "Khoảng tin cậy 95 % – cao", "Mục tiêu", "Đánh giá"] + [
+        f"{gid} – {label}" for gid, label in groups]
+    widths = [6, 12, 28, 10, 10, 14, 14, 10, 18] + [16] * len(groups)
+    sheet = book.add_worksheet("So sánh phường")
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    sheet.write_row(0, 0, header, head)
+    sheet.freeze_panes(1, 3)
+    _print_setup(sheet, landscape=True)
+    sheet.repeat_rows(0)
+    rank = 0
+    for r, row in enumerate(comparison.rows, start=1):
+        colour = VERDICT_COLOURS.get(row.verdict or "", "")
+        if not row.suppressed and row.index is not None:
+            rank += 1
+            sheet.write_number(r, 0, rank)
+        sheet.write(r, 1, row.code)
+        sheet.write(r, 2, row.name)
+        sheet.write_number(r, 3, row.n_responses, fmt(COUNT))
+        value(sheet, r, 4, row.index, colour)
+        value(sheet, r, 5, row.ci95[0] if row.ci95 else None)
+        value(sheet, r, 6, row.ci95[1] if row.ci95 else None)
+        value(sheet, r, 7, row.target)
+        sheet.write(r, 8, "Chưa đủ phiếu" if row.suppressed
+                    else VERDICT_TEXT.get(row.verdict or "", "—"))
+        for c, (gid, _label) in enumerate(groups, start=9):
+            value(sheet, r, c, row.groups.get(gid))
+    _filter(sheet, len(comparison.rows), len(header) - 1)
+    last = len(comparison.rows) + 2
+    q = comparison.questionnaire
+    sheet.write(last, 0, f"Phiếu: {q.title.vi} ({q.id})" + (f"; kỳ: {period}" if period else ""))
+    sheet.write(last + 1, 0, f"Phường có dưới {comparison.min_cell} phiếu chỉ hiện số phiếu "
+                "(“Chưa đủ phiếu”), không hiện kết quả, để không lộ câu trả lời của người dân.")
+
+    long = book.add_worksheet(f"Theo {word.lower()}")
+    long_header = ["Mã phường", "Tên phường", word, "Tên", "Giá trị", "Số phiếu của phường"]
+    for col, width in enumerate([12, 28, 10, 40, 10, 12]):
+        long.set_column(col, col, width)
+    long.write_row(0, 0, long_header, head)
+    long.freeze_panes(1, 0)
+    _print_setup(long, landscape=False)
+    long.repeat_rows(0)
+    r = 0
+    for row in sorted(comparison.rows, key=lambda x: x.code):
+        for gid, label in groups:
+            r += 1
+            long.write_row(r, 0, [row.code, row.name, gid, label])
+            value(long, r, 4, row.groups.get(gid))
+            long.write_number(r, 5, row.n_responses, fmt(COUNT))
+    _filter(long, r, len(long_header) - 1)
+    book.close()

@@ -1,4 +1,7 @@
-"""Demo data: Phường Trần Liễu (Hải Phòng), its service centre counters and groups."""
+"""Demo data: Phường Trần Liễu (Hải Phòng), its service centre counters and groups.
+
+A second ward, Phường An Biên, lets a city's instance and its comparison be tried.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +49,13 @@ UNITS = (
     ("TDP-02", "Tổ dân phố số 2", "group", GROUP_QUESTIONNAIRES),
     ("TDP-03", "Tổ dân phố số 3", "group", GROUP_QUESTIONNAIRES),
 )
+SECOND_WARD = ("ANBIEN", "Phường An Biên")
+SECOND_UNITS = (
+    ("AB-HCC-TPHT", "Phường An Biên - Quầy Tư pháp - Hộ tịch", "counter", ("sipas-dichvu",)),
+    ("AB-HCC-DDXD", "Phường An Biên - Quầy Đất đai - Xây dựng", "counter", ("sipas-dichvu",)),
+    ("AB-TDP-01", "Phường An Biên - Tổ dân phố số 1", "group", GROUP_QUESTIONNAIRES),
+    ("AB-TDP-02", "Phường An Biên - Tổ dân phố số 2", "group", GROUP_QUESTIONNAIRES),
+)
 
 
 def is_new_database() -> bool:
@@ -57,11 +67,12 @@ def is_new_database() -> bool:
 
 def seed_demo() -> str:
     """Create the demo ward, its units and links, and an admin; return the admin's password."""
-    ward = units.create_unit(WARD[0], WARD[1], "ward", actor="demo")
-    for code, name, kind, questionnaire_ids in UNITS:
-        unit = units.create_unit(code, name, kind, parent=ward, actor="demo")
-        for questionnaire_id in questionnaire_ids:
-            units.ensure_link(unit, questionnaire_id, actor="demo")
+    for (ward_code, ward_name), members in ((WARD, UNITS), (SECOND_WARD, SECOND_UNITS)):
+        ward = units.create_unit(ward_code, ward_name, "ward", actor="demo")
+        for code, name, kind, questionnaire_ids in members:
+            unit = units.create_unit(code, name, kind, parent=ward, actor="demo")
+            for questionnaire_id in questionnaire_ids:
+                units.ensure_link(unit, questionnaire_id, actor="demo")
     password = secrets.token_urlsafe(12)
     accounts.create_user(ADMIN_USERNAME, password, "admin", actor="demo")
     return password
@@ -93,9 +104,14 @@ SAMPLE_PLAN = (
     ("TDP-01", "papi-phuong", 16, 1.0, 0.66, 0.0),
     ("TDP-02", "papi-phuong", 15, 1.0, 0.55, 0.0),
     ("TDP-03", "papi-phuong", 14, 1.0, 0.7, 0.0),
+    # The second ward, after the first (the first ward's sample stays the same).
+    ("AB-HCC-TPHT", "sipas-dichvu", 55, 0.0, 0.9, 0.0),
+    ("AB-HCC-DDXD", "sipas-dichvu", 45, 0.0, 0.74, 0.01),
+    ("AB-TDP-01", "sipas-chinhsach", 18, 0.6, 0.8, 0.0),
+    ("AB-TDP-02", "sipas-chinhsach", 16, 0.6, 0.7, 0.0),
 )
 FIELDS = {"HCC-TPHT": "Hộ tịch", "HCC-DDXD": "Đất đai", "HCC-CT": "Chứng thực",
-          "PVHXH": "Văn hóa - Xã hội"}
+          "PVHXH": "Văn hóa - Xã hội", "AB-HCC-TPHT": "Hộ tịch", "AB-HCC-DDXD": "Đất đai"}
 PRAISE = (
     "Cán bộ hướng dẫn tận tình, dễ hiểu.",
     "Thủ tục nhanh, đúng hẹn. Cảm ơn cán bộ.",

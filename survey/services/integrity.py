@@ -113,14 +113,19 @@ def _parse_hours(text: str) -> OpeningHours:
 def hours_of(unit: Unit, rules: Rules | None = None) -> OpeningHours | None:
     """Return a unit's opening hours, or None when it is always open.
 
-    A unit's own hours win; without them, counters, offices and wards keep office hours
-    (SURVEY_OPENING_HOURS) and residential groups none, since citizens answer at home.
+    A unit's own hours win; without them, counters and offices keep their ward's hours, else
+    office hours (SURVEY_OPENING_HOURS), and residential groups none, since citizens answer
+    at home.
     """
     text = unit.opening_hours
     if text is None:
         if unit.kind == "group":
             return None
-        text = (rules or Rules.from_config()).opening_hours
+        ward = unit.ward
+        if ward is not None and ward is not unit and ward.opening_hours is not None:
+            text = ward.opening_hours  # the ward's hours, set on its page
+        else:
+            text = (rules or Rules.from_config()).opening_hours
     if not text.strip():
         return None
     return _parse_hours(text)

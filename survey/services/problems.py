@@ -96,6 +96,11 @@ REASONS: dict[str, tuple[str, LazyString]] = {
                   _l("Có nhiều phường: hãy chọn phường của đơn vị này.")),
     "unit_outside_ward": ("this account may add units only under its own ward",
                           _l("Tài khoản này chỉ được thêm đơn vị thuộc phường của mình.")),
+    "ward_setting_long": ("at most %(limit)d characters", _l("Tối đa %(limit)d ký tự.")),
+    "ward_phone": ("a phone number has digits, spaces, '+', '.', '-' and brackets only",
+                   _l("Số điện thoại chỉ gồm chữ số, dấu cách, “+”, “.”, “-” và ngoặc.")),
+    "ward_target": ("a target is a number from 0 to 100",
+                    _l("Mục tiêu là một số từ 0 đến 100.")),
     "ward_parent": ("a ward has no parent unit", _l("Phường không thuộc đơn vị nào khác.")),
     "unit_parent": ("a unit cannot be placed under itself, and a ward has no parent",
                     _l("Không thể đặt một đơn vị thuộc chính nó, và phường không thuộc đơn vị "

@@ -1,6 +1,13 @@
 """Pages for logged-in staff and group leaders."""
 
-from . import cases, dashboard, indicators, integrity, paper  # noqa: F401  (their routes on bp)
+from . import (  # noqa: F401  (their routes on bp)
+    cases,
+    dashboard,
+    indicators,
+    integrity,
+    paper,
+    wards,
+)
 from .views import bp
 
 __all__ = ["bp"]

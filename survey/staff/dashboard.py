@@ -46,7 +46,7 @@ from ..reporting import filters as report_filters
 from ..reporting import report as report_data
 from ..reporting.filters import Filters
 from ..reporting.settings import Settings
-from ..services import audit, indicators, integrity, units
+from ..services import audit, indicators, integrity, units, wards
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from ..services.rollups import scheme_of
 from ..services.transactions import committed
@@ -75,12 +75,13 @@ def _aggregation() -> str:
     return "pooled" if request.args.get("agg") == "pooled" else "mean_of_items"
 
 
-def _settings() -> Settings:
-    return Settings.from_config(current_app.config)
+def _settings(filters: Filters) -> Settings:
+    """Return the reporting settings: the ward's own when the filters are of one ward."""
+    return wards.settings_for(filters)
 
 
 def _report(filters: Filters) -> report_data.Report:
-    report = report_data.build_report(db.session, filters, _settings(),
+    report = report_data.build_report(db.session, filters, _settings(filters),
                                       aggregation=_aggregation())
     if report is None:
         abort(404)
@@ -191,7 +192,7 @@ def export(fmt: str) -> ResponseReturnValue:
     db.session.commit()
     if fmt == "json":
         # contract §6.1 exactly, whatever the page shows
-        summary = summaries.summary(db.session, filters, _settings())
+        summary = summaries.summary(db.session, filters, _settings(filters))
         body = json.dumps(summary, ensure_ascii=False, indent=2)
         return _attachment(Response(body, mimetype="application/json"),
                            _filename(filters, "json"))

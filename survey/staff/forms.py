@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DecimalField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -70,6 +71,24 @@ class UnitEditForm(FlaskForm):
     active = BooleanField(_l("Đang hoạt động"))
     opening_hours = StringField(_l("Giờ làm việc"), validators=[Optional(), Length(max=200)],
                                 filters=[lambda v: v.strip() if isinstance(v, str) else v])
+
+
+class WardSettingsForm(FlaskForm):
+    """A ward's own settings over the installation's (contract §11)."""
+
+    heading = StringField(_l("Tên cơ quan trên báo cáo"), validators=[Length(max=200)],
+                          description=_l("Ví dụ: UBND PHƯỜNG TRẦN LIỄU. Để trống: tên phường."))
+    upper_authority = StringField(_l("Cơ quan cấp trên"), validators=[Length(max=200)],
+                                  description=_l("Ví dụ: UBND THÀNH PHỐ HẢI PHÒNG."))
+    place = StringField(_l("Địa danh ghi ngày báo cáo"), validators=[Length(max=200)])
+    pakn_phone = StringField(_l("Số điện thoại tiếp nhận phản ánh, kiến nghị"),
+                             validators=[Length(max=40)])
+    signer_title = StringField(_l("Chức vụ người ký"), validators=[Length(max=200)])
+    signer_name = StringField(_l("Họ tên người ký"), validators=[Length(max=200)])
+    questionnaire = SelectField(_l("Mục tiêu của phiếu"), choices=[], validate_choice=True)
+    target = DecimalField(_l("Mục tiêu (%)"), places=1, validators=[
+        Optional(), NumberRange(0, 100, _l("Mục tiêu là một số từ 0 đến 100."))],
+        description=_l("Để trống: theo mục tiêu chung của thành phố."))
 
 
 class LinkForm(FlaskForm):

@@ -41,7 +41,7 @@ def seeded(app: Flask) -> Any:
 def test_init_db_demo_seeds_a_realistic_sample_that_the_flags_leave_alone(app: Flask) -> None:
     result = seeded(app)
     n = demo.sample_count()
-    assert 300 <= n <= 500
+    assert 400 <= n <= 650
     assert f"sample responses: {n} made-up responses" in result.output
     assert "flask --app wsgi demo remove" in result.output
     responses = db.session.scalars(sa.select(Response)).all()
@@ -49,7 +49,9 @@ def test_init_db_demo_seeds_a_realistic_sample_that_the_flags_leave_alone(app: F
     assert all(demo.is_sample(r) for r in responses)
     by_unit = Counter(r.unit.code for r in responses)
     assert set(by_unit) == {"HCC-TPHT", "HCC-DDXD", "HCC-CT", "PVHXH", "TDP-01", "TDP-02",
-                            "TDP-03"}
+                            "TDP-03", "AB-HCC-TPHT", "AB-HCC-DDXD", "AB-TDP-01", "AB-TDP-02"}
+    # Two wards, every unit under one of them: the city's comparison has something to show.
+    assert {r.unit.ward.code for r in responses} == {"TRANLIEU", "ANBIEN"}
     assert Counter(r.channel for r in responses).keys() == {"qr", "paper"}
     assert {r.questionnaire_id for r in responses} == {"sipas-dichvu", "mau-02",
                                                        "sipas-chinhsach", "papi-phuong"}
