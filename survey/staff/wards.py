@@ -90,8 +90,10 @@ def ward_workbook() -> ResponseReturnValue:
 def ward_settings(code: str) -> ResponseReturnValue:
     """Show and change a ward's own settings (heading, signature, PAKN phone, target)."""
     ward = _unit_or_404(code)
-    if ward.kind != "ward":
-        abort(404)
+    if ward.kind != "ward":  # a counter's or a group's settings are its ward's
+        if ward.ward is None or not units.can_see(_me(), ward.ward):
+            abort(404)
+        return redirect(url_for("staff.ward_settings", code=ward.ward.code))
     can_edit = units.can_change(_me(), ward)
     form = WardSettingsForm()
     offered = latest_questionnaires()

@@ -136,7 +136,7 @@ def test_demo_remove_takes_out_the_sample_only_keeps_rollups_in_step_and_is_audi
     assert summary is not None
     assert summary["n_responses"] == 1
     # Units, links and the admin stay.
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Unit)) == 8
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Unit)) == 13  # two wards
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
     entry = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "demo.remove")).one()
     assert entry.actor == "cli"
@@ -233,7 +233,7 @@ def test_an_export_of_a_demo_install_imported_elsewhere_is_not_sample_data(
     second = app_factory()
     with second.app_context():
         ward = units.create_unit("X", "Phường Khác", "ward", actor="t")
-        for code in ("TDP-01", "TDP-02", "TDP-03"):
+        for code in ("TDP-01", "TDP-02", "TDP-03", "AB-TDP-01", "AB-TDP-02"):
             units.create_unit(code, f"Tổ {code}", "group", parent=ward, actor="t")
         db.session.commit()
         questionnaire = get_questionnaire("sipas-chinhsach")

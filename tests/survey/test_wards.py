@@ -13,7 +13,6 @@ import json
 import re
 import subprocess
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from flask.testing import FlaskClient
 
 from survey.extensions import db
 from survey.models import Batch, Case, FlagGroup, Response, SurveyLink, Unit, User
-from survey.reporting.filters import Filters, parse_filters
+from survey.reporting.filters import parse_filters
 from survey.services import accounts, integrity, paper, units
 from survey.services.text import receipt_query
 from tests import reference_scorer as ref
@@ -224,10 +223,12 @@ def test_every_export_and_the_api_of_ward_a_holds_ward_a_only(app: Flask, city: 
 def test_a_filter_on_a_ward_covers_all_its_units(app: Flask, city: City, runner: Any,
                                                   tmp_path: Path) -> None:
     whole = summary_of(parse_filters(QID, None, None, ["PHUONG-A"]))
-    assert whole is not None and whole["n_responses"] == 6
+    assert whole is not None
+    assert whole["n_responses"] == 6
     assert whole["filters"]["units"] == ["PHUONG-A"]
     counter = summary_of(parse_filters(QID, None, None, ["A-QUAY"]))
-    assert counter is not None and counter["n_responses"] == 3
+    assert counter is not None
+    assert counter["n_responses"] == 3
     out = tmp_path / "a.json"
     result = runner.invoke(args=["export", "--questionnaire", QID, "--unit", "PHUONG-B",
                                  "--format", "json", "--out", str(out)])
@@ -262,7 +263,8 @@ def test_the_city_reads_every_ward_and_changes_nothing(app: Flask, city: City) -
                  "/staff/indicators", "/staff/units/PHUONG-B/settings"):
         assert client.get(path).status_code == 200, path
     page = client.get(f"/staff/suggestions?questionnaire={QID}").get_data(as_text=True)
-    assert SECRET_B in page and "Quầy A tốt" in page
+    assert SECRET_B in page
+    assert "Quầy A tốt" in page
     for path in ("/staff/users", "/staff/audit"):
         assert client.get(path).status_code == 403, path
     values = route_values(city)
@@ -318,13 +320,15 @@ def test_the_wards_api_ranks_the_wards_and_hides_a_small_one(app: Flask, city: C
     assert wards[-1]["ward"] == "PHUONG-A"
     assert wards[-1]["n_responses"] == 6
     assert wards[-1]["index"] == {"value": None, "ci95": None}
-    assert wards[-1]["verdict"] is None and wards[-1]["suppressed"] is True
+    assert wards[-1]["verdict"] is None
+    assert wards[-1]["suppressed"] is True
     page = client.get(f"/staff/wards?questionnaire={QID}").get_data(as_text=True)
     assert "chưa đủ phiếu" in page
     with client.get(f"/staff/wards.xlsx?questionnaire={QID}") as book:
         assert book.status_code == 200
         text = readable(book)
-    assert "Chưa đủ phiếu" in text and "Phường Alpha" in text
+    assert "Chưa đủ phiếu" in text
+    assert "Phường Alpha" in text
     # Who may not compare: a ward's staff, and nobody logged in.
     assert client_of(app, "canbo_a").get(f"/api/v1/wards?questionnaire={QID}"
                                          ).status_code == 403
@@ -351,7 +355,9 @@ def test_accounts_of_a_ward_are_made_and_changed_within_it(app: Flask, city: Cit
                              actor=admin_a)
     db.session.rollback()
     page = client_of(app, "quantri_a").get("/staff/users").get_data(as_text=True)
-    assert "canbo_a" in page and "canbo_b" not in page and "thanhpho" not in page
+    assert "canbo_a" in page
+    assert "canbo_b" not in page
+    assert "thanhpho" not in page
     # The command line: --ward, and a clear refusal of what cannot be.
     result = runner.invoke(args=["users", "create", "canbo_b2", "--role", "staff", "--ward",
                                  "PHUONG-B"], input="mot mat khau dai\n")
@@ -359,16 +365,19 @@ def test_accounts_of_a_ward_are_made_and_changed_within_it(app: Flask, city: Cit
     assert "ward PHUONG-B" in result.output
     result = runner.invoke(args=["users", "create", "x_b3", "--role", "leader", "--ward",
                                  "PHUONG-B"], input="mot mat khau dai\n")
-    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
     result = runner.invoke(args=["users", "create", "x_b4", "--role", "staff", "--ward",
                                  "KHONG-CO"], input="mot mat khau dai\n")
-    assert result.exit_code != 0 and "unknown ward" in result.output
+    assert result.exit_code != 0
+    assert "unknown ward" in result.output
 
 
 def test_with_several_wards_a_unit_names_its_ward(app: Flask, city: City, runner: Any) -> None:
     result = runner.invoke(args=["units", "create", "C-QUAY", "--name", "Quầy C", "--kind",
                                  "counter"])
-    assert result.exit_code != 0 and "name the ward" in result.output
+    assert result.exit_code != 0
+    assert "name the ward" in result.output
     assert units.get_unit("C-QUAY") is None
     client = client_of(app, "canbo_a")
     response = client.post("/staff/units", data={"code": "C-QUAY", "name": "Quầy C",
@@ -379,7 +388,9 @@ def test_with_several_wards_a_unit_names_its_ward(app: Flask, city: City, runner
                                                  "kind": "counter", "parent": "PHUONG-A"})
     assert response.status_code == 302
     made = units.get_unit("A-QUAY-2")
-    assert made is not None and made.ward is not None and made.ward.code == "PHUONG-A"
+    assert made is not None
+    assert made.ward is not None
+    assert made.ward.code == "PHUONG-A"
 
 
 def test_a_wards_own_settings_reach_its_reports_and_its_citizens(
@@ -441,21 +452,32 @@ def test_a_filter_never_isolates_a_few_citizens_answers(app: Flask, city: City) 
         assert summary["suppressed"] is True
         assert summary["index"] == {"value": None, "ci95": None}
         for group in summary["groups"]:
-            assert group["value"] is None and group["n"] is None
+            assert group["value"] is None
+            assert group["n"] is None
             for item in group["items"]:
                 assert (item["n"], item["satisfied"], item["rate"], item["mean"]) == (
                     None, None, None, None)
         page = client_of(app, who).get(f"/staff/?questionnaire={QID}&unit=A-QUAY&channel=qr")
         assert page.status_code == 200
         assert "chỉ hiện số phiếu, không hiện kết quả" in page.get_data(as_text=True)
+    # The files of that filter say nothing more than the page.
+    client = client_of(app, "canbo_a")
+    for fmt in ("xlsx", "pdf"):
+        with client.get(f"/staff/export.{fmt}?questionnaire={QID}&unit=A-QUAY&channel=qr"
+                        ) as response:
+            assert response.status_code == 200
+            assert "None" not in readable(response)
     # A whole ward with enough responses shows its values.
     whole = client_of(app, "canbo_a").get(f"/api/v1/summary?questionnaire={QID}").get_json()
-    assert whole["n_responses"] == 6 and whole["index"]["value"] is not None
+    assert whole["n_responses"] == 6
+    assert whole["index"]["value"] is not None
     assert "suppressed" not in whole
     # Staff of every ward (a one-ward installation's office) see the cell as before.
     summary = client_of(app, "quantri").get(paper_only).get_json()
-    assert summary["index"]["value"] is not None and "suppressed" not in summary
+    assert summary["index"]["value"] is not None
+    assert "suppressed" not in summary
     # The leader of a residential group with three responses: counts only too.
     leader = client_of(app, "totruong_a").get(f"/api/v1/summary?questionnaire={QID}"
                                               ).get_json()
-    assert leader["n_responses"] == 3 and leader["suppressed"] is True
+    assert leader["n_responses"] == 3
+    assert leader["suppressed"] is True
