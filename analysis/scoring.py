@@ -32,6 +32,7 @@ cells like the other counts, and it never collapses to a point for small ``n``.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import numbers
 from collections import Counter
@@ -186,6 +187,27 @@ def respondent_score_milli(scheme: Scheme, answers: Answers) -> int | None:
     """Return :func:`respondent_score` in thousandths, ``round(score × SCORE_SCALE)``."""
     score = respondent_score(scheme, answers)
     return None if score is None else round(score * SCORE_SCALE)
+
+
+@functools.cache
+def low_pairs(scheme: Scheme) -> frozenset[tuple[str, int]]:
+    """Return the (question, option) pairs that are a low rating.
+
+    That is a score of 1 or 2 of a SIPAS item (none for other indices): the responses staff
+    follow up.
+    """
+    if scheme.index != "sipas":
+        return frozenset()
+    return frozenset((entry["id"], option["code"]) for entry in scheme.codebook
+                     if entry["group"] for option in entry["options"]
+                     if option["score"] is not None and option["score"] <= 2)
+
+
+def is_low(scheme: Scheme, answers: Answers) -> bool:
+    """Return whether a response rated any SIPAS item 1 or 2 (see :func:`low_pairs`)."""
+    pairs = low_pairs(scheme)
+    return any((qid, value) in pairs for qid, value in answers.items()
+               if isinstance(value, int))
 
 
 def counted_groups(scheme: Scheme, answers: Answers) -> set[str]:

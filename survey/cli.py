@@ -135,6 +135,9 @@ def _prepare_locked() -> None:
         click.echo("rollups: counting the stored responses again ...")
         rollups.rebuild()
         db.session.commit()
+    if rollups.fill_low():  # responses stored before the flag was kept (migration 0012)
+        db.session.commit()
+        click.echo("low ratings: marked the responses stored before migration 0012")
     scanned = integrity.scan()
     db.session.commit()
     if scanned.responses or scanned.days:

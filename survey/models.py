@@ -157,6 +157,8 @@ class Response(db.Model):  # type: ignore[name-defined]
         sa.CheckConstraint("length(digest) = 64", name="digest_length"),
         sa.Index("ix_response_questionnaire_submitted", "questionnaire_id", "submitted_at"),
         sa.Index("ix_response_unit_submitted", "unit_id", "submitted_at"),
+        # The follow-up list: a questionnaire's low ratings, newest first.
+        sa.Index("ix_response_questionnaire_low", "questionnaire_id", "low", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -174,6 +176,10 @@ class Response(db.Model):  # type: ignore[name-defined]
     # The respondent's own index in thousandths of a point (analysis.scoring), for the index's
     # confidence interval; NULL when the response has nothing to score.
     score_milli: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Whether an item was rated 1 or 2 (analysis.scoring.is_low), kept with the answers like
+    # score_milli, so that the follow-up list reads an index, not every answer; NULL until
+    # init-db fills the rows stored before migration 0012.
+    low: Mapped[bool | None]
     entered_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     # A printed sheet yields at most one response, however often it is typed in.

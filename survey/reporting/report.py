@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from analysis.breakdown import merge, quarter_of, summarize_cells
 from analysis.intervals import verdict
-from analysis.scoring import Counts, Scheme, summarize
+from analysis.scoring import Counts, Scheme, low_pairs, summarize
 from analysis.vietnam import VIETNAM
 from questionnaires import Questionnaire
 
@@ -197,24 +198,15 @@ class Suggestion:
     low: bool
 
 
-def _low_pairs(scheme: Scheme) -> list[tuple[str, int]]:
-    """(question, code) pairs that count as dissatisfied: scores 1 and 2 of a SIPAS item."""
-    if scheme.index != "sipas":
-        return []
-    return [(entry["id"], option["code"]) for entry in scheme.codebook if entry["group"]
-            for option in entry["options"]
-            if option["score"] is not None and option["score"] <= 2]
-
-
 def low_response_ids(filters: Filters, scheme: Scheme) -> sa.Select[Any]:
-    """Return a query of the ids of responses with any item answered 1 or 2."""
-    pairs = _low_pairs(scheme)
-    if not pairs:
+    """Return a query of the ids of responses with any item answered 1 or 2.
+
+    It reads the flag kept with each response (``Response.low``, by an index), not the
+    answers.
+    """
+    if not low_pairs(scheme):
         return sa.select(Response.id).where(sa.false())
-    return (sa.select(Answer.response_pk).join(Response, Response.id == Answer.response_pk)
-            .where(*response_conditions(filters),
-                   sa.tuple_(Answer.question_id, Answer.option_code).in_(pairs))
-            .distinct())
+    return sa.select(Response.id).where(*response_conditions(filters), Response.low.is_(True))
 
 
 def receipt_condition(search: str) -> sa.ColumnElement[bool] | None:
@@ -298,18 +290,20 @@ def low_ratings(session: Db, filters: Filters, *, receipt: str = "", limit: int 
     if questionnaire is None:
         return [], 0
     scheme = scheme_of(questionnaire)
-    low_ids = low_response_ids(filters, scheme)
+    if not low_pairs(scheme):
+        return [], 0
+    conditions = [*response_conditions(filters), Response.low.is_(True)]
     if receipt.strip():
         by_receipt = receipt_condition(receipt)
-        low_ids = low_ids.where(sa.false() if by_receipt is None else by_receipt)
-    ids = low_ids.subquery()
-    total = session.scalar(sa.select(sa.func.count()).select_from(ids)) or 0
+        conditions.append(sa.false() if by_receipt is None else by_receipt)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Response)
+                           .where(*conditions)) or 0
     page = session.execute(
         sa.select(Response, Unit.code).join(Unit, Unit.id == Response.unit_id)
-        .where(Response.id.in_(sa.select(ids.c[0])))
+        .where(*conditions).options(selectinload(Response.answers))
         .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit).offset(offset)
     ).all()
-    low = set(_low_pairs(scheme))
+    low = low_pairs(scheme)
     result = []
     for response, code in page:
         items = sorted((a.question_id, a.option_code) for a in response.answers

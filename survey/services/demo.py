@@ -257,6 +257,7 @@ def seed_sample(today: date | None = None) -> int:
                 digest=digest_of(questionnaire, unit, channel, answers),
                 link_id=link.id if link is not None and channel == "qr" else None,
                 score_milli=rollups.score_milli(questionnaire.id, answers),
+                low=rollups.is_low(questionnaire.id, answers),
                 answers=[Answer(question_id=qid,
                                 option_code=value if isinstance(value, int) else None,
                                 text_value=value if isinstance(value, str) else None)

@@ -37,7 +37,7 @@ from . import units as unit_service
 from .answers import check_answers
 from .integrity import touch
 from .questionnaires import get_questionnaire, latest_questionnaires
-from .rollups import answers_of, record, score_milli
+from .rollups import answers_of, is_low, record, score_milli
 from .submissions import digest_of, save_response
 from .text import clean_text
 
@@ -312,6 +312,7 @@ def edit_response(response: Response, raw: Mapping[str, Any], user: User) -> dic
     assert unit is not None  # noqa: S101
     response.digest = digest_of(questionnaire, unit, response.channel, answers)
     response.score_milli = score_milli(response.questionnaire_id, answers)
+    response.low = is_low(response.questionnaire_id, answers)
     db.session.flush()
     record(response)  # ... and back in with the new ones
     touch(response)  # its flags may change (straightline, an enterer's scores)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from analysis.scoring import Scheme, counted_groups, respondent_score_milli
+from analysis.scoring import Scheme, counted_groups, low_pairs, respondent_score_milli
+from analysis.scoring import is_low as low_flag
 from analysis.vietnam import vietnam_day
 from questionnaires import Questionnaire
 
@@ -120,6 +121,12 @@ def rollup_rows(questionnaire_id: str, submitted_at: datetime, unit_id: int, cha
     return tables
 
 
+def is_low(questionnaire_id: str, answers: Mapping[str, int | str]) -> bool:
+    """Return whether the response rated an item 1 or 2 (stored as ``Response.low``)."""
+    scheme = scoring_scheme(questionnaire_id)
+    return scheme is not None and low_flag(scheme, answers)
+
+
 def score_milli(questionnaire_id: str, answers: Mapping[str, int | str]) -> int | None:
     """Return the respondent's own index in thousandths, stored with the response."""
     scheme = scoring_scheme(questionnaire_id)
@@ -145,6 +152,7 @@ def rebuild(*, rescore: Literal["missing", "all", "none"] = "missing") -> None:
         db.session.execute(sa.text("LOCK TABLE response IN SHARE MODE"))
     if rescore != "none":
         _rescore(only_missing=rescore == "missing")
+    fill_low()
     for table in (stat_answer, stat_group, stat_response_table):
         db.session.execute(table.delete())
     scored = scored_option_table(db.session)
@@ -226,10 +234,47 @@ def _scored_options() -> Iterable[dict[str, Any]]:
                            "option_code": option.code, "group_id": gid}
 
 
+def _rated_low(questionnaire_id: str) -> sa.ColumnElement[bool]:
+    """Return the SQL condition "this response rated an item 1 or 2" (from its answers)."""
+    scheme = scoring_scheme(questionnaire_id)
+    pairs = sorted(low_pairs(scheme)) if scheme is not None else []
+    if not pairs:
+        return sa.false()
+    return sa.exists().where(Answer.response_pk == Response.id,
+                             sa.tuple_(Answer.question_id, Answer.option_code).in_(pairs))
+
+
+def low_in_step() -> bool:
+    """Return whether every response's ``low`` flag agrees with its answers."""
+    ids = db.session.scalars(sa.select(Response.questionnaire_id).distinct()).all()
+    return not any(db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
+        Response.questionnaire_id == qid,
+        sa.or_(Response.low.is_(None), Response.low != _rated_low(qid)))) for qid in ids)
+
+
+def fill_low() -> int:
+    """Set ``Response.low`` where it is missing; return how many rows were set.
+
+    Rows stored before migration 0012 have none: one UPDATE per questionnaire sets them.
+    """
+    done = 0
+    ids = db.session.scalars(sa.select(Response.questionnaire_id).where(
+        Response.low.is_(None)).distinct()).all()
+    for questionnaire_id in ids:
+        rated_low = _rated_low(questionnaire_id)
+        result = db.session.execute(
+            sa.update(Response).where(Response.questionnaire_id == questionnaire_id,
+                                      Response.low.is_(None))
+            .values(low=rated_low).execution_options(synchronize_session=False))
+        done += getattr(result, "rowcount", 0) or 0
+    return done
+
+
 def _rescore(*, only_missing: bool, batch: int = 2000) -> None:
     """Give responses the respondent score their answers earn under the latest version."""
     last = 0
-    condition = Response.score_milli.is_(None) if only_missing else sa.true()
+    condition = (sa.or_(Response.score_milli.is_(None), Response.low.is_(None))
+                 if only_missing else sa.true())
     while True:
         chunk = db.session.scalars(
             sa.select(Response).where(condition, Response.id > last)
@@ -237,7 +282,9 @@ def _rescore(*, only_missing: bool, batch: int = 2000) -> None:
         if not chunk:
             return
         for response in chunk:
-            response.score_milli = score_milli(response.questionnaire_id, answers_of(response))
+            answers = answers_of(response)
+            response.score_milli = score_milli(response.questionnaire_id, answers)
+            response.low = is_low(response.questionnaire_id, answers)
         last = chunk[-1].id
         db.session.flush()
         db.session.expunge_all()
@@ -250,6 +297,8 @@ def in_step() -> bool:
     the same as absent rows) with the counts recomputed from the stored responses. Reads
     every answer: for tests and checks, not for a request.
     """
+    if not low_in_step():
+        return False
     scored = scored_option_table(db.session)
     try:
         return all(_nonzero_rows(table, db.session.execute(sa.select(table)))

@@ -112,6 +112,7 @@ def save_response(questionnaire: Questionnaire, unit: Unit, channel: str,
         "link_id": link.id if link else None,
         "entered_by_id": entered_by.id if entered_by else None,
         "score_milli": score,
+        "low": rollups.is_low(questionnaire.id, answers),
         "sheet_id": sheet_id,
     }
     # Every answer row names both value columns, so that they all go in one statement.
