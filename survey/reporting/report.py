@@ -7,7 +7,7 @@ show the same figures.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -152,14 +152,22 @@ class Report:
 
 
 def build_report(session: Db, filters: Filters, settings: Settings, *,
-                 aggregation: str = "mean_of_items") -> Report | None:
-    """Build the report of one questionnaire under ``filters``; None if it is unknown."""
+                 aggregation: str = "mean_of_items",
+                 only: tuple[str, ...] | None = None) -> Report | None:
+    """Build the report of one questionnaire under ``filters``; None if it is unknown.
+
+    The rollups are read three times: by month (the whole, the months and the quarters are
+    added up from it), by unit and by channel. ``only`` names the breakdowns wanted
+    ("unit", "channel"; the months always come) when a view needs less than the page, e.g.
+    a chart: then the others stay empty and the cases are not counted.
+    """
     questionnaire = get_questionnaire(filters.questionnaire_id)
     if questionnaire is None:
         return None
     min_cell = settings.min_cell
     scheme = scheme_of(questionnaire)
-    whole = counts_by(session, filters).get(0, Counts())
+    months = counts_by(session, filters, "month")
+    whole = merge(months, lambda _month: 0).get(0, Counts())
     target = target_of(questionnaire, settings.targets)
     result = summarize(scheme, whole, filters.echo(), aggregation=aggregation,  # type: ignore[arg-type]
                        target=target, n_excluded=excluded_count(session, filters))
@@ -167,20 +175,21 @@ def build_report(session: Db, filters: Filters, settings: Settings, *,
         counts_only(result)
     report = Report(session, settings, questionnaire, scheme, filters, result, target,
                     result["target"]["verdict"], aggregation, min_cell)
-    report.cases = case_figures(session, filters, settings.case_target)
-    result["cases"] = report.cases.block  # the same block as the summary JSON's
+    if only is None:
+        report.cases = case_figures(session, filters, settings.case_target)
+        result["cases"] = report.cases.block  # the same block as the summary JSON's
 
-    def cells(by: str, key_fn: Any = None) -> list[dict[str, Any]]:
-        found = counts_by(session, filters, by)  # type: ignore[arg-type]
-        if key_fn is not None:
-            found = merge(found, key_fn)
+    def cells(found: Mapping[Any, Counts]) -> list[dict[str, Any]]:
         return summarize_cells(scheme, found, min_n=min_cell,
                                aggregation=aggregation)  # type: ignore[arg-type]
 
-    report.by_unit = cells("unit")
-    report.by_month = cells("month")
-    report.by_quarter = cells("day", quarter_of)
-    report.by_channel = cells("channel")
+    wanted = ("unit", "channel") if only is None else only
+    report.by_month = cells(months)
+    report.by_quarter = cells(merge(months, lambda month: quarter_of(f"{month}-01")))
+    if "unit" in wanted:
+        report.by_unit = cells(counts_by(session, filters, "unit"))
+    if "channel" in wanted:
+        report.by_channel = cells(counts_by(session, filters, "channel"))
     ids = [row["key"] for row in report.by_unit]
     report.units = {u.id: u for u in session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
     return report

@@ -80,9 +80,9 @@ def _settings(filters: Filters) -> Settings:
     return wards.settings_for(filters)
 
 
-def _report(filters: Filters) -> report_data.Report:
+def _report(filters: Filters, only: tuple[str, ...] | None = None) -> report_data.Report:
     report = report_data.build_report(db.session, filters, _settings(filters),
-                                      aggregation=_aggregation())
+                                      aggregation=_aggregation(), only=only)
     if report is None:
         abort(404)
     return report
@@ -153,8 +153,13 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/charts/<kind>.png")
 def chart(kind: str) -> ResponseReturnValue:
-    """Send a chart of the current filters as PNG (its data is in the table beside it)."""
-    report = _report(_filters())
+    """Send a chart of the current filters as PNG (its data is in the table beside it).
+
+    Only what the chart shows is read (the whole and the months), not the page's tables.
+    """
+    if kind not in ("groups", "trend"):
+        abort(404)
+    report = _report(_filters(), only=())
     if kind == "groups":
         figure = group_bar_chart(report.summary, target=report.target,
                                  title=_("Kết quả theo yếu tố") if not report.adapted
