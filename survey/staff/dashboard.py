@@ -53,6 +53,8 @@ from ..services.transactions import committed
 from .views import _me, bp
 
 PAGE_SIZE = 50
+PROFILE_AT_ONCE = 20_000
+"""Up to this many responses the dashboard shows its breakdown by a profile question at once."""
 
 
 def _default_questionnaire() -> str:
@@ -141,7 +143,10 @@ def index() -> ResponseReturnValue:
     profile_ids = [e["id"] for e in report.profile_questions]
     chosen = request.args.get("by") or ("linh_vuc" if "linh_vuc" in profile_ids else
                                         (profile_ids[0] if profile_ids else ""))
-    if chosen in profile_ids:
+    # The breakdown by a profile question reads answers, not rollups: computed at once for
+    # a ward's data, on request (the "Xem" button) beyond PROFILE_AT_ONCE responses.
+    if chosen in profile_ids and (request.args.get("by")
+                                  or report.summary["n_responses"] <= PROFILE_AT_ONCE):
         report.add_profile(chosen)
     return render_template("staff/dashboard.html", report=report, profile=chosen,
                            case_days=current_app.config["CASE_DUE_DAYS"],

@@ -481,3 +481,30 @@ def test_a_filter_never_isolates_a_few_citizens_answers(app: Flask, city: City) 
                                               ).get_json()
     assert leader["n_responses"] == 3
     assert leader["suppressed"] is True
+
+
+def test_a_large_dashboard_reads_profile_answers_only_on_request(
+        app: Flask, city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond PROFILE_AT_ONCE responses the page reads only rollups; "Xem" asks for the rest."""
+    from survey.reporting import summaries
+    from survey.staff import dashboard
+
+    calls: list[str] = []
+    real = summaries.counts_by_answer
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("survey.reporting.report.counts_by_answer", counting)
+    client = client_of(app, "quantri")
+    client.get(f"/staff/?questionnaire={QID}")
+    assert calls == ["linh_vuc"]  # a ward's data: at once
+    monkeypatch.setattr(dashboard, "PROFILE_AT_ONCE", 5)
+    calls.clear()
+    page = client.get(f"/staff/?questionnaire={QID}").get_data(as_text=True)
+    assert calls == []
+    assert "bấm “Xem” để tính" in page
+    page = client.get(f"/staff/?questionnaire={QID}&by=gioi_tinh").get_data(as_text=True)
+    assert calls == ["gioi_tinh"]
+    assert "bấm “Xem” để tính" not in page
