@@ -241,11 +241,15 @@ def suggestion_list() -> ResponseReturnValue:
     search = request.args.get("q", "")[:100]
     only_low = request.args.get("low") == "1"
     page = _page()
+    cap = report_data.COUNT_CAP
     rows, total = report_data.suggestions(db.session, filters, search=search,
                                           only_low=only_low, limit=PAGE_SIZE,
-                                          offset=(page - 1) * PAGE_SIZE)
-    return render_template("staff/suggestions.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), search=search,
+                                          offset=(page - 1) * PAGE_SIZE, cap=cap)
+    more = total > cap
+    return render_template("staff/suggestions.html", rows=rows, total=min(total, cap),
+                           more=more, page=page,
+                           pages=max(page + (1 if len(rows) == PAGE_SIZE else 0),
+                                     -(-min(total, cap) // PAGE_SIZE)), search=search,
                            only_low=only_low, **_context(filters))
 
 

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 
 from survey.extensions import db
 from survey.models import Batch, Case, FlagGroup, Response, SurveyLink, Unit, User
-from survey.reporting.filters import parse_filters
+from survey.reporting.filters import Filters, parse_filters
 from survey.services import accounts, integrity, paper, units
 from survey.services.text import receipt_query
 from tests import reference_scorer as ref
@@ -508,3 +508,30 @@ def test_a_large_dashboard_reads_profile_answers_only_on_request(
     page = client.get(f"/staff/?questionnaire={QID}&by=gioi_tinh").get_data(as_text=True)
     assert calls == ["gioi_tinh"]
     assert "bấm “Xem” để tính" not in page
+
+
+def test_suggestions_page_by_key_and_count_up_to_a_cap(app: Flask, city: City) -> None:
+    """The CSV/XLSX walk pages by key (no OFFSET, no count): the same rows, in order."""
+    from survey.reporting import report
+
+    for i in range(7):
+        submit(app, city.links["A-QUAY"], q_y_kien=f"Góp ý số {i}", q_q15="1" if i % 2 else "4")
+    filters = Filters(QID)
+    every, total = report.suggestions(db.session, filters, limit=1000)
+    assert total == len(every) == 19
+    for size in (1, 3, 50):
+        walked = list(report.iter_suggestions(db.session, filters, page_size=size))
+        assert walked == every
+    low = list(report.iter_suggestions(db.session, filters, only_low=True, page_size=2))
+    assert low == [s for s in every if s.low]
+    assert {s.text for s in low} >= {"Góp ý số 1", "Góp ý số 3", "Góp ý số 5"}
+    capped, counted = report.suggestions(db.session, filters, limit=5, cap=10)
+    assert (len(capped), counted) == (5, 11)  # "more than 10"
+    client = client_of(app, "quantri")
+    monkey = report.COUNT_CAP
+    try:
+        report.COUNT_CAP = 10
+        page = client.get(f"/staff/suggestions?questionnaire={QID}").get_data(as_text=True)
+    finally:
+        report.COUNT_CAP = monkey
+    assert "Hơn 10 góp ý" in page
