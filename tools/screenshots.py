@@ -201,6 +201,8 @@ def main() -> None:
                                    ("/staff/cases?overdue=1", "cases-overdue"),
                                    ("/staff/units", "staff-units"),
                                    ("/staff/units/HCC-CT", "staff-unit"),
+                                   ("/staff/wards", "wards"),
+                                   ("/staff/units/TRANLIEU/settings", "ward-settings"),
                                    (f"/staff/links/{code}/poster", "poster"),
                                    ("/staff/users", "staff-users"),
                                    ("/staff/audit", "staff-audit"),

@@ -37,7 +37,7 @@ KIND_CHOICES = [
     SelectChoice("ward", _l("Phường")),
 ]
 ROLE_CHOICES = [
-    SelectChoice("staff", _l("Cán bộ (xem và quản lý mọi đơn vị)")),
+    SelectChoice("staff", _l("Cán bộ (xem và quản lý đơn vị của phường)")),
     SelectChoice("leader", _l("Tổ trưởng (chỉ đơn vị được giao)")),
     SelectChoice("admin", _l("Quản trị (thêm quản lý tài khoản)")),
     SelectChoice("city", _l("Thành phố (xem mọi phường, không thay đổi gì)")),
