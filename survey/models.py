@@ -468,6 +468,8 @@ stat_response = sa.Table(
     sa.Column("n_excluded", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("n >= 0 AND score_n >= 0 AND score_n <= n", name="counts_valid"),
     sa.CheckConstraint("n_excluded >= 0", name="excluded_valid"),
+    # A ward's or a unit's summary reads its own rows, not every unit's of the same days.
+    sa.Index("ix_stat_response_unit", "questionnaire_id", "unit_id", "day"),
 )
 
 stat_answer = sa.Table(
@@ -477,6 +479,7 @@ stat_answer = sa.Table(
     sa.Column("option_code", sa.Integer, primary_key=True),
     sa.Column("n", sa.Integer, nullable=False),
     sa.CheckConstraint("n >= 0", name="n_valid"),
+    sa.Index("ix_stat_answer_unit", "questionnaire_id", "unit_id", "day"),
 )
 
 stat_group = sa.Table(
@@ -485,6 +488,7 @@ stat_group = sa.Table(
     sa.Column("group_id", sa.String(64), primary_key=True),
     sa.Column("n", sa.Integer, nullable=False),
     sa.CheckConstraint("n >= 0", name="n_valid"),
+    sa.Index("ix_stat_group_unit", "questionnaire_id", "unit_id", "day"),
 )
 
 
