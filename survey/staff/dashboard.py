@@ -260,6 +260,7 @@ def suggestion_export() -> ResponseReturnValue:
     search = request.args.get("q", "")[:100]
     only_low = request.args.get("low") == "1"
     audit.record(_me(), "export.suggestions", filters.questionnaire_id, **filters.echo())
+    filters.unit_ids()  # read now: the units are gone from the session while the file streams
     db.session.commit()
 
     def generate() -> Any:

@@ -535,3 +535,16 @@ def test_suggestions_page_by_key_and_count_up_to_a_cap(app: Flask, city: City) -
     finally:
         report.COUNT_CAP = monkey
     assert "Hơn 10 góp ý" in page
+
+
+@pytest.mark.parametrize("who", ["canbo_a", "totruong_a", "quantri"])
+def test_suggestions_csv_streams_for_a_ward_a_leader_and_a_unit_filter(
+        app: Flask, city: City, who: str) -> None:
+    """The streamed CSV reads the units chosen before it starts (issue: a 500 while streaming)."""
+    client = client_of(app, who)
+    for query in ("", "&unit=A-TDP"):
+        with client.get(f"/staff/suggestions.csv?questionnaire={QID}{query}") as response:
+            assert response.status_code == 200, (who, query)
+            body = response.get_data(as_text=True)
+        assert "Quầy A tốt" in body
+        assert (SECRET_B in body) == (who == "quantri" and not query)
