@@ -53,7 +53,7 @@ from ..services.transactions import committed
 from .views import _me, bp
 
 PAGE_SIZE = 50
-PROFILE_AT_ONCE = 20_000
+PROFILE_AT_ONCE = 5_000
 """Up to this many responses the dashboard shows its breakdown by a profile question at once."""
 
 
