@@ -448,10 +448,10 @@ class AuditLog(db.Model):  # type: ignore[name-defined]
 # instead of reading every answer. `day` is the Vietnam calendar day (YYYY-MM-DD).
 
 
-def _rollup_key() -> list[sa.Column[Any]]:
+def _rollup_key(grain: str = "day") -> list[sa.Column[Any]]:
     return [
         sa.Column("questionnaire_id", sa.String(64), primary_key=True),
-        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column(grain, sa.String(10 if grain == "day" else 7), primary_key=True),
         sa.Column("unit_id", sa.ForeignKey("unit.id", ondelete="RESTRICT"), primary_key=True),
         sa.Column("channel", sa.String(8), primary_key=True),
     ]
@@ -490,6 +490,47 @@ stat_group = sa.Table(
     sa.CheckConstraint("n >= 0", name="n_valid"),
     sa.Index("ix_stat_group_unit", "questionnaire_id", "unit_id", "day"),
 )
+
+# The same counts by month ("YYYY-MM"): a year of a city's hundred wards is some 30 times
+# fewer rows than by day. Kept with the day tables by every writer; a summary reads whole
+# months here and only the days at the ends of its period from the day tables
+# (reporting/summaries.py).
+stat_response_month = sa.Table(
+    "stat_response_month", db.metadata,
+    *_rollup_key("month"),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("score_n", sa.Integer, nullable=False),
+    sa.Column("score_sum", sa.BigInteger, nullable=False),
+    sa.Column("score_sqsum", sa.BigInteger, nullable=False),
+    sa.Column("n_excluded", sa.Integer, nullable=False, server_default="0"),
+    sa.CheckConstraint("n >= 0 AND score_n >= 0 AND score_n <= n", name="counts_valid"),
+    sa.CheckConstraint("n_excluded >= 0", name="excluded_valid"),
+    sa.Index("ix_stat_response_month_unit", "questionnaire_id", "unit_id", "month"),
+)
+
+stat_answer_month = sa.Table(
+    "stat_answer_month", db.metadata,
+    *_rollup_key("month"),
+    sa.Column("question_id", sa.String(64), primary_key=True),
+    sa.Column("option_code", sa.Integer, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.CheckConstraint("n >= 0", name="n_valid"),
+    sa.Index("ix_stat_answer_month_unit", "questionnaire_id", "unit_id", "month"),
+)
+
+stat_group_month = sa.Table(
+    "stat_group_month", db.metadata,
+    *_rollup_key("month"),
+    sa.Column("group_id", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.CheckConstraint("n >= 0", name="n_valid"),
+    sa.Index("ix_stat_group_month_unit", "questionnaire_id", "unit_id", "month"),
+)
+
+MONTH_OF: dict[sa.Table, sa.Table] = {stat_response: stat_response_month,
+                                      stat_answer: stat_answer_month,
+                                      stat_group: stat_group_month}
+"""The month table kept beside each day table."""
 
 
 # --- Integrity flags (services/integrity.py) -----------------------------------------------

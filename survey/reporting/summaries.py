@@ -8,6 +8,8 @@ rows: it adds up the matching rollup rows in SQL and hands the integer counts to
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -16,7 +18,7 @@ from analysis.scoring import Counts, summarize
 from analysis.targets import target_for
 from questionnaires import Questionnaire
 
-from ..models import Answer, Response, stat_answer, stat_group
+from ..models import MONTH_OF, Answer, Response, stat_answer, stat_group
 from ..models import stat_response as stat_response_table
 from ..services.questionnaires import get_questionnaire
 from ..services.rollups import scheme_of, scored_option_table
@@ -30,13 +32,63 @@ from .weighting import Cell, Weighted, dossiers, weighted
 Breakdown = Literal["unit", "channel", "day", "month", "unit_month"]
 
 
-def _conditions(table: sa.Table, filters: Filters) -> list[Any]:
+@dataclass(frozen=True)
+class _Part:
+    """A piece of a summary's period: whole months (month tables) or days (day tables)."""
+
+    grain: Literal["day", "month"]
+    first: str | None  # "YYYY-MM-DD" or "YYYY-MM"; None: from the start
+    last: str | None
+
+
+def _parts(filters: Filters) -> list[_Part]:
+    """Split the filters' days into whole months and the days at either end.
+
+    01/03–20/05 reads March and April from the month tables and 01–20 May from the day
+    tables; with no days, every month. The parts do not overlap, so their counts add up.
+    """
+    start, end = filters.date_from, filters.date_to
+    if start is None and end is None:
+        return [_Part("month", None, None)]
+    parts: list[_Part] = []
+    first_month = None if start is None else (
+        start if start.day == 1 else date(start.year, start.month, 1) + timedelta(days=32))
+    if first_month is not None:
+        first_month = first_month.replace(day=1)
+    after_end = None if end is None else end + timedelta(days=1)
+    last_month_end = None if after_end is None else (
+        after_end if after_end.day == 1 else after_end.replace(day=1))  # exclusive
+    whole = (first_month is None or last_month_end is None or first_month < last_month_end)
+    if not whole:  # inside one month (or two partial ones): days only
+        return [_Part("day", start.isoformat() if start else None,
+                      end.isoformat() if end else None)]
+    if start is not None and first_month is not None and start < first_month:
+        parts.append(_Part("day", start.isoformat(),
+                           (first_month - timedelta(days=1)).isoformat()))
+    month_last = None if last_month_end is None else (
+        (last_month_end - timedelta(days=1)).strftime("%Y-%m"))
+    parts.append(_Part("month", first_month.strftime("%Y-%m") if first_month else None,
+                       month_last))
+    if end is not None and last_month_end is not None and last_month_end <= end:
+        parts.append(_Part("day", last_month_end.isoformat(), end.isoformat()))
+    return parts
+
+
+def _table(day_table: sa.Table, part: _Part) -> sa.Table:
+    return MONTH_OF[day_table] if part.grain == "month" else day_table
+
+
+def _conditions(table: sa.Table, filters: Filters, part: _Part | None = None) -> list[Any]:
     c = table.c
     conditions = [c.questionnaire_id == filters.questionnaire_id]
-    if filters.date_from:
-        conditions.append(c.day >= filters.date_from.isoformat())
-    if filters.date_to:
-        conditions.append(c.day <= filters.date_to.isoformat())
+    if part is None:
+        part = _Part("day", filters.date_from.isoformat() if filters.date_from else None,
+                     filters.date_to.isoformat() if filters.date_to else None)
+    period = c.month if part.grain == "month" else c.day
+    if part.first:
+        conditions.append(period >= part.first)
+    if part.last:
+        conditions.append(period <= part.last)
     unit_ids = filters.unit_ids()
     if unit_ids is not None:
         conditions.append(c.unit_id.in_(unit_ids))
@@ -52,49 +104,62 @@ def _key_column(table: sa.Table, by: Breakdown | None) -> Any:
         return table.c.unit_id
     if by == "channel":
         return table.c.channel
+    month = table.c.month if "month" in table.c else sa.func.substr(table.c.day, 1, 7)
     if by == "month":
-        return sa.func.substr(table.c.day, 1, 7)
+        return month
     if by == "unit_month":  # "2026-03:12"
-        return sa.func.substr(table.c.day, 1, 7).op("||")(":").op("||")(
-            sa.cast(table.c.unit_id, sa.String))
+        return month.op("||")(":").op("||")(sa.cast(table.c.unit_id, sa.String))
     return table.c.day
 
 
 def counts_by(session: Db, filters: Filters, by: Breakdown | None = None
               ) -> dict[Any, Counts]:
-    """Return the Counts of every cell (one cell, keyed 0, when ``by`` is None)."""
+    """Return the Counts of every cell (one cell, keyed 0, when ``by`` is None).
+
+    Whole months come from the month tables, the days at the ends of the period from the
+    day tables (a breakdown by day reads days only).
+    """
     cells: dict[Any, dict[str, Any]] = {}
 
     def cell(key: Any) -> dict[str, Any]:
         return cells.setdefault(key, {"n_responses": 0, "options": {}, "groups": {},
                                       "score_n": 0, "score_sum": 0, "score_sqsum": 0})
 
-    t = stat_response_table
-    key = _key_column(t, by)
-    totals = session.execute(
-        sa.select(key, sa.func.sum(t.c.n), sa.func.sum(t.c.score_n), sa.func.sum(t.c.score_sum),
-                  sa.func.sum(t.c.score_sqsum))
-        .where(*_conditions(t, filters)).group_by(key))
-    for k, n, score_n, score_sum, score_sqsum in totals:
-        target = cell(k)
-        target.update(n_responses=int(n), score_n=int(score_n), score_sum=int(score_sum),
-                      score_sqsum=int(score_sqsum))
-    t = stat_answer
-    key = _key_column(t, by)
-    options = session.execute(
-        sa.select(key, t.c.question_id, t.c.option_code, sa.func.sum(t.c.n))
-        .where(*_conditions(t, filters)).group_by(key, t.c.question_id, t.c.option_code))
-    for k, question_id, option_code, n in options:
+    def add(found: dict[Any, int], key: Any, n: Any) -> None:
         if int(n):
-            cell(k)["options"][(question_id, int(option_code))] = int(n)
-    t = stat_group
-    key = _key_column(t, by)
-    groups = session.execute(
-        sa.select(key, t.c.group_id, sa.func.sum(t.c.n))
-        .where(*_conditions(t, filters)).group_by(key, t.c.group_id))
-    for k, group_id, n in groups:
-        if int(n):
-            cell(k)["groups"][group_id] = int(n)
+            found[key] = found.get(key, 0) + int(n)
+
+    parts = ([_Part("day", filters.date_from.isoformat() if filters.date_from else None,
+                    filters.date_to.isoformat() if filters.date_to else None)]
+             if by == "day" else _parts(filters))
+    for part in parts:
+        t = _table(stat_response_table, part)
+        key = _key_column(t, by)
+        totals = session.execute(
+            sa.select(key, sa.func.sum(t.c.n), sa.func.sum(t.c.score_n),
+                      sa.func.sum(t.c.score_sum), sa.func.sum(t.c.score_sqsum))
+            .where(*_conditions(t, filters, part)).group_by(key))
+        for k, n, score_n, score_sum, score_sqsum in totals:
+            target = cell(k)
+            target["n_responses"] += int(n)
+            target["score_n"] += int(score_n)
+            target["score_sum"] += int(score_sum)
+            target["score_sqsum"] += int(score_sqsum)
+        t = _table(stat_answer, part)
+        key = _key_column(t, by)
+        options = session.execute(
+            sa.select(key, t.c.question_id, t.c.option_code, sa.func.sum(t.c.n))
+            .where(*_conditions(t, filters, part))
+            .group_by(key, t.c.question_id, t.c.option_code))
+        for k, question_id, option_code, n in options:
+            add(cell(k)["options"], (question_id, int(option_code)), n)
+        t = _table(stat_group, part)
+        key = _key_column(t, by)
+        groups = session.execute(
+            sa.select(key, t.c.group_id, sa.func.sum(t.c.n))
+            .where(*_conditions(t, filters, part)).group_by(key, t.c.group_id))
+        for k, group_id, n in groups:
+            add(cell(k)["groups"], group_id, n)
     return {k: Counts(**v) for k, v in cells.items() if v["n_responses"]}
 
 
@@ -142,9 +207,12 @@ def counts_by_answer(session: Db, filters: Filters, question_id: str) -> dict[in
 
 def excluded_count(session: Db, filters: Filters) -> int:
     """Return how many responses that pass the filters staff excluded (contract §8)."""
-    t = stat_response_table
-    return int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(t.c.n_excluded), 0))
-                                 .where(*_conditions(t, filters))) or 0)
+    total = 0
+    for part in _parts(filters):
+        t = _table(stat_response_table, part)
+        total += int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(t.c.n_excluded), 0))
+                                    .where(*_conditions(t, filters, part))) or 0)
+    return total
 
 
 def target_of(questionnaire: Questionnaire, targets: Mapping[str, Any] | None = None

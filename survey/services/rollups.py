@@ -22,7 +22,7 @@ from analysis.vietnam import vietnam_day
 from questionnaires import Questionnaire
 
 from ..extensions import db
-from ..models import Answer, Response, stat_answer, stat_group
+from ..models import MONTH_OF, Answer, Response, stat_answer, stat_group
 from ..models import stat_response as stat_response_table
 from ..reporting.db import Db
 from . import bulk
@@ -82,9 +82,10 @@ def record(response: Response, answers: Mapping[str, int | str] | None = None,
         key = {"questionnaire_id": response.questionnaire_id,
                "day": vietnam_day(response.submitted_at), "unit_id": response.unit_id,
                "channel": response.channel}
-        _upsert(bulk.Rows(stat_response_table, [dict(
-            key, n=0, score_n=0, score_sum=0, score_sqsum=0, n_excluded=sign)],
-            ("n_excluded",)))
+        for rows in with_months([bulk.Rows(stat_response_table, [dict(
+                key, n=0, score_n=0, score_sum=0, score_sqsum=0, n_excluded=sign)],
+                ("n_excluded",))]):
+            _upsert(rows)
         return
     if answers is None:
         answers = answers_of(response)
@@ -118,7 +119,21 @@ def rollup_rows(questionnaire_id: str, submitted_at: datetime, unit_id: int, cha
     if scheme is not None:
         tables.append(bulk.Rows(stat_group, [dict(key, group_id=gid, n=sign) for gid in
                                              sorted(counted_groups(scheme, answers))], ("n",)))
-    return tables
+    return with_months(tables)
+
+
+def with_months(tables: list[bulk.Rows]) -> list[bulk.Rows]:
+    """Return the day tables' rows followed by the same counts for the month tables.
+
+    Every writer takes the day rows first (the deadlock-free order above), then the month
+    rows, in the same table order and sorted, so writers of one month queue on them too.
+    """
+    months = []
+    for rows in tables:
+        months.append(bulk.Rows(MONTH_OF[rows.table], [
+            {("month" if k == "day" else k): (v[:7] if k == "day" else v)
+             for k, v in row.items()} for row in rows.rows], rows.add))
+    return [*tables, *months]
 
 
 def is_low(questionnaire_id: str, answers: Mapping[str, int | str]) -> bool:
@@ -155,11 +170,33 @@ def rebuild(*, rescore: Literal["missing", "all", "none"] = "missing") -> None:
     fill_low()
     for table in (stat_answer, stat_group, stat_response_table):
         db.session.execute(table.delete())
+        db.session.execute(MONTH_OF[table].delete())
     scored = scored_option_table(db.session)
     for table, query in _recounted(scored).items():
         db.session.execute(table.insert().from_select(list(query.selected_columns.keys()),
                                                       query))
     scored.drop(db.session.connection())
+    rebuild_months()
+
+
+def rebuild_months() -> None:
+    """Recompute the month tables from the day tables (the caller commits)."""
+    for day_table, month_table in MONTH_OF.items():
+        db.session.execute(month_table.delete())
+        query = months_of_days(day_table)
+        db.session.execute(month_table.insert().from_select(
+            list(query.selected_columns.keys()), query))
+
+
+def months_of_days(day_table: sa.Table) -> sa.Select[Any]:
+    """Return the day table's counts added up by month, in the month table's columns."""
+    month_table = MONTH_OF[day_table]
+    month = sa.func.substr(day_table.c.day, 1, 7)
+    keys = [c.name for c in month_table.primary_key.columns]
+    values = [c.name for c in month_table.columns if c.name not in keys]
+    key_columns = [month.label("month") if k == "month" else day_table.c[k] for k in keys]
+    return (sa.select(*key_columns, *(sa.func.sum(day_table.c[v]).label(v) for v in values))
+            .group_by(*key_columns))
 
 
 def _recounted(scored: sa.Table) -> dict[sa.Table, sa.Select[Any]]:
@@ -304,6 +341,10 @@ def in_step() -> bool:
     """
     if not low_in_step():
         return False
+    for day_table, month_table in MONTH_OF.items():
+        if (_nonzero_rows(month_table, db.session.execute(sa.select(month_table)))
+                != _nonzero_rows(month_table, db.session.execute(months_of_days(day_table)))):
+            return False
     scored = scored_option_table(db.session)
     try:
         return all(_nonzero_rows(table, db.session.execute(sa.select(table)))
