@@ -45,7 +45,7 @@ def summarize_cells(scheme: Scheme, cells: Mapping[K, Counts], *, min_n: int = M
                          "index": None, "ci95": None,
                          "groups": {g.id: None for g in scheme.groups}})
             continue
-        summary = summarize(scheme, counts, aggregation=aggregation, z=z)
+        summary = summarize(scheme, counts, aggregation=aggregation, z=z, codebook=False)
         rows.append({"key": key, "n": counts.n_responses, "suppressed": False,
                      "index": summary["index"]["value"], "ci95": summary["index"]["ci95"],
                      "groups": {g["id"]: g["value"] for g in summary["groups"]}})

@@ -351,8 +351,12 @@ def echo_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def summarize(scheme: Scheme, counts: Counts, filters: Mapping[str, Any] | None = None, *,
               aggregation: Aggregation = "mean_of_items", z: float = Z95,
-              target: float | None = None, n_excluded: int = 0) -> dict[str, Any]:
+              target: float | None = None, n_excluded: int = 0,
+              codebook: bool = True) -> dict[str, Any]:
     """Return the summary JSON of contract §6 and §8 (unrounded floats, None without data).
+
+    ``codebook=False`` leaves the codebook out (an empty list): a breakdown of hundreds of
+    cells needs the values, not a copy of the codebook for each cell.
 
     ``aggregation`` chooses the SIPAS element value: ``"mean_of_items"`` (the contract's
     unweighted mean of item rates) or ``"pooled"`` (``100 × Σs / Σn``, domain.md §5.1). For PAPI
@@ -379,7 +383,7 @@ def summarize(scheme: Scheme, counts: Counts, filters: Mapping[str, Any] | None 
         "n_excluded": n_excluded,
         "groups": groups,
         # Copies: a caller editing the summary must not edit the scheme.
-        "codebook": [copy.deepcopy(e) for e in scheme.codebook],
+        "codebook": [copy.deepcopy(e) for e in scheme.codebook] if codebook else [],
     }
 
 
