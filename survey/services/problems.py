@@ -99,6 +99,8 @@ REASONS: dict[str, tuple[str, LazyString]] = {
     "ward_setting_long": ("at most %(limit)d characters", _l("Tối đa %(limit)d ký tự.")),
     "ward_phone": ("a phone number has digits, spaces, '+', '.', '-' and brackets only",
                    _l("Số điện thoại chỉ gồm chữ số, dấu cách, “+”, “.”, “-” và ngoặc.")),
+    "ward_sample": ("the responses wanted are a number from 1 to 100000",
+                    _l("Số phiếu cần thu là một số từ 1 đến 100000.")),
     "ward_target": ("a target is a number from 0 to 100",
                     _l("Mục tiêu là một số từ 0 đến 100.")),
     "ward_parent": ("a ward has no parent unit", _l("Phường không thuộc đơn vị nào khác.")),

@@ -73,12 +73,25 @@ def update_settings(ward: Unit, values: Mapping[str, Any], *, actor: User | str)
         targets[str(key)] = number
     if targets:
         new["targets"] = targets
+    if "sample_target" in values:
+        set_sample_target(ward, values["sample_target"], actor=actor)
     old = settings_of(ward)
     if new != old:
         ward.settings = new or None
         changed = {k: [old.get(k), new.get(k)] for k in sorted({*old, *new})
                    if old.get(k) != new.get(k)}
         audit.record(actor, "unit.settings", ward.code, **changed)
+        db.session.flush()
+
+
+def set_sample_target(ward: Unit, value: Any, *, actor: User | str) -> None:
+    """Set how many responses the ward wants (``Unit.sample_target``; None: the default)."""
+    target = None if value in (None, "") else int(value)
+    if target is not None and not 1 <= target <= 100_000:
+        raise WardSettingsError(reason("ward_sample"), field="sample_target")
+    if target != ward.sample_target:
+        audit.record(actor, "unit.update", ward.code, sample_target=[ward.sample_target, target])
+        ward.sample_target = target
         db.session.flush()
 
 

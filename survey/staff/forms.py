@@ -85,6 +85,11 @@ class WardSettingsForm(FlaskForm):
                              validators=[Length(max=40)])
     signer_title = StringField(_l("Chức vụ người ký"), validators=[Length(max=200)])
     signer_name = StringField(_l("Họ tên người ký"), validators=[Length(max=200)])
+    sample_target = IntegerField(
+        _l("Số phiếu cần thu của phường"), validators=[
+            Optional(), NumberRange(1, 100_000, _l("Số phiếu cần thu là một số từ 1 đến 100000."))],
+        description=_l("Trang Tiến độ chia đều số này cho các tổ dân phố. Để trống: theo "
+                       "thiết lập chung (SURVEY_SAMPLE_TARGET)."))
     questionnaire = SelectField(_l("Mục tiêu của phiếu"), choices=[], validate_choice=True)
     target = DecimalField(_l("Mục tiêu (%)"), places=1, validators=[
         Optional(), NumberRange(0, 100, _l("Mục tiêu là một số từ 0 đến 100."))],

@@ -104,7 +104,8 @@ def ward_settings(code: str) -> ResponseReturnValue:
         if not can_edit:
             abort(403)
         if form.validate():
-            values = {key: getattr(form, key).data for key in wards.TEXT_KEYS}
+            values: dict[str, Any] = {key: getattr(form, key).data for key in wards.TEXT_KEYS}
+            values["sample_target"] = form.sample_target.data
             targets = dict(own.get("targets", {}))
             chosen = form.questionnaire.data or ""
             targets[chosen] = form.target.data if form.target.data is not None else None
@@ -112,8 +113,8 @@ def ward_settings(code: str) -> ResponseReturnValue:
             try:
                 wards.update_settings(ward, values, actor=_me())
             except wards.WardSettingsError as exc:
-                getattr(form, exc.field if exc.field in wards.TEXT_KEYS else "target"
-                        ).errors = [str(exc)]
+                getattr(form, exc.field if exc.field in (*wards.TEXT_KEYS, "sample_target")
+                        else "target").errors = [str(exc)]
             else:
                 db.session.commit()
                 flash(_("Đã lưu thiết lập của %(name)s.", name=ward.name), "success")
@@ -122,6 +123,7 @@ def ward_settings(code: str) -> ResponseReturnValue:
     else:
         for key in wards.TEXT_KEYS:
             getattr(form, key).data = own.get(key, "")
+        form.sample_target.data = ward.sample_target
         chosen = request.args.get("questionnaire") or _default_questionnaire()
         form.questionnaire.data = chosen
         form.target.data = own.get("targets", {}).get(chosen)

@@ -403,8 +403,17 @@ def test_a_wards_own_settings_reach_its_reports_and_its_citizens(
         "place": "Hải Phòng", "pakn_phone": "0225 3 999 888", "signer_title": "CHỦ TỊCH",
         "signer_name": "Nguyễn Văn Bê", "questionnaire": QID, "target": "90"})
     assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    saved = client.post("/staff/units/PHUONG-B/settings", data={
+        "heading": "UBND PHƯỜNG BÊTA", "upper_authority": "UBND THÀNH PHỐ HẢI PHÒNG",
+        "place": "Hải Phòng", "pakn_phone": "0225 3 999 888", "signer_title": "CHỦ TỊCH",
+        "signer_name": "Nguyễn Văn Bê", "sample_target": "300", "questionnaire": QID,
+        "target": "90"})
+    assert saved.status_code == 302
+    assert city.ward_b.sample_target == 300
+    progress = client.get("/staff/progress").get_data(as_text=True)
+    assert "<th class=\"num\">300</th>" in progress  # the ward's total target
     bad = client.post("/staff/units/PHUONG-B/settings", data={
-        "pakn_phone": "gọi tôi", "questionnaire": QID, "target": "150"})
+        "pakn_phone": "gọi tôi", "questionnaire": QID, "target": "150", "sample_target": "0"})
     assert bad.status_code == 400
     assert "Mục tiêu là một số từ 0 đến 100." in bad.get_data(as_text=True)
     # Staff of ward A cannot read or change them.
