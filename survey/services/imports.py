@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -111,10 +112,14 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
     # openpyxl trusts the file's XML: a damaged or crafted part raises whatever its parser met
     # (TypeError for an unexpected attribute, AttributeError, IndexError …), while opening or
     # while reading rows. Any of them means "not a readable workbook", never a 500.
+    # Its warnings ("File contains an invalid specification …") are refusals too: what it
+    # would read of such a file is a guess (the same in production and under the tests).
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError, TypeError, AttributeError,
-            IndexError, SyntaxError) as exc:
+            IndexError, SyntaxError, UserWarning) as exc:
         raise _whole("bad_xlsx", detail=str(exc)) from exc
     try:
         if not book.worksheets:
@@ -123,11 +128,13 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
         rows = sheet.iter_rows(values_only=True)
         while True:
             try:
-                values = next(rows)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", UserWarning)
+                    values = next(rows)
             except StopIteration:
                 break
             except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError,
-                    SyntaxError) as exc:
+                    SyntaxError, UserWarning) as exc:
                 raise _whole("bad_xlsx", detail=str(exc)) from exc
             yield ["" if v is None else v for v in values]
     finally:

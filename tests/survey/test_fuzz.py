@@ -277,6 +277,23 @@ def test_a_workbook_with_a_crafted_style_part_is_refused(staff: FlaskClient) -> 
     assert check_upload(staff, "phieu.xlsx", buffer.getvalue()) == 400
 
 
+def test_a_workbook_whose_sheet_list_openpyxl_warns_about_is_refused(
+        staff: FlaskClient) -> None:
+    """Found by CI's fuzzing: a damaged namespace in xl/workbook.xml makes openpyxl warn
+    ("invalid specification") and skip the sheet; the warning is a refusal, not a 500."""
+    members = _xlsx_members([("Q1", 1, None, "")])
+    book = members["xl/workbook.xml"]
+    members["xl/workbook.xml"] = book.replace(
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        b"http!//schemas.openxmlformats.org/officeDocument/2006/relationships", 1)
+    assert members["xl/workbook.xml"] != book
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+    assert check_upload(staff, "phieu.xlsx", buffer.getvalue()) == 400
+
+
 def test_a_zip_bomb_is_refused(staff: FlaskClient) -> None:
     """A small file that would unpack to gigabytes stores nothing and says why."""
     buffer = io.BytesIO()
