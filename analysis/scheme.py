@@ -238,6 +238,21 @@ class Scheme:
         """Return how option ``code`` of ``question_id`` scores, or None when either is unknown."""
         return self._options.get(question_id, {}).get(code)
 
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        """Return the ids of the scored items, in questionnaire order."""
+        return tuple(qid for g in self.groups
+                     for qid in (*g.items, *(i for s in g.subgroups for i in s.items)))
+
+    @property
+    def profile_ids(self) -> tuple[str, ...]:
+        """Return the ids of the unscored choice questions (field, sex, age…), in order.
+
+        A summary can be broken down by any of them (the dashboard's "Theo đặc điểm").
+        """
+        return tuple(str(e["id"]) for e in self.codebook
+                     if e.get("group") is None and e.get("type") == "choice")
+
     def options_of(self, question_id: str) -> Mapping[int, ScoredOption]:
         """Return the options of a question by code, in codebook order (empty when unknown)."""
         return self._options.get(question_id, {})

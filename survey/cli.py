@@ -135,6 +135,10 @@ def _prepare_locked() -> None:
         click.echo("rollups: counting the stored responses again ...")
         rollups.rebuild()
         db.session.commit()
+    elif not rollups.profiles_in_step():  # e.g. after migration 0015 added them
+        click.echo("rollups: counting the answers by profile question again ...")
+        rollups.rebuild_profiles()
+        db.session.commit()
     if rollups.fill_low():  # responses stored before the flag was kept (migration 0012)
         db.session.commit()
         click.echo("low ratings: marked the responses stored before migration 0012")

@@ -457,16 +457,23 @@ def _rollup_key(grain: str = "day") -> list[sa.Column[Any]]:
     ]
 
 
+def _score_columns() -> list[Any]:
+    """Return the response counts of a rollup row: n, and the sums of the respondent scores."""
+    return [
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Column("score_n", sa.Integer, nullable=False),
+        sa.Column("score_sum", sa.BigInteger, nullable=False),
+        sa.Column("score_sqsum", sa.BigInteger, nullable=False),
+        sa.CheckConstraint("n >= 0 AND score_n >= 0 AND score_n <= n", name="counts_valid"),
+    ]
+
+
 stat_response = sa.Table(
     "stat_response", db.metadata,
     *_rollup_key(),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Column("score_n", sa.Integer, nullable=False),
-    sa.Column("score_sum", sa.BigInteger, nullable=False),
-    sa.Column("score_sqsum", sa.BigInteger, nullable=False),
+    *_score_columns(),
     # Responses excluded by staff: counted here only (contract §8, n_excluded).
     sa.Column("n_excluded", sa.Integer, nullable=False, server_default="0"),
-    sa.CheckConstraint("n >= 0 AND score_n >= 0 AND score_n <= n", name="counts_valid"),
     sa.CheckConstraint("n_excluded >= 0", name="excluded_valid"),
     # A ward's or a unit's summary reads its own rows, not every unit's of the same days.
     sa.Index("ix_stat_response_unit", "questionnaire_id", "unit_id", "day"),
@@ -498,12 +505,8 @@ stat_group = sa.Table(
 stat_response_month = sa.Table(
     "stat_response_month", db.metadata,
     *_rollup_key("month"),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Column("score_n", sa.Integer, nullable=False),
-    sa.Column("score_sum", sa.BigInteger, nullable=False),
-    sa.Column("score_sqsum", sa.BigInteger, nullable=False),
+    *_score_columns(),
     sa.Column("n_excluded", sa.Integer, nullable=False, server_default="0"),
-    sa.CheckConstraint("n >= 0 AND score_n >= 0 AND score_n <= n", name="counts_valid"),
     sa.CheckConstraint("n_excluded >= 0", name="excluded_valid"),
     sa.Index("ix_stat_response_month_unit", "questionnaire_id", "unit_id", "month"),
 )
@@ -526,6 +529,57 @@ stat_group_month = sa.Table(
     sa.CheckConstraint("n >= 0", name="n_valid"),
     sa.Index("ix_stat_group_month_unit", "questionnaire_id", "unit_id", "month"),
 )
+
+# The same counts again, month by month, for each answer to an unscored question (the field
+# of the procedure, sex, age…): a breakdown "by profile" of a city's million responses adds up
+# these rows instead of joining every answer to every other answer of its response (40 s).
+# Kept by every writer like the tables above; only whole months are read from them, the days
+# at the ends of a period from the answers (reporting/summaries.py). The answer and group rows
+# hold the scored items only. `profile_id` comes before the month so that one question's rows
+# of a city are read in order.
+
+
+def _profile_key() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("questionnaire_id", sa.String(64), primary_key=True),
+        sa.Column("profile_id", sa.String(64), primary_key=True),
+        sa.Column("month", sa.String(7), primary_key=True),
+        sa.Column("unit_id", sa.ForeignKey("unit.id", ondelete="RESTRICT"), primary_key=True),
+        sa.Column("channel", sa.String(8), primary_key=True),
+        sa.Column("profile_code", sa.Integer, primary_key=True),
+    ]
+
+
+stat_profile = sa.Table(
+    "stat_profile", db.metadata,
+    *_profile_key(),
+    *_score_columns(),
+    sa.Index("ix_stat_profile_unit", "questionnaire_id", "profile_id", "unit_id", "month"),
+)
+
+stat_profile_answer = sa.Table(
+    "stat_profile_answer", db.metadata,
+    *_profile_key(),
+    sa.Column("question_id", sa.String(64), primary_key=True),
+    sa.Column("option_code", sa.Integer, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.CheckConstraint("n >= 0", name="n_valid"),
+    sa.Index("ix_stat_profile_answer_unit", "questionnaire_id", "profile_id", "unit_id",
+             "month"),
+)
+
+stat_profile_group = sa.Table(
+    "stat_profile_group", db.metadata,
+    *_profile_key(),
+    sa.Column("group_id", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.CheckConstraint("n >= 0", name="n_valid"),
+    sa.Index("ix_stat_profile_group_unit", "questionnaire_id", "profile_id", "unit_id",
+             "month"),
+)
+
+PROFILE_TABLES = (stat_profile, stat_profile_answer, stat_profile_group)
+"""The rollups by profile answer, stat_profile first (the order writers take them in)."""
 
 MONTH_OF: dict[sa.Table, sa.Table] = {stat_response: stat_response_month,
                                       stat_answer: stat_answer_month,

@@ -8,7 +8,7 @@ rows: it adds up the matching rollup rows in SQL and hands the integer counts to
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -18,7 +18,16 @@ from analysis.scoring import Counts, summarize
 from analysis.targets import target_for
 from questionnaires import Questionnaire
 
-from ..models import MONTH_OF, Answer, Response, stat_answer, stat_group
+from ..models import (
+    MONTH_OF,
+    Answer,
+    Response,
+    stat_answer,
+    stat_group,
+    stat_profile,
+    stat_profile_answer,
+    stat_profile_group,
+)
 from ..models import stat_response as stat_response_table
 from ..services.questionnaires import get_questionnaire
 from ..services.rollups import scheme_of, scored_option_table
@@ -166,30 +175,106 @@ def counts_by(session: Db, filters: Filters, by: Breakdown | None = None
 def counts_by_answer(session: Db, filters: Filters, question_id: str) -> dict[int, Counts]:
     """Return Counts per option of one unscored question (e.g. the field, age, sex).
 
-    Read straight from the answers (these crossings are not rolled up): fine for a ward's
-    data, slower than the rollups for millions of responses.
+    Whole months come from the rollups by profile answer (models.py), the days at the ends of
+    the period from the answers themselves, as ``counts_by`` does with the day tables.
+    """
+    cells: dict[int, dict[str, Any]] = {}
+    for part in _parts(filters):
+        if part.grain == "month":
+            _profile_counts(session, filters, part, question_id, cells)
+        else:
+            days = replace(filters, date_from=date.fromisoformat(part.first) if part.first
+                           else None, date_to=date.fromisoformat(part.last) if part.last
+                           else None)
+            _answer_counts(session, days, question_id, cells)
+    return {code: Counts(**v) for code, v in cells.items() if v["n_responses"]}
+
+
+def answers_to_read(session: Db, filters: Filters) -> int:
+    """Return how many responses a breakdown by a profile question reads answer by answer.
+
+    Those of the days at the ends of the period (whole months come from the rollups): 0 for
+    whole months, a few for a ward's fortnight, a city's month of them for a period ending
+    in the middle of one. Counted from the day rollups.
+    """
+    total = 0
+    for part in _parts(filters):
+        if part.grain == "day":
+            t = stat_response_table
+            total += int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(t.c.n), 0))
+                                        .where(*_conditions(t, filters, part))) or 0)
+    return total
+
+
+def _cell(cells: dict[int, dict[str, Any]], code: Any) -> dict[str, Any]:
+    return cells.setdefault(int(code), {"n_responses": 0, "score_n": 0, "score_sum": 0,
+                                        "score_sqsum": 0, "options": {}, "groups": {}})
+
+
+def _profile_counts(session: Db, filters: Filters, part: _Part, question_id: str,
+                    cells: dict[int, dict[str, Any]]) -> None:
+    """Add the whole months' counts of each answer to ``question_id`` (rollups)."""
+    t = stat_profile
+    where = [*_conditions(t, filters, part), t.c.profile_id == question_id]
+    for code, n, score_n, score_sum, score_sqsum in session.execute(
+            sa.select(t.c.profile_code, sa.func.sum(t.c.n), sa.func.sum(t.c.score_n),
+                      sa.func.sum(t.c.score_sum), sa.func.sum(t.c.score_sqsum))
+            .where(*where).group_by(t.c.profile_code)):
+        cell = _cell(cells, code)
+        cell["n_responses"] += int(n)
+        cell["score_n"] += int(score_n)
+        cell["score_sum"] += int(score_sum)
+        cell["score_sqsum"] += int(score_sqsum)
+    t = stat_profile_answer
+    where = [*_conditions(t, filters, part), t.c.profile_id == question_id]
+    for code, qid, option, n in session.execute(
+            sa.select(t.c.profile_code, t.c.question_id, t.c.option_code, sa.func.sum(t.c.n))
+            .where(*where).group_by(t.c.profile_code, t.c.question_id, t.c.option_code)):
+        if int(n):
+            options = _cell(cells, code)["options"]
+            options[(qid, int(option))] = options.get((qid, int(option)), 0) + int(n)
+    t = stat_profile_group
+    where = [*_conditions(t, filters, part), t.c.profile_id == question_id]
+    for code, group_id, n in session.execute(
+            sa.select(t.c.profile_code, t.c.group_id, sa.func.sum(t.c.n))
+            .where(*where).group_by(t.c.profile_code, t.c.group_id)):
+        if int(n):
+            groups = _cell(cells, code)["groups"]
+            groups[group_id] = groups.get(group_id, 0) + int(n)
+
+
+def _answer_counts(session: Db, filters: Filters, question_id: str,
+                   cells: dict[int, dict[str, Any]]) -> None:
+    """Add the counts of each answer to ``question_id`` read from the answers (a few days).
+
+    The same counts as the rollups by profile answer: the scored items' answers and the
+    groups they count in.
     """
     r, a = Response.__table__, Answer.__table__
     p = a.alias("profile")
     base = [*response_conditions(filters), p.c.question_id == question_id,
             p.c.option_code.is_not(None)]
-    cells: dict[int, dict[str, Any]] = {}
     for code, n, score_n, score_sum, score_sqsum in session.execute(
             sa.select(p.c.option_code, sa.func.count(), sa.func.count(r.c.score_milli),
                       sa.func.coalesce(sa.func.sum(r.c.score_milli), 0),
                       sa.func.coalesce(sa.func.sum(r.c.score_milli * r.c.score_milli), 0))
             .select_from(p.join(r, r.c.id == p.c.response_pk)).where(*base)
             .group_by(p.c.option_code)):
-        cells[int(code)] = {"n_responses": int(n), "score_n": int(score_n),
-                            "score_sum": int(score_sum), "score_sqsum": int(score_sqsum),
-                            "options": {}, "groups": {}}
+        cell = _cell(cells, code)
+        cell["n_responses"] += int(n)
+        cell["score_n"] += int(score_n)
+        cell["score_sum"] += int(score_sum)
+        cell["score_sqsum"] += int(score_sqsum)
+    questionnaire = get_questionnaire(filters.questionnaire_id)
+    items = sorted(set(scheme_of(questionnaire).item_ids)) if questionnaire else []
     for code, qid, option, n in session.execute(
             sa.select(p.c.option_code, a.c.question_id, a.c.option_code, sa.func.count())
             .select_from(p.join(r, r.c.id == p.c.response_pk)
                          .join(a, a.c.response_pk == p.c.response_pk))
-            .where(*base, a.c.option_code.is_not(None))
+            .where(*base, a.c.option_code.is_not(None), a.c.question_id.in_(items))
             .group_by(p.c.option_code, a.c.question_id, a.c.option_code)):
-        cells[int(code)]["options"][(qid, int(option))] = int(n)
+        options = _cell(cells, code)["options"]
+        options[(qid, int(option))] = options.get((qid, int(option)), 0) + int(n)
     scored = scored_option_table(session)
     for code, group_id, n in session.execute(
             sa.select(p.c.option_code, scored.c.group_id, sa.func.count(sa.distinct(r.c.id)))
@@ -200,9 +285,9 @@ def counts_by_answer(session: Db, filters: Filters, question_id: str) -> dict[in
                              scored.c.question_id == a.c.question_id,
                              scored.c.option_code == a.c.option_code)))
             .where(*base).group_by(p.c.option_code, scored.c.group_id)):
-        cells[int(code)]["groups"][group_id] = int(n)
+        groups = _cell(cells, code)["groups"]
+        groups[group_id] = groups.get(group_id, 0) + int(n)
     scored.drop(session.connection())
-    return {code: Counts(**v) for code, v in cells.items()}
 
 
 def excluded_count(session: Db, filters: Filters) -> int:

@@ -2,7 +2,8 @@
 
 A summary of a million responses must take well under a second, so it never reads answer
 rows: every write, edit and delete adds (or subtracts) its counts to three rollup tables keyed
-by questionnaire, Vietnam calendar day, unit and channel (see models.py). ``rebuild``
+by questionnaire, Vietnam calendar day, unit and channel, to the same three by month, and to
+three by month and profile answer (see models.py). ``rebuild``
 recomputes the rollups from the responses with plain SQL, and ``in_step`` checks that they
 agree. The read side is ``survey.reporting.summaries``.
 """
@@ -22,7 +23,17 @@ from analysis.vietnam import vietnam_day
 from questionnaires import Questionnaire
 
 from ..extensions import db
-from ..models import MONTH_OF, Answer, Response, stat_answer, stat_group
+from ..models import (
+    MONTH_OF,
+    PROFILE_TABLES,
+    Answer,
+    Response,
+    stat_answer,
+    stat_group,
+    stat_profile,
+    stat_profile_answer,
+    stat_profile_group,
+)
 from ..models import stat_response as stat_response_table
 from ..reporting.db import Db
 from . import bulk
@@ -116,10 +127,44 @@ def rollup_rows(questionnaire_id: str, submitted_at: datetime, unit_id: int, cha
                                 for qid, value in sorted(answers.items())
                                 if isinstance(value, int)], ("n",)),
     ]
-    if scheme is not None:
-        tables.append(bulk.Rows(stat_group, [dict(key, group_id=gid, n=sign) for gid in
-                                             sorted(counted_groups(scheme, answers))], ("n",)))
-    return with_months(tables)
+    if scheme is None:
+        return with_months(tables)
+    groups = sorted(counted_groups(scheme, answers))
+    tables.append(bulk.Rows(stat_group, [dict(key, group_id=gid, n=sign) for gid in groups],
+                            ("n",)))
+    return [*with_months(tables),
+            *profile_rows(scheme, key, score, answers, groups, sign)]
+
+
+def profile_rows(scheme: Scheme, key: Mapping[str, Any], score: int | None,
+                 answers: Mapping[str, int | str], groups: list[str],
+                 sign: int) -> list[bulk.Rows]:
+    """Return what one response adds to the rollups by profile answer (models.py).
+
+    One stat_profile row per profile question answered, and under each the response's scored
+    answers and counted groups: a breakdown by that question reads them as it reads the
+    month tables.
+    """
+    profiles = [(qid, answers[qid]) for qid in sorted(scheme.profile_ids)
+                if isinstance(answers.get(qid), int)]
+    if not profiles:
+        return []
+    items = set(scheme.item_ids)
+    scored = [(qid, value) for qid, value in sorted(answers.items())
+              if qid in items and isinstance(value, int)]
+    base = {"questionnaire_id": key["questionnaire_id"], "month": key["day"][:7],
+            "unit_id": key["unit_id"], "channel": key["channel"]}
+    heads, answer_rows, group_rows = [], [], []
+    for profile_id, code in profiles:
+        head = dict(base, profile_id=profile_id, profile_code=code)
+        heads.append(dict(head, n=sign, score_n=sign if score is not None else 0,
+                          score_sum=sign * (score or 0), score_sqsum=sign * (score or 0) ** 2))
+        answer_rows += [dict(head, question_id=qid, option_code=value, n=sign)
+                        for qid, value in scored]
+        group_rows += [dict(head, group_id=gid, n=sign) for gid in groups]
+    return [bulk.Rows(stat_profile, heads, ("n", "score_n", "score_sum", "score_sqsum")),
+            bulk.Rows(stat_profile_answer, answer_rows, ("n",)),
+            bulk.Rows(stat_profile_group, group_rows, ("n",))]
 
 
 def with_months(tables: list[bulk.Rows]) -> list[bulk.Rows]:
@@ -177,6 +222,102 @@ def rebuild(*, rescore: Literal["missing", "all", "none"] = "missing") -> None:
                                                       query))
     scored.drop(db.session.connection())
     rebuild_months()
+    rebuild_profiles()
+
+
+def rebuild_profiles() -> None:
+    """Recompute the rollups by profile answer from the stored responses (the caller commits).
+
+    Also what ``init-db`` runs when they disagree with the answers (after migration 0015).
+    """
+    for table in reversed(PROFILE_TABLES):
+        db.session.execute(table.delete())
+    parts, scored = profile_part_table(db.session), scored_option_table(db.session)
+    for table, query in _profile_recounted(parts, scored).items():
+        db.session.execute(table.insert().from_select(list(query.selected_columns.keys()),
+                                                      query))
+    parts.drop(db.session.connection())
+    scored.drop(db.session.connection())
+
+
+def profile_part_table(session: Db) -> sa.Table:
+    """Create (in this transaction) a temporary table of the questions a profile row counts.
+
+    One row per (questionnaire, question, role): role "profile" for an unscored choice
+    question, "item" for a scored item. The caller drops it.
+    """
+    parts = sa.Table("tmp_profile_part", sa.MetaData(),
+                     sa.Column("questionnaire_id", sa.String(64)),
+                     sa.Column("question_id", sa.String(64)),
+                     sa.Column("role", sa.String(8)),
+                     prefixes=["TEMPORARY"])
+    connection = session.connection()
+    parts.drop(connection, checkfirst=True)
+    parts.create(connection)
+    rows: list[dict[str, Any]] = []
+    for questionnaire in latest_questionnaires():
+        scheme = scheme_of(questionnaire)
+        qid = questionnaire.id
+        rows += [{"questionnaire_id": qid, "question_id": p, "role": "profile"}
+                 for p in scheme.profile_ids]
+        rows += [{"questionnaire_id": qid, "question_id": i, "role": "item"}
+                 for i in dict.fromkeys(scheme.item_ids)]
+    if rows:
+        session.execute(parts.insert(), rows)
+    if connection.dialect.name == "postgresql":
+        session.execute(sa.text("ANALYZE tmp_profile_part"))
+    return parts
+
+
+def _profile_recounted(parts: sa.Table, scored: sa.Table) -> dict[sa.Table, sa.Select[Any]]:
+    """Return, per rollup table by profile answer, the query that counts its rows."""
+    r, a = Response.__table__, Answer.__table__
+    p = a.alias("profile_answer")
+    is_profile = parts.alias("is_profile")
+    is_item = parts.alias("is_item")
+    month = sa.func.substr(_day_sql(r.c.submitted_at), 1, 7)
+    key = (r.c.questionnaire_id, p.c.question_id, month, r.c.unit_id, r.c.channel,
+           p.c.option_code)
+    names = ("questionnaire_id", "profile_id", "month", "unit_id", "channel", "profile_code")
+    labelled = [column.label(name) for column, name in zip(key, names, strict=True)]
+    heads = (p.join(r, r.c.id == p.c.response_pk)
+             .join(is_profile, sa.and_(is_profile.c.questionnaire_id == r.c.questionnaire_id,
+                                       is_profile.c.question_id == p.c.question_id,
+                                       is_profile.c.role == "profile")))
+    counted = sa.and_(r.c.excluded.is_(sa.false()), p.c.option_code.is_not(None))
+    items = (heads.join(a, a.c.response_pk == r.c.id)
+             .join(is_item, sa.and_(is_item.c.questionnaire_id == r.c.questionnaire_id,
+                                    is_item.c.question_id == a.c.question_id,
+                                    is_item.c.role == "item")))
+    # Each response's counted groups first (one row per response and group), then crossed
+    # with its profile answers: far fewer rows than crossing every answer with every answer.
+    g = a.alias("group_answer")
+    groups_of = (sa.select(g.c.response_pk, scored.c.group_id).distinct()
+                 .select_from(g.join(Response.__table__.alias("group_response"),
+                                     sa.literal_column("group_response.id") == g.c.response_pk)
+                              .join(scored, sa.and_(
+                                  scored.c.questionnaire_id
+                                  == sa.literal_column("group_response.questionnaire_id"),
+                                  scored.c.question_id == g.c.question_id,
+                                  scored.c.option_code == g.c.option_code)))
+                 .subquery("groups_of"))
+    in_group = heads.join(groups_of, groups_of.c.response_pk == r.c.id)
+    score = r.c.score_milli
+    return {
+        stat_profile: sa.select(
+            *labelled, sa.func.count().label("n"), sa.func.count(score).label("score_n"),
+            sa.func.coalesce(sa.func.sum(score), 0).label("score_sum"),
+            sa.func.coalesce(sa.func.sum(score * score), 0).label("score_sqsum"))
+        .select_from(heads).where(counted).group_by(*key),
+        stat_profile_answer: sa.select(
+            *labelled, a.c.question_id.label("question_id"),
+            a.c.option_code.label("option_code"), sa.func.count().label("n"))
+        .select_from(items).where(counted, a.c.option_code.is_not(None))
+        .group_by(*key, a.c.question_id, a.c.option_code),
+        stat_profile_group: sa.select(
+            *labelled, groups_of.c.group_id.label("group_id"), sa.func.count().label("n"))
+        .select_from(in_group).where(counted).group_by(*key, groups_of.c.group_id),
+    }
 
 
 def rebuild_months() -> None:
@@ -346,12 +487,15 @@ def in_step() -> bool:
                 != _nonzero_rows(month_table, db.session.execute(months_of_days(day_table)))):
             return False
     scored = scored_option_table(db.session)
+    parts = profile_part_table(db.session)
     try:
+        queries = {**_recounted(scored), **_profile_recounted(parts, scored)}
         return all(_nonzero_rows(table, db.session.execute(sa.select(table)))
                    == _nonzero_rows(table, db.session.execute(query))
-                   for table, query in _recounted(scored).items())
+                   for table, query in queries.items())
     finally:
         scored.drop(db.session.connection())
+        parts.drop(db.session.connection())
 
 
 def _nonzero_rows(table: sa.Table, result: Any) -> dict[tuple[Any, ...], tuple[int, ...]]:
@@ -380,3 +524,24 @@ def totals_in_step() -> bool:
     counted_answers = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(
         stat_answer.c.n), 0))) or 0
     return int(responses) == int(counted) and int(answers) == int(counted_answers)
+
+
+def profiles_in_step() -> bool:
+    """Return whether stat_profile counts every answer to a profile question once.
+
+    The cheap check of the rollups by profile answer (one count of the answers, one sum);
+    they are empty after migration 0015 until ``init-db`` rebuilds them.
+    """
+    parts = profile_part_table(db.session)
+    try:
+        answers = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Answer)
+            .join(Response, Response.id == Answer.response_pk)
+            .join(parts, sa.and_(parts.c.questionnaire_id == Response.questionnaire_id,
+                                 parts.c.question_id == Answer.question_id,
+                                 parts.c.role == "profile"))
+            .where(Answer.option_code.is_not(None), Response.excluded.is_(False))) or 0
+    finally:
+        parts.drop(db.session.connection())
+    counted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(stat_profile.c.n), 0)))
+    return int(answers) == int(counted or 0)

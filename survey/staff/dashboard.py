@@ -53,8 +53,10 @@ from ..services.transactions import committed
 from .views import _me, bp
 
 PAGE_SIZE = 50
-PROFILE_AT_ONCE = 5_000
-"""Up to this many responses the dashboard shows its breakdown by a profile question at once."""
+PROFILE_AT_ONCE = 20_000
+"""Up to this many responses read answer by answer (the days at the ends of a period: whole
+months come from the rollups), the dashboard shows its breakdown by a profile question at
+once; beyond, on request."""
 
 
 def _default_questionnaire() -> str:
@@ -143,12 +145,14 @@ def index() -> ResponseReturnValue:
     profile_ids = [e["id"] for e in report.profile_questions]
     chosen = request.args.get("by") or ("linh_vuc" if "linh_vuc" in profile_ids else
                                         (profile_ids[0] if profile_ids else ""))
-    # The breakdown by a profile question reads answers, not rollups: computed at once for
-    # a ward's data, on request (the "Xem" button) beyond PROFILE_AT_ONCE responses.
-    if chosen in profile_ids and (request.args.get("by")
-                                  or report.summary["n_responses"] <= PROFILE_AT_ONCE):
+    # The breakdown by a profile question reads whole months from rollups, the days at the
+    # ends of the period from the answers: computed at once unless those days hold more than
+    # PROFILE_AT_ONCE responses (a city's half month), then on request (the "Xem" button).
+    to_read = summaries.answers_to_read(db.session, filters) if chosen in profile_ids else 0
+    if chosen in profile_ids and (request.args.get("by") or to_read <= PROFILE_AT_ONCE):
         report.add_profile(chosen)
     return render_template("staff/dashboard.html", report=report, profile=chosen,
+                           profile_to_read=to_read,
                            case_days=current_app.config["CASE_DUE_DAYS"],
                            case_pages="staff.case_list_page" in current_app.view_functions,
                            ratio_labels=indicators.RATIO_LABELS,
