@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import html
 import importlib.util
 import io
 import os
 import pstats
+import re
 import statistics
 import sys
 import tempfile
@@ -276,6 +278,23 @@ def build_rollups(app: Flask, profiles_only: bool = False) -> None:
     out(f"  rollups rebuilt in {time.perf_counter() - started:.0f} s")
 
 
+def add_missing_indexes(app: Flask) -> None:
+    """Create the indexes the models have and a reused database lacks (a new migration's)."""
+    with app.app_context():
+        inspector = sa.inspect(db.engine)
+        for table in db.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            have = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in have:
+                    out(f"  adding index {index.name} ...")
+                    index.create(db.engine)
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
+
+
 def why_rebuild(app: Flask, n: int) -> str | None:
     """Return why the database cannot be reused as it is, or None when it can.
 
@@ -364,10 +383,29 @@ class View:
     token: bool = False  # Authorization: Bearer (the API), else the login session
     who: str = "staff"  # "staff" (every ward) or "officer" (limited to WARD)
     expect: str = "200"
+    page: int = 1  # a later page of a list: reached by following its "Sau" links (untimed)
+    resolved: str = ""
 
     @property
     def url(self) -> str:
-        return self.path + ("?" + urlencode(self.query) if self.query else "")
+        return self.resolved or self.path + ("?" + urlencode(self.query) if self.query else "")
+
+
+NEXT_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
+
+
+def page_of(client: FlaskClient, url: str, page: int) -> str:
+    """Return the address of page ``page`` of a list, following its next links from ``url``.
+
+    Lists page by key (``after=`` the last row of the page before), so page 20 has no address
+    of its own until page 19 is read; the walk is not timed.
+    """
+    for _ in range(page - 1):
+        found = NEXT_LINK.search(client.get(url).get_data(as_text=True))
+        if found is None:
+            return url  # a shorter list: its last page
+        url = html.unescape(found.group(1))
+    return url
 
 
 def has_route(app: Flask, path: str) -> bool:
@@ -419,12 +457,12 @@ def views(app: Flask, officer: bool, every_profile: bool) -> tuple[list[View], l
         View(f"chart trend, {WARD}'s units", "/staff/charts/trend.png", q + kids),
         View("chart groups, city, one month", "/staff/charts/groups.png", q + month),
         View("suggestions, whole city", "/staff/suggestions", q),
-        View("suggestions, city, page 20", "/staff/suggestions", q + [("page", "20")]),
+        View("suggestions, city, page 20", "/staff/suggestions", q, page=20),
         View("suggestions, city, q=ghe cho", "/staff/suggestions", q + [("q", "ghe cho")]),
         View("suggestions, city, low=1", "/staff/suggestions", q + [("low", "1")]),
         View(f"suggestions, {WARD}'s units, month", "/staff/suggestions", q + kids + month),
         View("follow-up, whole city", "/staff/follow-up", q),
-        View("follow-up, city, page 20", "/staff/follow-up", q + [("page", "20")]),
+        View("follow-up, city, page 20", "/staff/follow-up", q, page=20),
         View("follow-up, city, q=<receipt>", "/staff/follow-up", q + [("q", receipt(4242))]),
         View(f"follow-up, {WARD}'s units, month", "/staff/follow-up", q + kids + month),
         View("progress", "/staff/progress", q),
@@ -524,6 +562,8 @@ def measure(app: Flask, label: str, args: argparse.Namespace) -> None:
     slow: list[tuple[float, View]] = []
     for view in found:
         client = clients[view.who]
+        if view.page > 1:
+            view.resolved = page_of(client, view.url, view.page)
         cold, status, note = request(client, view, token)
         warm: list[float] = []
         if status != "error":
@@ -608,6 +648,7 @@ def run(url: str, label: str, args: argparse.Namespace) -> None:
                 db.session.remove()
                 db.engine.dispose()
             build(app, url, args.responses, args.scan)
+    add_missing_indexes(app)
     if not args.build_only:
         measure(app, label, args)
     with app.app_context():

@@ -59,12 +59,12 @@ EXPORTS = {  # label: arguments of `export` after --questionnaire and --out
     f"export xlsx, ward {WARD}": ["--format", "xlsx", "--unit", WARD],
 }
 SUFFIX = {"csv": ".csv", "xlsx": ".xlsx", "pdf": ".pdf"}
-LISTS = {  # label: path and query, as staff of every ward
-    "suggestions, page 1": f"/staff/suggestions?questionnaire={QID}",
-    "suggestions, next page": f"/staff/suggestions?questionnaire={QID}&page=20",
-    "follow-up, page 1": f"/staff/follow-up?questionnaire={QID}",
-    "follow-up, next page": f"/staff/follow-up?questionnaire={QID}&page=20",
-    "cases, page 1": "/staff/cases",
+LISTS = {  # label: path and query, and the page (reached by its "Sau" links), as staff
+    "suggestions, page 1": (f"/staff/suggestions?questionnaire={QID}", 1),
+    "suggestions, page 20": (f"/staff/suggestions?questionnaire={QID}", 20),
+    "follow-up, page 1": (f"/staff/follow-up?questionnaire={QID}", 1),
+    "follow-up, page 20": (f"/staff/follow-up?questionnaire={QID}", 20),
+    "cases, page 1": ("/staff/cases", 1),
 }
 
 
@@ -119,6 +119,7 @@ def ensure(dashboard: Any, url: str, n: int) -> None:
                 db.session.remove()
                 db.engine.dispose()
             dashboard.build(app, url, n, False)
+    dashboard.add_missing_indexes(app)
     dashboard.account(app)
     with app.app_context():
         db.engine.dispose()
@@ -132,10 +133,10 @@ def child(url: str, what: str) -> None:
 
     app = create_app(config(url))
     if what == "idle":
-        out(json.dumps({"seconds": 0.0}))
+        out(json.dumps({"seconds": 0.0, "peak_mb": peak_mb()}))
         return
     if what == "lists":
-        out(json.dumps(time_lists(app)))
+        out(json.dumps({**time_lists(app), "peak_mb": peak_mb()}))
         return
     arguments = EXPORTS[what]
     with tempfile.TemporaryDirectory() as folder:
@@ -151,7 +152,8 @@ def child(url: str, what: str) -> None:
             with target.open("rb") as handle:
                 rows = sum(chunk.count(b"\r\n") for chunk in iter(lambda: handle.read(1 << 20),
                                                                    b"")) - 1
-        out(json.dumps({"seconds": seconds, "rows": rows, "bytes": target.stat().st_size}))
+        out(json.dumps({"seconds": seconds, "rows": rows, "bytes": target.stat().st_size,
+                        "peak_mb": peak_mb()}))
 
 
 def time_lists(app: Any) -> dict[str, float]:
@@ -162,7 +164,8 @@ def time_lists(app: Any) -> dict[str, float]:
     if answer.status_code != 302:
         sys.exit(f"logging in failed: HTTP {answer.status_code}")
     found = {}
-    for label, path in LISTS.items():
+    for label, (start, page) in LISTS.items():
+        path = dashboard.page_of(client, start, page)
         times = []
         for _ in range(4):  # a warm-up, then three
             started = time.perf_counter()
@@ -174,18 +177,27 @@ def time_lists(app: Any) -> dict[str, float]:
     return found
 
 
+def peak_mb() -> float:
+    """Return this process's peak resident memory in MB (Linux: VmHWM, reset by exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def measured(url: str, what: str) -> tuple[dict[str, Any], float]:
-    """Run ``child`` in a fresh interpreter; return its JSON and its peak memory in MB."""
-    process = subprocess.Popen(  # noqa: S603 - our own script
+    """Run ``child`` in a fresh interpreter; return its JSON and its peak memory in MB.
+
+    The child reports its own peak (VmHWM): the rusage of a child also counts the memory of
+    the parent it was forked from.
+    """
+    done = subprocess.run(  # noqa: S603 - our own script
         [sys.executable, __file__, "--child", what, "--url", url],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        sys.exit(f"{what} failed (exit {process.returncode})")
-    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+        stdout=subprocess.PIPE, text=True, cwd=ROOT, check=False)
+    if done.returncode != 0:
+        sys.exit(f"{what} failed (exit {done.returncode})")
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return found, found.pop("peak_mb")
 
 
 # --- the table ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -205,6 +205,38 @@ class Suggestion:
     question_id: str
     text: str
     low: bool
+    key: str = field(default="", compare=False)
+    """Where a list continues after this answer (``after=`` of the next page)."""
+
+
+def keyset_token(moment: datetime, pk: int, question: str = "") -> str:
+    """Return the place of a row in a newest-first list: its time, id and question."""
+    return f"{moment.astimezone(UTC).isoformat()}~{pk}~{question}"
+
+
+def parse_keyset(token: str) -> tuple[datetime, int, str] | None:
+    """Read a ``keyset_token``; None when it is not one (a list then starts at the top)."""
+    try:
+        # A "+" typed into an address bar arrives as a space.
+        moment, pk, question = token[:120].replace(" ", "+").split("~")
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None:
+            return None
+        return when, int(pk), question[:64]
+    except ValueError:
+        return None
+
+
+def _older_than(after: tuple[datetime, int, str], *, by_question: bool = True
+                ) -> sa.ColumnElement[bool]:
+    """Return "after this row" in the order (submitted_at, id) descending, then question."""
+    moment, pk, question = after
+    conditions = [Response.submitted_at < moment,
+                  sa.and_(Response.submitted_at == moment, Response.id < pk)]
+    if by_question:
+        conditions.append(sa.and_(Response.submitted_at == moment, Response.id == pk,
+                                  Answer.question_id > question))
+    return sa.or_(*conditions)
 
 
 def receipt_condition(search: str) -> sa.ColumnElement[bool] | None:
@@ -256,22 +288,28 @@ def _suggestion_rows(session: Db, rows: Sequence[Any]) -> list[Suggestion]:
     flagged = set(session.scalars(sa.select(Response.id).where(
         Response.id.in_([r.id for _, r, _ in rows]), Response.low.is_(True))))
     return [Suggestion(r.receipt, r.submitted_at.astimezone(VIETNAM), code, a.question_id,
-                       a.text_value or "", r.id in flagged) for a, r, code in rows]
+                       a.text_value or "", r.id in flagged,
+                       keyset_token(r.submitted_at, r.id, a.question_id))
+            for a, r, code in rows]
 
 
 def suggestions(session: Db, filters: Filters, *, search: str = "", only_low: bool = False,
-                limit: int = 50, offset: int = 0, cap: int | None = None
+                limit: int = 50, after: str = "", cap: int | None = None
                 ) -> tuple[list[Suggestion], int]:
     """Return a page of free-text answers (newest first) and how many there are in all.
 
-    With ``cap``, the count stops at ``cap + 1`` (the caller shows "more than ``cap``").
+    The page starts after the answer whose ``key`` is ``after`` (keyset pagination: page 200
+    costs what page 1 does). With ``cap``, the count stops at ``cap + 1`` (the caller shows
+    "more than ``cap``").
     """
     base = _suggestion_query(session, filters, search, only_low)
     if base is None:
         return [], 0
     counted = base if cap is None else base.limit(cap + 1)
     total = session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
-    rows = session.execute(base.order_by(*NEWEST_FIRST).limit(limit).offset(offset)).all()
+    place = parse_keyset(after) if after else None
+    query = base if place is None else base.where(_older_than(place))
+    rows = session.execute(query.order_by(*NEWEST_FIRST).limit(limit)).all()
     return _suggestion_rows(session, rows), int(total)
 
 
@@ -287,14 +325,7 @@ def iter_suggestions(session: Db, filters: Filters, *, search: str = "",
         return
     after: tuple[Any, int, str] | None = None
     while True:
-        query = base
-        if after is not None:
-            moment, pk, question = after
-            query = query.where(sa.or_(
-                Response.submitted_at < moment,
-                sa.and_(Response.submitted_at == moment, Response.id < pk),
-                sa.and_(Response.submitted_at == moment, Response.id == pk,
-                        Answer.question_id > question)))
+        query = base if after is None else base.where(_older_than(after))
         rows = session.execute(query.order_by(*NEWEST_FIRST).limit(page_size)).all()
         yield from _suggestion_rows(session, rows)
         if len(rows) < page_size:
@@ -312,14 +343,17 @@ class LowRating:
     unit: str
     items: list[tuple[str, int]]
     suggestion: str
+    key: str = field(default="", compare=False)
+    """Where the list continues after this response (``after=`` of the next page)."""
 
 
 def low_ratings(session: Db, filters: Filters, *, receipt: str = "", limit: int = 50,
-                offset: int = 0) -> tuple[list[LowRating], int]:
+                after: str = "", cap: int | None = None) -> tuple[list[LowRating], int]:
     """Return a page of responses with any item at 1 or 2 (newest first), and the total.
 
     A ``receipt`` typed by staff (any case, dash optional) keeps only that response; one that
-    is not shaped like a receipt finds nothing.
+    is not shaped like a receipt finds nothing. The page starts after the response whose
+    ``key`` is ``after`` (keyset pagination); with ``cap`` the count stops at ``cap + 1``.
     """
     questionnaire = get_questionnaire(filters.questionnaire_id)
     if questionnaire is None:
@@ -331,12 +365,17 @@ def low_ratings(session: Db, filters: Filters, *, receipt: str = "", limit: int 
     if receipt.strip():
         by_receipt = receipt_condition(receipt)
         conditions.append(sa.false() if by_receipt is None else by_receipt)
-    total = session.scalar(sa.select(sa.func.count()).select_from(Response)
-                           .where(*conditions)) or 0
+    counted = sa.select(Response.id).where(*conditions)
+    if cap is not None:
+        counted = counted.limit(cap + 1)
+    total = session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
+    place = parse_keyset(after) if after else None
+    if place is not None:
+        conditions.append(_older_than(place, by_question=False))
     page = session.execute(
         sa.select(Response, Unit.code).join(Unit, Unit.id == Response.unit_id)
         .where(*conditions).options(selectinload(Response.answers))
-        .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit).offset(offset)
+        .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit)
     ).all()
     low = low_pairs(scheme)
     result = []
@@ -345,5 +384,6 @@ def low_ratings(session: Db, filters: Filters, *, receipt: str = "", limit: int 
                        if (a.question_id, a.option_code) in low)
         text = " ".join(a.text_value for a in response.answers if a.text_value)
         result.append(LowRating(response.receipt, response.submitted_at.astimezone(VIETNAM),
-                                code, items, text))  # type: ignore[arg-type]
+                                code, items, text,  # type: ignore[arg-type]
+                                keyset_token(response.submitted_at, response.id)))
     return result, int(total)

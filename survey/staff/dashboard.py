@@ -238,23 +238,32 @@ def _page() -> int:
         return 1
 
 
+def _keyset_page(rows: list[Any], total: int) -> dict[str, Any]:
+    """Return a keyset page's template values from PAGE_SIZE + 1 rows read after ``after``.
+
+    ``page`` is only the number shown ("Trang 3"), carried along by the links; the rows
+    start after the ``key`` of the last row of the page before (no OFFSET).
+    """
+    page = _page() if report_data.parse_keyset(request.args.get("after", "")) else 1
+    more = len(rows) > PAGE_SIZE
+    return {"rows": rows[:PAGE_SIZE], "page": page,
+            "pages": max(page + (1 if more else 0), -(-total // PAGE_SIZE)),
+            "next_after": rows[PAGE_SIZE - 1].key if more else ""}
+
+
 @bp.get("/suggestions")
 def suggestion_list() -> ResponseReturnValue:
     """List citizens' free-text suggestions, newest first, filterable and searchable."""
     filters = _filters()
     search = request.args.get("q", "")[:100]
     only_low = request.args.get("low") == "1"
-    page = _page()
     cap = report_data.COUNT_CAP
     rows, total = report_data.suggestions(db.session, filters, search=search,
-                                          only_low=only_low, limit=PAGE_SIZE,
-                                          offset=(page - 1) * PAGE_SIZE, cap=cap)
-    more = total > cap
-    return render_template("staff/suggestions.html", rows=rows, total=min(total, cap),
-                           more=more, page=page,
-                           pages=max(page + (1 if len(rows) == PAGE_SIZE else 0),
-                                     -(-min(total, cap) // PAGE_SIZE)), search=search,
-                           only_low=only_low, **_context(filters))
+                                          only_low=only_low, limit=PAGE_SIZE + 1,
+                                          after=request.args.get("after", ""), cap=cap)
+    return render_template("staff/suggestions.html", total=min(total, cap), more=total > cap,
+                           search=search, only_low=only_low,
+                           **_keyset_page(rows, min(total, cap)), **_context(filters))
 
 
 @bp.get("/suggestions.csv")
@@ -291,18 +300,19 @@ def suggestion_export() -> ResponseReturnValue:
 def follow_up() -> ResponseReturnValue:
     """List responses with any item answered 1 or 2, for staff to look into."""
     filters = _filters()
-    page = _page()
     receipt = request.args.get("q", "")[:40]
+    cap = report_data.COUNT_CAP
     rows, total = report_data.low_ratings(db.session, filters, receipt=receipt,
-                                          limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+                                          limit=PAGE_SIZE + 1,
+                                          after=request.args.get("after", ""), cap=cap)
     # Only the questionnaire's texts: not a whole report (summary and breakdowns).
     questionnaire = get_questionnaire(filters.questionnaire_id)
     if questionnaire is None:
         abort(404)
     texts = {entry["id"]: entry["text"] for entry in scheme_of(questionnaire).codebook}
-    return render_template("staff/follow_up.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), texts=texts,
-                           questionnaire=questionnaire, search=receipt, **_context(filters))
+    return render_template("staff/follow_up.html", total=min(total, cap), more=total > cap,
+                           texts=texts, questionnaire=questionnaire, search=receipt,
+                           **_keyset_page(rows, min(total, cap)), **_context(filters))
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -554,6 +555,53 @@ def test_suggestions_page_by_key_and_count_up_to_a_cap(app: Flask, city: City) -
     finally:
         report.COUNT_CAP = monkey
     assert "Hơn 10 góp ý" in page
+
+
+def _walk(client: FlaskClient, path: str, item: str) -> list[list[str]]:
+    """Follow a list's "Sau" links from its first page; return each page's items."""
+    pages = []
+    while path:
+        page = client.get(path)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        pages.append(re.findall(item, html))
+        found = re.search(r'<a href="([^"]+)" rel="next">', html)
+        path = found.group(1).replace("&amp;", "&") if found else ""
+        assert len(pages) < 50
+    return pages
+
+
+def test_lists_page_by_key_through_their_next_links(
+        app: Flask, city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Suggestions and follow-up pages start after the last row of the page before (no
+    OFFSET): walking "Sau" shows every row once, newest first; a bad key starts at the top."""
+    from survey.reporting import report
+    from survey.staff import dashboard
+
+    for i in range(7):
+        submit(app, city.links["A-QUAY"], q_y_kien=f"Góp ý số {i}", q_q15="1" if i % 2 else "4")
+    every, _ = report.suggestions(db.session, Filters(QID), limit=1000)
+    lows, low_total = report.low_ratings(db.session, Filters(QID), limit=1000)
+    assert len(lows) == low_total >= 4
+    monkeypatch.setattr(dashboard, "PAGE_SIZE", 3)
+    client = client_of(app, "quantri")
+    pages = _walk(client, f"/staff/suggestions?questionnaire={QID}",
+                  r'<p class="meta">[^<]*· Mã phiếu (\w{4}-\w{4})')
+    assert [len(p) for p in pages[:-1]] == [3] * (len(pages) - 1)
+    assert [r for p in pages for r in p] == [s.receipt for s in every]
+    assert len(pages) == -(-len(every) // 3)
+    pages = _walk(client, f"/staff/follow-up?questionnaire={QID}",
+                  r'<p class="meta">[^<]*· Mã phiếu (\w{4}-\w{4})')
+    assert [r for p in pages for r in p] == [r.receipt for r in lows]
+    second = client.get(f"/staff/suggestions?questionnaire={QID}&page=2&after="
+                        + quote(every[2].key))
+    assert "Trang 2 /" in second.get_data(as_text=True)
+    for bad in ("x", "2026-13-01~1~a", "~~", "2026-01-01T00:00:00~abc~", "9" * 200):
+        page = client.get(f"/staff/suggestions?questionnaire={QID}&after={bad}&page=4")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert every[0].receipt in html  # from the top
+        assert "Trang 1 /" in html
 
 
 @pytest.mark.parametrize("who", ["canbo_a", "totruong_a", "quantri"])
