@@ -119,15 +119,20 @@ def wide_rows(session: Db, filters: Filters, scheme: Scheme) -> Iterator[list[An
         .where(*response_conditions(filters, include_excluded=True)).order_by(r.c.id)
         .execution_options(stream_results=True, yield_per=STREAM_ROWS))
     hidden = filters.hidden_flags
+    # Choice questions hold codes (ints); a text is neutralised, so only the other columns
+    # are looked at one by one.
+    choice = {str(e["id"]) for e in scheme.codebook if e.get("type") == "choice"}
+    first = len(BASE_COLUMNS) + len(INTEGRITY_COLUMNS)
+    texts = [first + i for i, qid in enumerate(questions) if qid not in choice]
     for response_id, submitted_at, unit_id, channel, flags, excluded, found in result:
         answers = json.loads(found) if found else {}
         row = [str(response_id), submitted_at.astimezone(VIETNAM).replace(microsecond=0),
                codes.get(unit_id, ""), channel, _shown_flags(flags, hidden) if hidden else flags,
-               1 if excluded else 0]
-        for qid in questions:
-            value = answers.get(qid)
-            row.append(value if isinstance(value, int) else
-                       neutralise(value) if value else "")
+               1 if excluded else 0, *[answers.get(qid, "") for qid in questions]]
+        for at in texts:
+            value = row[at]
+            if value.__class__ is str and value:
+                row[at] = neutralise(value)
         yield row
 
 

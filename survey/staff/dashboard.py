@@ -53,10 +53,13 @@ from ..services.transactions import committed
 from .views import _me, bp
 
 PAGE_SIZE = 50
-PROFILE_AT_ONCE = 20_000
-"""Up to this many responses read answer by answer (the days at the ends of a period: whole
-months come from the rollups), the dashboard shows its breakdown by a profile question at
-once; beyond, on request."""
+PROFILE_AT_ONCE = 50_000
+"""Up to this many responses (a ward's year or two), the dashboard shows its breakdown by a
+profile question at once; beyond (a city's), on request: even from the rollups by profile
+answer a city's year is some ten million rows to add up."""
+PROFILE_ANSWERS_AT_ONCE = 5_000
+"""... and only when the days at the ends of the period (read answer by answer: whole months
+come from the rollups) hold at most this many responses."""
 
 
 def _default_questionnaire() -> str:
@@ -146,13 +149,18 @@ def index() -> ResponseReturnValue:
     chosen = request.args.get("by") or ("linh_vuc" if "linh_vuc" in profile_ids else
                                         (profile_ids[0] if profile_ids else ""))
     # The breakdown by a profile question reads whole months from rollups, the days at the
-    # ends of the period from the answers: computed at once unless those days hold more than
-    # PROFILE_AT_ONCE responses (a city's half month), then on request (the "Xem" button).
+    # ends of the period from the answers: computed at once for a ward's data, on request
+    # (the "Xem" button) for a city's or when those days hold many responses.
     to_read = summaries.answers_to_read(db.session, filters) if chosen in profile_ids else 0
-    if chosen in profile_ids and (request.args.get("by") or to_read <= PROFILE_AT_ONCE):
+    at_once = (report.summary["n_responses"] <= PROFILE_AT_ONCE
+               and to_read <= PROFILE_ANSWERS_AT_ONCE)
+    if chosen in profile_ids and (request.args.get("by") or at_once):
         report.add_profile(chosen)
     return render_template("staff/dashboard.html", report=report, profile=chosen,
-                           profile_to_read=to_read,
+                           # Why the table waits for "Xem": the days read answer by answer,
+                           # or else (None) the size of the data.
+                           profile_to_read=(to_read if to_read > PROFILE_ANSWERS_AT_ONCE
+                                            else None),
                            case_days=current_app.config["CASE_DUE_DAYS"],
                            case_pages="staff.case_list_page" in current_app.view_functions,
                            ratio_labels=indicators.RATIO_LABELS,

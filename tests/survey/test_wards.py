@@ -515,7 +515,7 @@ def test_a_large_dashboard_reads_profile_answers_only_on_request(
     client = client_of(app, "quantri")
     client.get(f"/staff/?questionnaire={QID}")
     assert calls == ["linh_vuc"]  # a ward's data: at once
-    monkeypatch.setattr(dashboard, "PROFILE_AT_ONCE", 5)
+    monkeypatch.setattr(dashboard, "PROFILE_ANSWERS_AT_ONCE", 5)
     calls.clear()
     page = client.get(f"/staff/?questionnaire={QID}").get_data(as_text=True)
     assert calls == ["linh_vuc"]  # every month whole: read from the rollups, at once
@@ -524,10 +524,15 @@ def test_a_large_dashboard_reads_profile_answers_only_on_request(
     day = f"/staff/?questionnaire={QID}&from={today}&to={today}"
     page = client.get(day).get_data(as_text=True)
     assert calls == []  # one day, answer by answer, of more than 5 responses: on request
-    assert "bấm “Xem” để tính" in page
+    assert "Các ngày lẻ đầu và cuối kỳ có 12 phiếu" in page
     page = client.get(day + "&by=gioi_tinh").get_data(as_text=True)
     assert calls == ["gioi_tinh"]
     assert "bấm “Xem” để tính" not in page
+    monkeypatch.setattr(dashboard, "PROFILE_AT_ONCE", 5)
+    calls.clear()
+    page = client.get(f"/staff/?questionnaire={QID}").get_data(as_text=True)
+    assert calls == []  # a city's data: on request, even from the rollups
+    assert "Bảng này cộng 12 phiếu" in page
 
 
 def test_suggestions_page_by_key_and_count_up_to_a_cap(app: Flask, city: City) -> None:
