@@ -14,6 +14,8 @@ import io
 import json
 import os
 import tempfile
+import threading
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -156,6 +158,7 @@ def index() -> ResponseReturnValue:
                and to_read <= PROFILE_ANSWERS_AT_ONCE)
     if chosen in profile_ids and (request.args.get("by") or at_once):
         report.add_profile(chosen)
+    _keep_chart_data(report)
     return render_template("staff/dashboard.html", report=report, profile=chosen,
                            # Why the table waits for "Xem": the days read answer by answer,
                            # or else (None) the size of the data.
@@ -168,25 +171,69 @@ def index() -> ResponseReturnValue:
                            **_context(filters))
 
 
+CHART_SECONDS = 120
+"""How long the numbers of a dashboard page are kept for its two charts."""
+_chart_data: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
+_chart_lock = threading.Lock()
+
+
+def _chart_key() -> tuple[Any, ...]:
+    """Return what a page's charts are computed from: the account, its filters, the language.
+
+    The profile question (``by``) changes the page's table, not its charts.
+    """
+    args = tuple(sorted((k, tuple(request.args.getlist(k))) for k in request.args if k != "by"))
+    return (_me().id, args, str(get_locale()))
+
+
+def _keep_chart_data(report: report_data.Report) -> None:
+    """Keep what the page's charts draw, so that their two requests read nothing again."""
+    data = {"summary": report.summary, "target": report.target, "adapted": report.adapted,
+            "index": report.questionnaire.index, "points": pdf.chart_points(report),
+            "intervals": pdf.chart_intervals(report)}
+    now = time.monotonic()
+    with _chart_lock:
+        for key in [k for k, (at, _) in _chart_data.items() if now - at > CHART_SECONDS]:
+            del _chart_data[key]
+        if len(_chart_data) >= 500:  # many accounts at once: forget the oldest
+            del _chart_data[min(_chart_data, key=lambda k: _chart_data[k][0])]
+        _chart_data[_chart_key()] = (now, data)
+
+
+def _chart_numbers(filters: Filters) -> dict[str, Any]:
+    """Return the numbers of the charts of these filters: the page's, else read again.
+
+    ``filters`` are checked first, every time: an account's units may have changed since.
+    """
+    with _chart_lock:
+        kept = _chart_data.get(_chart_key())
+    if kept is not None and time.monotonic() - kept[0] <= CHART_SECONDS:
+        return kept[1]
+    report = _report(filters, only=())  # only the whole and the months
+    return {"summary": report.summary, "target": report.target, "adapted": report.adapted,
+            "index": report.questionnaire.index, "points": pdf.chart_points(report),
+            "intervals": pdf.chart_intervals(report)}
+
+
 @bp.get("/charts/<kind>.png")
 def chart(kind: str) -> ResponseReturnValue:
     """Send a chart of the current filters as PNG (its data is in the table beside it).
 
-    Only what the chart shows is read (the whole and the months), not the page's tables.
+    Drawn from the numbers the page itself computed a moment before (kept CHART_SECONDS by
+    account and filters in this process); else only what the chart shows is read (the whole
+    and the months), not the page's tables.
     """
     if kind not in ("groups", "trend"):
         abort(404)
-    report = _report(_filters(), only=())
+    data = _chart_numbers(_filters())
     if kind == "groups":
-        figure = group_bar_chart(report.summary, target=report.target,
-                                 title=_("Kết quả theo yếu tố") if not report.adapted
+        figure = group_bar_chart(data["summary"], target=data["target"],
+                                 title=_("Kết quả theo yếu tố") if not data["adapted"]
                                  else _("Kết quả theo chỉ số nội dung"))
-    elif kind == "trend":
-        figure = trend_chart(pdf.chart_points(report), target=report.target,
-                             title=_("Chỉ số theo tháng"), index=report.questionnaire.index,
-                             intervals=pdf.chart_intervals(report))
     else:
-        abort(404)
+        figure = trend_chart(data["points"], target=data["target"],
+                             title=_("Chỉ số theo tháng"), index=data["index"],
+                             intervals=data["intervals"])
     return Response(figure_to_png(figure), mimetype="image/png")
 
 

@@ -144,6 +144,36 @@ def test_charts_are_png(admin_client: FlaskClient, data: list[Unit]) -> None:
     assert admin_client.get("/staff/charts/other.png").status_code == 404
 
 
+def test_charts_are_drawn_from_the_numbers_of_their_page(
+        app: Flask, admin_client: FlaskClient, data: list[Unit],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page computes once: its two charts read no rollup, unless the page is too old."""
+    from survey.staff import dashboard
+
+    read: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "stat_" in statement:
+            read.append(statement)
+
+    assert admin_client.get("/staff/?unit=Q1&by=gioi_tinh").status_code == 200
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        for kind in ("groups", "trend"):
+            drawn = admin_client.get(f"/staff/charts/{kind}.png?unit=Q1")
+            assert drawn.status_code == 200
+            assert drawn.mimetype == "image/png"
+        assert read == []
+        monkeypatch.setattr(dashboard, "CHART_SECONDS", -1)
+        assert admin_client.get("/staff/charts/trend.png?unit=Q1").status_code == 200
+        assert read  # too old: read again
+        read.clear()
+        assert admin_client.get("/staff/charts/trend.png?unit=Q2").status_code == 200
+        assert read  # other filters: their own numbers
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+
+
 def test_leader_dashboard_covers_only_their_units(client: FlaskClient, leader: User,
                                                   data: list[Unit]) -> None:
     login(client, "totruong")
