@@ -462,6 +462,12 @@ def _suggestions_sheet(book: Any, f: _Formats, rows: Iterable[Suggestion]) -> No
     _filter(sheet, row - 1, len(header) - 1)
 
 
+DATA_SHEET = "Dữ liệu"
+SHEET_ROWS = 1_048_576
+"""Rows of a worksheet (Excel's limit, the header included): beyond, the raw responses go on
+on "Dữ liệu (2)", "Dữ liệu (3)" …, each with the header again; the import reads them in turn."""
+
+
 def _data_sheet(book: Any, f: _Formats, report: Report, rows: Iterable[list[Any]], *,
                 unit_names: dict[str, str] | None, progress: Progress | None) -> None:
     """Dữ liệu: the raw responses of contract §5 (codes), or their labels for reading.
@@ -472,18 +478,28 @@ def _data_sheet(book: Any, f: _Formats, report: Report, rows: Iterable[list[Any]
     labels = unit_names is not None
     names = unit_names or {}
     columns = wide_columns(report.scheme)
-    # Raw data is not printed to fit a page: forty columns on one sheet of paper are unreadable.
-    sheet = _table_sheet(book, f, "Dữ liệu", columns, [38, 20, 10, 10, 12, 9], freeze=(1, 1),
-                         fit=False)
-    sheet.set_column(6, len(columns) - 1, 20 if labels else 9, f.top)
     texts = report.texts
-    for col, name in enumerate(columns):
-        if name in texts:
-            sheet.write_comment(0, col, texts[name][:1000])
+
+    def data_sheet(name: str) -> Any:
+        # Raw data is not printed to fit a page: forty columns on one sheet of paper are
+        # unreadable.
+        sheet = _table_sheet(book, f, name, columns, [38, 20, 10, 10, 12, 9], freeze=(1, 1),
+                             fit=False)
+        sheet.set_column(6, len(columns) - 1, 20 if labels else 9, f.top)
+        for col, column in enumerate(columns):
+            if column in texts:
+                sheet.write_comment(0, col, texts[column][:1000])
+        return sheet
+
     options = {entry["id"]: {o["code"]: o["label"] for o in entry["options"]}
                for entry in report.scheme.codebook if entry["options"]}
-    row = 0
-    for row, values in enumerate(rows, start=1):
+    sheet, sheets, row = data_sheet(DATA_SHEET), 1, 0
+    for done, values in enumerate(rows, start=1):
+        if row == SHEET_ROWS - 1:  # this sheet is full: the rest on "Dữ liệu (2)", …
+            _filter(sheet, row, len(columns) - 1)
+            sheets += 1
+            sheet, row = data_sheet(f"{DATA_SHEET} ({sheets})"), 0
+        row += 1
         sheet.write_string(row, 0, values[0])
         sheet.write_datetime(row, 1, values[1].replace(tzinfo=None), f.when)
         sheet.write_string(row, 2, names.get(values[2], values[2]) if labels else values[2])
@@ -496,7 +512,7 @@ def _data_sheet(book: Any, f: _Formats, report: Report, rows: Iterable[list[Any]
                 sheet.write_number(row, j, value)
             elif value:
                 sheet.write_string(row, j, value)
-        if progress is not None and row % 1000 == 0:
+        if progress is not None and done % 1000 == 0:
             progress(1000)
     _filter(sheet, row, len(columns) - 1)
 

@@ -124,19 +124,30 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
     try:
         if not book.worksheets:
             raise _whole("no_sheet")
-        sheet = book["Dữ liệu"] if "Dữ liệu" in book.sheetnames else book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        while True:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error", UserWarning)
-                    values = next(rows)
-            except StopIteration:
-                break
-            except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError,
-                    SyntaxError, UserWarning) as exc:
-                raise _whole("bad_xlsx", detail=str(exc)) from exc
-            yield ["" if v is None else v for v in values]
+        # The data sheet, or else the first; an export of more rows than a sheet holds goes
+        # on in "Dữ liệu (2)", "Dữ liệu (3)" …, each repeating the header (reporting/xlsx.py).
+        sheets = [book.worksheets[0]]
+        if "Dữ liệu" in book.sheetnames:
+            sheets = [book["Dữ liệu"]]
+            while f"Dữ liệu ({len(sheets) + 1})" in book.sheetnames:
+                sheets.append(book[f"Dữ liệu ({len(sheets) + 1})"])
+        for number, sheet in enumerate(sheets):
+            rows = sheet.iter_rows(values_only=True)
+            first = True
+            while True:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error", UserWarning)
+                        values = next(rows)
+                except StopIteration:
+                    break
+                except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError,
+                        SyntaxError, UserWarning) as exc:
+                    raise _whole("bad_xlsx", detail=str(exc)) from exc
+                if number and first:  # the header again
+                    first = False
+                    continue
+                yield ["" if v is None else v for v in values]
     finally:
         book.close()
 

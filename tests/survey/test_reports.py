@@ -197,6 +197,37 @@ def test_export_then_import_into_an_empty_database_gives_the_same_summary(
         db.session.rollback()
 
 
+def test_an_xlsx_of_more_rows_than_a_sheet_holds_goes_on_and_imports_whole(
+        app_factory: Callable[..., Flask], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Excel's sheets stop at 1,048,576 rows: the raw responses go on in "Dữ liệu (2)" …
+    (here at 4 rows a sheet), and importing the file gives back every response."""
+    from openpyxl import load_workbook
+
+    from survey.reporting import xlsx
+
+    monkeypatch.setattr(xlsx, "SHEET_ROWS", 4)  # a header and three responses a sheet
+    first = app_factory()
+    seed(first, 10, 3)
+    filters = Filters(QID)
+    with first.app_context():
+        original = summary_of(filters)
+        csv_text = _csv_export(filters)
+    target = tmp_path / "x.xlsx"
+    result = first.test_cli_runner().invoke(args=[
+        "export", "--questionnaire", QID, "--format", "xlsx", "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    book = load_workbook(target, read_only=True)
+    data = [name for name in book.sheetnames if name.startswith("Dữ liệu")]
+    assert data == ["Dữ liệu", "Dữ liệu (2)", "Dữ liệu (3)", "Dữ liệu (4)"]
+    assert [sum(1 for _ in book[name].iter_rows()) for name in data] == [4, 4, 4, 2]
+    assert next(book["Dữ liệu (3)"].iter_rows(values_only=True))[0] == "response_id"
+    book.close()
+    second = app_factory()
+    with second.app_context():
+        import_into_empty("x.xlsx", target.read_bytes(), 10, filters, original, csv_text)
+
+
 def _import(app: Flask, name: str, content: bytes, unit: str | None = "Q1") -> Any:
     questionnaire = get_questionnaire(QID)
     assert questionnaire is not None
