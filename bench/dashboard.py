@@ -275,6 +275,11 @@ def build_rollups(app: Flask, profiles_only: bool = False) -> None:
         else:
             rollups.rebuild(rescore="none")
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":  # statistics and visibility, as after a load
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                for table in db.metadata.sorted_tables:
+                    if table.name.startswith("stat_"):
+                        c.exec_driver_sql(f"VACUUM ANALYZE {table.name}")
     out(f"  rollups rebuilt in {time.perf_counter() - started:.0f} s")
 
 

@@ -111,9 +111,15 @@ def wide_rows(session: Db, filters: Filters, scheme: Scheme) -> Iterator[list[An
     questions = wide_columns(scheme)[len(BASE_COLUMNS) + len(INTEGRITY_COLUMNS):]
     codes = dict(session.execute(sa.select(Unit.id, Unit.code)).all())
     r = Response.__table__
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # A server-side cursor is planned for its first rows (cursor_tuple_fraction 0.1): it
+        # would walk the primary key in id order through every response to find a ward's
+        # month (2.6 s instead of 0.1 s at a million). Plan for the whole result.
+        connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
     # The options on the statement, not the connection: they would stay on the session's
     # connection for every later statement.
-    result = session.connection().execute(
+    result = connection.execute(
         sa.select(r.c.response_id, r.c.submitted_at, r.c.unit_id, r.c.channel, r.c.flags,
                   r.c.excluded, _answers_json(session))
         .where(*response_conditions(filters, include_excluded=True)).order_by(r.c.id)
