@@ -69,8 +69,12 @@ SCAN_CHUNK = 5000
 
 SCAN_OVERLAP = 200
 """Responses before the last one scanned that a scan reads again. On PostgreSQL a response can
-commit after one with a higher id (ids are taken at insert, rows appear at commit); its day is
-then flagged at the next scan. Flagging a day again changes nothing that was right."""
+commit after one with a higher id (ids are taken at insert, rows appear at commit): a scan
+notes the ids of this window it did not find ("gap:<id>" in integrity_state), and the next
+one flags the days of those that have appeared since, and only those (flagging again the
+days of all two hundred cost a city's export five seconds)."""
+GAP = "gap:"
+
 
 KIND_LABELS = {
     "burst": _l("Dồn dập"),
@@ -210,7 +214,10 @@ def scan() -> ScanResult:
     seen = _state("last_response")
     # SQLite writes one transaction at a time, so its ids appear in order: nothing to re-read.
     overlap = SCAN_OVERLAP if db.session.get_bind().dialect.name == "postgresql" else 0
+    gaps = set(db.session.scalars(sa.select(integrity_state.c.value).where(
+        integrity_state.c.name.startswith(GAP))))
     last = cursor = max(0, seen - overlap)
+    present: set[int] = set()
     while True:
         rows = db.session.execute(
             sa.select(Response.id, Response.questionnaire_id, Response.unit_id,
@@ -219,12 +226,18 @@ def scan() -> ScanResult:
         if not rows:
             break
         for pk, qid, unit_id, submitted_at, channel in rows:
+            cursor = last = max(last, pk)
+            if overlap:
+                present.add(pk)
+            if pk <= seen and pk not in gaps:
+                continue  # flagged by an earlier scan
             days.add((qid, unit_id, vietnam_day(submitted_at)))
             if channel == "paper":
                 paper.add(qid)
             if pk > seen:
                 result.responses += 1
-            cursor = last = max(last, pk)
+        if overlap:  # keep only the ids of the next scan's window
+            present = {pk for pk in present if pk > last - overlap}
     for qid, _unit, _day in list(days):
         # Edits and deletions of paper sheets can change an enterer's picture too.
         paper.add(qid)
@@ -240,7 +253,13 @@ def scan() -> ScanResult:
     _refresh_flags(touched)
     result.days = len(days)
     db.session.execute(integrity_dirty.delete())
-    _set_state("last_response", max(last, seen))
+    newest = max(last, seen)
+    _set_state("last_response", newest)
+    db.session.execute(integrity_state.delete().where(integrity_state.c.name.startswith(GAP)))
+    missing = sorted(set(range(max(0, newest - overlap) + 1, newest + 1)) - present)
+    if missing:  # ids taken and not (yet) committed, or deleted: looked at again next time
+        db.session.execute(integrity_state.insert(),
+                           [{"name": f"{GAP}{pk}", "value": pk} for pk in missing])
     return result
 
 

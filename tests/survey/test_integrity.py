@@ -392,14 +392,55 @@ def test_a_response_that_committed_late_is_still_flagged(app: Flask, counter: Un
         pytest.skip("SQLite writes one transaction at a time: its ids commit in order")
     late = _store(counter, START + timedelta(hours=21))  # off hours
     db.session.commit()
-    # As if a scan had passed this id before the response was visible.
+    # As if a scan had passed this id before the response was visible: it noted the gap.
     db.session.execute(sa.text("INSERT INTO integrity_state (name, value) "
-                               "VALUES ('last_response', :v)"), {"v": late})
+                               "VALUES ('last_response', :v), (:gap, :v)"),
+                       {"v": late, "gap": f"gap:{late}"})
     db.session.commit()
     result = integrity.scan()
     db.session.commit()
     assert result.responses == 0  # nothing new since the last scan...
     assert flags_of([late])[late] == "off_hours"  # ...but the late one got its flag
+    assert result.days == 1
+
+
+def test_a_scan_notes_the_ids_it_did_not_find_and_flags_nothing_twice(
+        app: Flask, counter: Unit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: a scan reads the last ids again, but flags only the days of responses it
+    has not seen: the ids missing from its window last time (taken by a transaction not yet
+    committed) and the new ones. Re-flagging every day of the window made each export of a
+    city's data five seconds slower."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time: its ids commit in order")
+    stored = [_store(counter, START + timedelta(hours=9, minutes=i)) for i in range(5)]
+    db.session.commit()
+    first = integrity.scan()
+    db.session.commit()
+    assert (first.responses, first.days) == (5, 1)
+    gaps = set(db.session.scalars(sa.text(
+        "SELECT value FROM integrity_state WHERE name LIKE 'gap:%'")))
+    assert not gaps & set(stored)
+    assert len(gaps) == min(integrity.SCAN_OVERLAP, max(stored)) - len(stored)
+    flagged: list[Any] = []
+    real = integrity._flag_day
+    monkeypatch.setattr(integrity, "_flag_day",
+                        lambda key, *args: flagged.append(key) or real(key, *args))
+    again = integrity.scan()
+    db.session.commit()
+    assert (again.responses, again.days, flagged) == (0, 0, [])  # nothing new: no day
+    # An id a scan passed while its transaction was still open (the scan noted the gap)
+    # appears: its day alone is flagged.
+    late = _store(counter, START + timedelta(days=1, hours=21))
+    db.session.execute(sa.text("UPDATE integrity_state SET value = :v "
+                               "WHERE name = 'last_response'"), {"v": late + 10})
+    db.session.execute(sa.text("INSERT INTO integrity_state (name, value) VALUES (:n, :v)"),
+                       {"n": f"gap:{late}", "v": late})
+    db.session.commit()
+    third = integrity.scan()
+    db.session.commit()
+    assert (third.responses, third.days) == (0, 1)
+    assert flagged == [(QID, counter.id, (START + timedelta(days=1)).date().isoformat())]
+    assert flags_of([late])[late] == "off_hours"
 
 
 def test_a_long_import_that_commits_after_a_scan_is_still_flagged(
