@@ -110,7 +110,8 @@ def wide_rows(session: Db, filters: Filters, scheme: Scheme) -> Iterator[list[An
     response with its answers gathered by the database into one JSON object: a million
     responses in constant memory, tens of thousands of rows a second (bench/exports).
     """
-    questions = wide_columns(scheme)[len(BASE_COLUMNS) + len(INTEGRITY_COLUMNS):]
+    first = len(BASE_COLUMNS) + len(INTEGRITY_COLUMNS)
+    questions = wide_columns(scheme)[first:]
     codes = dict(session.execute(sa.select(Unit.id, Unit.code)).all())
     r = Response.__table__
     connection = session.connection()
@@ -130,12 +131,11 @@ def wide_rows(session: Db, filters: Filters, scheme: Scheme) -> Iterator[list[An
     # Choice questions hold codes (ints); a text is neutralised, so only the other columns
     # are looked at one by one.
     choice = {str(e["id"]) for e in scheme.codebook if e.get("type") == "choice"}
-    first = len(BASE_COLUMNS) + len(INTEGRITY_COLUMNS)
     texts = [first + i for i, qid in enumerate(questions) if qid not in choice]
     for response_id, submitted_at, unit_id, channel, flags, excluded, found in result:
         answers = json.loads(found) if found else {}
         row = [str(response_id), submitted_at.astimezone(VIETNAM).replace(microsecond=0),
-               codes.get(unit_id, ""), channel, _shown_flags(flags, hidden) if hidden else flags,
+               codes.get(unit_id, ""), channel, _shown_flags(flags, hidden),
                1 if excluded else 0, *[answers.get(qid, "") for qid in questions]]
         for at in texts:
             value = row[at]

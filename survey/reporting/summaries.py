@@ -211,6 +211,20 @@ def _cell(cells: dict[int, dict[str, Any]], code: Any) -> dict[str, Any]:
                                         "score_sqsum": 0, "options": {}, "groups": {}})
 
 
+def _add_totals(cell: dict[str, Any], n: Any, score_n: Any, score_sum: Any,
+                score_sqsum: Any) -> None:
+    """Add a row's response count and score sums to a cell."""
+    cell["n_responses"] += int(n)
+    cell["score_n"] += int(score_n)
+    cell["score_sum"] += int(score_sum)
+    cell["score_sqsum"] += int(score_sqsum)
+
+
+def _add(found: dict[Any, int], key: Any, n: Any) -> None:
+    """Add a count under ``key``."""
+    found[key] = found.get(key, 0) + int(n)
+
+
 def _profile_counts(session: Db, filters: Filters, part: _Part, question_id: str,
                     cells: dict[int, dict[str, Any]]) -> None:
     """Add the whole months' counts of each answer to ``question_id`` (rollups)."""
@@ -220,27 +234,21 @@ def _profile_counts(session: Db, filters: Filters, part: _Part, question_id: str
             sa.select(t.c.profile_code, sa.func.sum(t.c.n), sa.func.sum(t.c.score_n),
                       sa.func.sum(t.c.score_sum), sa.func.sum(t.c.score_sqsum))
             .where(*where).group_by(t.c.profile_code)):
-        cell = _cell(cells, code)
-        cell["n_responses"] += int(n)
-        cell["score_n"] += int(score_n)
-        cell["score_sum"] += int(score_sum)
-        cell["score_sqsum"] += int(score_sqsum)
+        _add_totals(_cell(cells, code), n, score_n, score_sum, score_sqsum)
     t = stat_profile_answer
     where = [*_conditions(t, filters, part), t.c.profile_id == question_id]
     for code, qid, option, n in session.execute(
             sa.select(t.c.profile_code, t.c.question_id, t.c.option_code, sa.func.sum(t.c.n))
             .where(*where).group_by(t.c.profile_code, t.c.question_id, t.c.option_code)):
         if int(n):
-            options = _cell(cells, code)["options"]
-            options[(qid, int(option))] = options.get((qid, int(option)), 0) + int(n)
+            _add(_cell(cells, code)["options"], (qid, int(option)), n)
     t = stat_profile_group
     where = [*_conditions(t, filters, part), t.c.profile_id == question_id]
     for code, group_id, n in session.execute(
             sa.select(t.c.profile_code, t.c.group_id, sa.func.sum(t.c.n))
             .where(*where).group_by(t.c.profile_code, t.c.group_id)):
         if int(n):
-            groups = _cell(cells, code)["groups"]
-            groups[group_id] = groups.get(group_id, 0) + int(n)
+            _add(_cell(cells, code)["groups"], group_id, n)
 
 
 def _answer_counts(session: Db, filters: Filters, question_id: str,
@@ -260,11 +268,7 @@ def _answer_counts(session: Db, filters: Filters, question_id: str,
                       sa.func.coalesce(sa.func.sum(r.c.score_milli * r.c.score_milli), 0))
             .select_from(p.join(r, r.c.id == p.c.response_pk)).where(*base)
             .group_by(p.c.option_code)):
-        cell = _cell(cells, code)
-        cell["n_responses"] += int(n)
-        cell["score_n"] += int(score_n)
-        cell["score_sum"] += int(score_sum)
-        cell["score_sqsum"] += int(score_sqsum)
+        _add_totals(_cell(cells, code), n, score_n, score_sum, score_sqsum)
     questionnaire = get_questionnaire(filters.questionnaire_id)
     items = sorted(set(scheme_of(questionnaire).item_ids)) if questionnaire else []
     for code, qid, option, n in session.execute(
@@ -273,8 +277,7 @@ def _answer_counts(session: Db, filters: Filters, question_id: str,
                          .join(a, a.c.response_pk == p.c.response_pk))
             .where(*base, a.c.option_code.is_not(None), a.c.question_id.in_(items))
             .group_by(p.c.option_code, a.c.question_id, a.c.option_code)):
-        options = _cell(cells, code)["options"]
-        options[(qid, int(option))] = options.get((qid, int(option)), 0) + int(n)
+        _add(_cell(cells, code)["options"], (qid, int(option)), n)
     scored = scored_option_table(session)
     for code, group_id, n in session.execute(
             sa.select(p.c.option_code, scored.c.group_id, sa.func.count(sa.distinct(r.c.id)))
@@ -285,8 +288,7 @@ def _answer_counts(session: Db, filters: Filters, question_id: str,
                              scored.c.question_id == a.c.question_id,
                              scored.c.option_code == a.c.option_code)))
             .where(*base).group_by(p.c.option_code, scored.c.group_id)):
-        groups = _cell(cells, code)["groups"]
-        groups[group_id] = groups.get(group_id, 0) + int(n)
+        _add(_cell(cells, code)["groups"], group_id, n)
     scored.drop(session.connection())
 
 

@@ -186,11 +186,16 @@ def _chart_key() -> tuple[Any, ...]:
     return (_me().id, args, str(get_locale()))
 
 
-def _keep_chart_data(report: report_data.Report) -> None:
-    """Keep what the page's charts draw, so that their two requests read nothing again."""
-    data = {"summary": report.summary, "target": report.target, "adapted": report.adapted,
+def _chart_data_of(report: report_data.Report) -> dict[str, Any]:
+    """Return what the two charts draw of a report."""
+    return {"summary": report.summary, "target": report.target, "adapted": report.adapted,
             "index": report.questionnaire.index, "points": pdf.chart_points(report),
             "intervals": pdf.chart_intervals(report)}
+
+
+def _keep_chart_data(report: report_data.Report) -> None:
+    """Keep what the page's charts draw, so that their two requests read nothing again."""
+    data = _chart_data_of(report)
     now = time.monotonic()
     with _chart_lock:
         for key in [k for k, (at, _) in _chart_data.items() if now - at > CHART_SECONDS]:
@@ -209,10 +214,7 @@ def _chart_numbers(filters: Filters) -> dict[str, Any]:
         kept = _chart_data.get(_chart_key())
     if kept is not None and time.monotonic() - kept[0] <= CHART_SECONDS:
         return kept[1]
-    report = _report(filters, only=())  # only the whole and the months
-    return {"summary": report.summary, "target": report.target, "adapted": report.adapted,
-            "index": report.questionnaire.index, "points": pdf.chart_points(report),
-            "intervals": pdf.chart_intervals(report)}
+    return _chart_data_of(_report(filters, only=()))  # only the whole and the months
 
 
 @bp.get("/charts/<kind>.png")
