@@ -5,7 +5,6 @@ and taken out with `flask demo remove`.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
@@ -107,9 +106,7 @@ def test_the_sample_is_seeded_only_on_a_new_database_and_is_the_same_each_time(
                    for r in db.session.scalars(sa.select(Response)))
     # The same day gives the same sample (here: seeded again after a removal).
     assert run(app, "demo", "remove").exit_code == 0
-    started = time.perf_counter()
     assert demo.seed_sample() == n
-    assert time.perf_counter() - started < 10  # a few seconds at most, even on a busy machine
     db.session.commit()
     assert sorted((str(r.response_id), r.digest, r.submitted_at)
                   for r in db.session.scalars(sa.select(Response))) == first
