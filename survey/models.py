@@ -159,6 +159,9 @@ class Response(db.Model):  # type: ignore[name-defined]
         sa.Index("ix_response_unit_submitted", "unit_id", "submitted_at"),
         # The follow-up list: a questionnaire's low ratings, newest first.
         sa.Index("ix_response_questionnaire_low", "questionnaire_id", "low", "submitted_at"),
+        # The excluded responses' list, the last excluded first, read by key (migration 0017).
+        sa.Index("ix_response_excluded", "excluded_at", "id",
+                 sqlite_where=sa.text("excluded"), postgresql_where=sa.text("excluded")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -603,7 +606,9 @@ class FlagGroup(db.Model):  # type: ignore[name-defined]
     """
 
     __tablename__ = "flag_group"
-    __table_args__ = (sa.Index("ix_flag_group_questionnaire_day", "questionnaire_id", "day"),)
+    __table_args__ = (sa.Index("ix_flag_group_questionnaire_day", "questionnaire_id", "day"),
+                      # The flags page, newest first, read by key (migration 0017).
+                      sa.Index("ix_flag_group_last", "last_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(200), unique=True)
@@ -671,6 +676,8 @@ class Case(db.Model):  # type: ignore[name-defined]
         sa.CheckConstraint("status <> 'answered' OR answered_at IS NOT NULL",
                            name="answered_has_time"),
         sa.Index("ix_pakn_case_status_due", "status", "due"),
+        # The case list sorted newest first, read by key (migration 0017).
+        sa.Index("ix_pakn_case_opened", "opened_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -28,6 +28,7 @@ from ..labels import (
     STATUS_LABELS,
 )
 from ..models import INDICATOR_FIGURES, AuditLog, Batch, Response, Sheet, User
+from . import keyset
 
 PAGE_SIZE = 100
 
@@ -381,13 +382,17 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=VIETNAM)
 
 
-def search(flt: AuditFilter, page: int = 1, page_size: int = PAGE_SIZE, *,
-           user_ids: Sequence[int] | None = None) -> tuple[list[AuditLog], int]:
-    """Return one page of entries matching ``flt``, newest first, and how many match.
+def search(flt: AuditFilter, *, after: str = "", page_size: int | None = None,
+           user_ids: Sequence[int] | None = None) -> tuple[list[AuditLog], int, str]:
+    """Return a page of entries matching ``flt`` (newest first), the total, the next key.
 
+    The next key is where the next page starts ("" on the last page).
+
+    The page holds the entries older than the one at ``after`` (read by key, no OFFSET).
     ``user_ids``: only what these accounts did (an admin limited to a ward reads what the
     accounts of the ward did); None: everything.
     """
+    page_size = page_size or PAGE_SIZE
     conditions: list[sa.ColumnElement[bool]] = []
     if user_ids is not None:
         conditions.append(AuditLog.user_id.in_(user_ids))
@@ -401,7 +406,12 @@ def search(flt: AuditFilter, page: int = 1, page_size: int = PAGE_SIZE, *,
         conditions.append(AuditLog.at < _start_of(flt.end + timedelta(days=1)))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
                               .where(*conditions)) or 0
-    entries = db.session.scalars(sa.select(AuditLog).where(*conditions)
-                                 .order_by(AuditLog.id.desc())
-                                 .limit(page_size).offset((page - 1) * page_size)).all()
-    return list(entries), total
+    order: keyset.Order = [(AuditLog.id, True)]
+    place = keyset.parse(after, [int])
+    if place is not None:
+        conditions.append(keyset.after(order, place))
+    entries = list(db.session.scalars(sa.select(AuditLog).where(*conditions)
+                                      .order_by(*keyset.order_by(order)).limit(page_size + 1)))
+    more = len(entries) > page_size
+    return (entries[:page_size], total,
+            keyset.token(entries[page_size - 1].id) if more else "")

@@ -24,7 +24,7 @@ from questionnaires import Questionnaire
 from ..extensions import db
 from ..labels import REASON_LABELS, STATUS_LABELS
 from ..models import Answer, AuditLog, Case, CaseContact, Response, Unit, User, subtree_ids, utcnow
-from . import audit, cases
+from . import audit, cases, keyset
 from .questionnaires import get_questionnaire, question_name
 from .text import clean_text, fold_text, receipt_query
 
@@ -162,14 +162,35 @@ def conditions(flt: CaseFilter, user: User, day: date) -> list[sa.ColumnElement[
     return where
 
 
-def _order(sort: str) -> list[Any]:
+def _rank() -> sa.ColumnElement[int]:
+    """Open cases first, then the answered ones, then the closed ones."""
+    return sa.case((Case.status.in_(cases.OPEN_STATUSES), 0), (Case.status == "answered", 1),
+                   else_=2)
+
+
+def _order(sort: str) -> keyset.Order:
     if sort == "new":
-        return [Case.opened_at.desc(), Case.id.desc()]
+        return [(Case.opened_at, True), (Case.id, True)]
     # Open cases first, the nearest due day on top (so the overdue ones lead); then the
     # answered ones, then the closed ones.
-    rank = sa.case((Case.status.in_(cases.OPEN_STATUSES), 0), (Case.status == "answered", 1),
-                   else_=2)
-    return [rank, Case.due, Case.id]
+    return [(_rank(), False), (Case.due, False), (Case.id, False)]
+
+
+def _key_kinds(sort: str) -> list[type]:
+    return [datetime, int] if sort == "new" else [int, date, int]
+
+
+def is_key(text: str, sort: str) -> bool:
+    """Return whether ``text`` is a place in the list sorted by ``sort`` (``case_key``)."""
+    return keyset.parse(text, _key_kinds(sort)) is not None
+
+
+def case_key(case: Case, sort: str) -> str:
+    """Return a case's place in the list sorted by ``sort`` (where the next page starts)."""
+    if sort == "new":
+        return keyset.token(case.opened_at, case.id)
+    rank = 0 if case.status in cases.OPEN_STATUSES else 1 if case.status == "answered" else 2
+    return keyset.token(rank, case.due, case.id)
 
 
 @dataclass(frozen=True)
@@ -237,19 +258,33 @@ def row_of(case: Case, text: str, day: date) -> CaseRow:
     return CaseRow(case, excerpt(text), late, late_days, days_left, answered_late)
 
 
-def search_cases(flt: CaseFilter, user: User, *, page: int = 1, page_size: int = PAGE_SIZE,
-                 day: date | None = None) -> tuple[list[CaseRow], int]:
-    """Return one page of the cases ``user`` may see under ``flt``, and how many match."""
+def search_cases(flt: CaseFilter, user: User, *, after: str = "",
+                 page_size: int | None = None, day: date | None = None
+                 ) -> tuple[list[CaseRow], int, str]:
+    """Return a page of the cases ``user`` may see under ``flt``, the total, the next key.
+
+    The next key is where the next page starts ("" on the last page).
+
+    The page holds the cases after the one at ``after`` (``case_key``), read by key.
+    """
     day = day or today()
+    page_size = page_size or PAGE_SIZE
     where = conditions(flt, user, day)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(*where)) or 0
+    order = _order(flt.sort)
+    place = keyset.parse(after, _key_kinds(flt.sort))
+    if place is not None:
+        where.append(keyset.after(order, place))
     found = db.session.scalars(
         sa.select(Case).where(*where)
         .options(selectinload(Case.unit), selectinload(Case.handling_unit),
                  selectinload(Case.assignee))
-        .order_by(*_order(flt.sort)).limit(page_size).offset((page - 1) * page_size)).all()
+        .order_by(*keyset.order_by(order)).limit(page_size + 1)).all()
+    more = len(found) > page_size
+    found = found[:page_size]
     texts = _suggestion_texts(c.response_pk for c in found)
-    return [row_of(c, texts.get(c.response_pk, ""), day) for c in found], int(total)
+    return ([row_of(c, texts.get(c.response_pk, ""), day) for c in found], int(total),
+            case_key(found[-1], flt.sort) if more else "")
 
 
 def cases_by_receipt(receipts: Iterable[str]) -> tuple[list[Case], list[str]]:

@@ -54,7 +54,7 @@ from ..models import (
     stat_response,
     utcnow,
 )
-from . import audit, bulk, rollups
+from . import audit, bulk, keyset, rollups
 from .questionnaires import get_questionnaire
 
 LINK_CHANNELS = ("qr", "kiosk")
@@ -629,11 +629,18 @@ def _decimal(value: Any, places: int = 1) -> str:
     return f"{float(value):.{places}f}".replace(".", ",")
 
 
+FLAG_ORDER: keyset.Order = [(FlagGroup.last_at, True), (FlagGroup.id, True)]
+FLAG_KEY = [datetime, int]
+
+
 def flag_groups(*, questionnaire_id: str | None = None, unit_ids: Sequence[int] | None = None,
                 kinds: Sequence[str] = (), receipt: str | None = None, limit: int = 100,
-                offset: int = 0) -> tuple[list[tuple[FlagGroup, int]], int]:
-    """Return a page of flag groups (newest first), each with its excluded count; the total.
+                after: str = "") -> tuple[list[tuple[FlagGroup, int]], int, str]:
+    """Return a page of flag groups (newest first, with excluded counts), total, next key.
 
+    The next key is where the next page starts ("" on the last page).
+
+    The page holds the groups after the one at ``after`` (read by key, no OFFSET).
     ``receipt`` (``XXXX-XXXX``) keeps the groups that hold that response.
     """
     conditions: list[Any] = []
@@ -654,11 +661,15 @@ def flag_groups(*, questionnaire_id: str | None = None, unit_ids: Sequence[int] 
                 .join(Response, Response.id == response_flag.c.response_pk)
                 .where(response_flag.c.group_id == FlagGroup.id, Response.excluded.is_(True))
                 .scalar_subquery())
+    place = keyset.parse(after, FLAG_KEY)
+    if place is not None:
+        conditions.append(keyset.after(FLAG_ORDER, place))
     rows = db.session.execute(
         sa.select(FlagGroup, excluded).where(*conditions)
-        .order_by(FlagGroup.last_at.desc(), FlagGroup.id.desc()).limit(limit).offset(offset)
-    ).all()
-    return [(g, int(x)) for g, x in rows], int(total)
+        .order_by(*keyset.order_by(FLAG_ORDER)).limit(limit + 1)).all()
+    last = rows[limit - 1][0] if len(rows) > limit else None
+    return ([(g, int(x)) for g, x in rows[:limit]], int(total),
+            keyset.token(last.last_at, last.id) if last is not None else "")
 
 
 __all__ = ["KIND_LABELS", "LINK_CHANNELS", "Rules", "ScanResult", "describe", "flag_groups",

@@ -98,11 +98,14 @@ def case_list_page() -> ResponseReturnValue:
     except case_list.CaseListError as exc:
         error, status = str(exc), exc.status
         flt = case_list.CaseFilter()
-    page = _page()
+    after = args.get("after", "")
     rows: list[case_list.CaseRow] = []
-    total = 0
+    total, next_after = 0, ""
     if error is None:
-        rows, total = case_list.search_cases(flt, me, page=page)
+        rows, total, next_after = case_list.search_cases(flt, me, after=after)
+    # The page's number is only shown ("Trang 3"), carried along by the links: the rows start
+    # after the last case of the page before (``after``), read by key.
+    page = _page() if case_list.is_key(after, flt.sort) else 1
 
     def query(**changes: Any) -> dict[str, Any]:
         found = {**flt.query(), "page": page, **changes}
@@ -116,8 +119,9 @@ def case_list_page() -> ResponseReturnValue:
         accounts)
     opened, overdue = cases.header_counts(me)
     return render_template(
-        "staff/cases.html", rows=rows, total=total, page=page,
-        pages=max(1, -(-total // case_list.PAGE_SIZE)), flt=flt, query=query, error=error,
+        "staff/cases.html", rows=rows, total=total, page=page, next_after=next_after,
+        pages=max(page + (1 if next_after else 0), -(-total // case_list.PAGE_SIZE)), flt=flt,
+        query=query, error=error,
         statuses=STATUS_LABELS, accounts=accounts, bulk=bulk,
         all_units=units.visible_units(me), open_count=opened, overdue_count=overdue,
         here=request.full_path.rstrip("?")), status

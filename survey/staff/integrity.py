@@ -6,6 +6,8 @@ enter the sheets that an ``enterer_pattern`` flag is about).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,7 +18,7 @@ from analysis.flags import FLAG_CODES
 from ..extensions import db
 from ..models import FlagGroup, Response, Unit
 from ..reporting.report import receipt_condition
-from ..services import integrity
+from ..services import integrity, keyset
 from ..services.questionnaires import latest_questionnaires
 from ..services.text import receipt_query
 from ..services.transactions import committed
@@ -33,6 +35,16 @@ def _page() -> int:
         return 1
 
 
+def _pages(page: int, next_after: str, total: int) -> int:
+    """Return the number of pages shown beside a page read by key."""
+    return max(page + (1 if next_after else 0), -(-total // PAGE_SIZE))
+
+
+# Excluded responses, the last excluded first (read by key, ``keyset``).
+EXCLUDED_ORDER: keyset.Order = [(Response.excluded_at, True), (Response.id, True)]
+EXCLUDED_KEY = [datetime, int]
+
+
 @bp.get("/flags")
 @roles("admin", "staff", "city")
 def flag_list() -> ResponseReturnValue:
@@ -43,11 +55,12 @@ def flag_list() -> ResponseReturnValue:
     search = request.args.get("q", "")[:40]
     # Typed by hand from a slip: any case, dash optional; anything else finds no group.
     receipt = (receipt_query(search) or "-") if search.strip() else None
-    page = _page()
+    after = request.args.get("after", "")
+    page = _page() if keyset.parse(after, integrity.FLAG_KEY) else 1
     scope = _me().scope_ids()
-    groups, total = integrity.flag_groups(questionnaire_id=questionnaire or None, kinds=kinds,
-                                          unit_ids=scope, receipt=receipt, limit=PAGE_SIZE,
-                                          offset=(page - 1) * PAGE_SIZE)
+    groups, total, next_after = integrity.flag_groups(
+        questionnaire_id=questionnaire or None, kinds=kinds, unit_ids=scope, receipt=receipt,
+        limit=PAGE_SIZE, after=after)
     units = {u.id: u for u in db.session.scalars(sa.select(Unit).where(
         Unit.id.in_({g.unit_id for g, _ in groups if g.unit_id})))}
     excluded = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
@@ -61,7 +74,8 @@ def flag_list() -> ResponseReturnValue:
         return {k: v for k, v in args.items() if v}
 
     return render_template("staff/flags.html", groups=groups, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), units=units, kinds=kinds,
+                           next_after=next_after, pages=_pages(page, next_after, total),
+                           units=units, kinds=kinds,
                            questionnaire=questionnaire, questionnaires=latest_questionnaires(),
                            search=search,
                            labels=integrity.KIND_LABELS, describe=integrity.describe,
@@ -128,7 +142,9 @@ def _exclude(group: FlagGroup, responses: list[Response], form: ExclusionForm,
 @roles("admin", "staff", "city")
 def excluded_list() -> ResponseReturnValue:
     """List the excluded responses with who excluded them, when and why."""
-    page = _page()
+    after = request.args.get("after", "")
+    place = keyset.parse(after, EXCLUDED_KEY)
+    page = _page() if place else 1
     search = request.args.get("q", "")[:40]
     conditions: list[sa.ColumnElement[bool]] = [Response.excluded.is_(True)]
     scope = _me().scope_ids()
@@ -139,18 +155,23 @@ def excluded_list() -> ResponseReturnValue:
         conditions.append(sa.false() if by_receipt is None else by_receipt)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
         *conditions)) or 0
+    if place is not None:
+        conditions.append(keyset.after(EXCLUDED_ORDER, place))
     rows = db.session.execute(
         sa.select(Response, Unit.code).join(Unit, Unit.id == Response.unit_id)
         .where(*conditions)
-        .order_by(Response.excluded_at.desc(), Response.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        .order_by(*keyset.order_by(EXCLUDED_ORDER)).limit(PAGE_SIZE + 1)).all()
+    last = rows[PAGE_SIZE - 1][0] if len(rows) > PAGE_SIZE else None
+    rows = rows[:PAGE_SIZE]
+    next_after = ("" if last is None or last.excluded_at is None
+                  else keyset.token(last.excluded_at, last.id))
 
     def query(**changes: object) -> dict[str, object]:
         return {k: v for k, v in {"page": page, "q": search, **changes}.items() if v}
 
     return render_template("staff/excluded.html", rows=rows, total=total, page=page,
-                           search=search,
-                           pages=max(1, -(-total // PAGE_SIZE)), query=query,
+                           search=search, next_after=next_after,
+                           pages=_pages(page, next_after, total), query=query,
                            form=ExclusionForm(), labels=integrity.KIND_LABELS)
 
 

@@ -32,7 +32,7 @@ from ..errors import fail
 from ..extensions import db
 from ..models import Response as SurveyResponse
 from ..models import SurveyLink, Unit, User
-from ..services import accounts, audit, qrcodes, units
+from ..services import accounts, audit, keyset, qrcodes, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from .forms import EmptyForm, LinkForm, PasswordForm, UnitEditForm, UnitForm, UserEditForm, UserForm
 
@@ -389,7 +389,7 @@ def audit_log() -> ResponseReturnValue:
     page_no = int(page) if page.isdigit() and 0 < len(page) < 6 else 0
     error = None
     entries: list[Any] = []
-    total = 0
+    total, next_after = 0, ""
     try:
         flt = audit.parse_filter(args["actor"], args["action"], args["from"], args["to"])
         if page_no < 1:
@@ -398,15 +398,19 @@ def audit_log() -> ResponseReturnValue:
     except audit.AuditFilterError as exc:
         error, page_no = str(exc), 1
     else:
-        entries, total = audit.search(flt, page_no, user_ids=people)
+        after = request.args.get("after", "")
+        entries, total, next_after = audit.search(flt, after=after, user_ids=people)
+        # The number is only shown: the page starts after the last entry of the page before.
+        page_no = page_no if keyset.parse(after, [int]) else 1
 
     def query(**changes: object) -> dict[str, object]:
         return {k: v for k, v in {**args, "page": page_no, **changes}.items() if v}
 
     actions = sorted({*audit.ACTIONS, *audit.actions_used()}, key=audit.action_label)
     return render_template(
-        "staff/audit.html", entries=entries, total=total, page=page_no,
-        pages=max(1, -(-total // audit.PAGE_SIZE)), query=query, args=args, error=error,
+        "staff/audit.html", entries=entries, total=total, page=page_no, next_after=next_after,
+        pages=max(page_no + (1 if next_after else 0), -(-total // audit.PAGE_SIZE)),
+        query=query, args=args, error=error,
         actors=audit.actors_used(people), actions=[(a, audit.action_label(a)) for a in actions],
         action_label=audit.action_label, target_label=audit.target_label,
         detail_lines=audit.detail_lines), 400 if error else 200

@@ -219,7 +219,26 @@ def test_a_bad_filter_says_why_and_lists_nothing(app: Flask, three: dict[str, st
     assert not CASE_LINK.findall(html)
 
 
-def test_the_list_pages(app_factory: Callable[..., Flask]) -> None:
+def walk(client: FlaskClient, path: str) -> list[list[str]]:
+    """Follow the list's "Sau" links from ``path``; return each page's receipts."""
+    pages = []
+    while path:
+        response = client.get(path)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        pages.append(list(dict.fromkeys(CASE_LINK.findall(html))))
+        assert f"Trang {len(pages)} /" in html
+        found = re.search(r'<a href="([^"]+)" rel="next">', html)
+        path = found.group(1).replace("&amp;", "&") if found else ""
+        assert len(pages) < 30
+    return pages
+
+
+def test_the_list_pages_by_key(app_factory: Callable[..., Flask],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each page starts after the last case of the page before (no OFFSET), in either order:
+    walking "Sau" shows every case once, in the order of the whole list; a bad key starts
+    at the top."""
     app = app_factory()
     with app.app_context():
         ward = units.create_unit("P", "Phường", "ward", actor="test")
@@ -228,13 +247,34 @@ def test_the_list_pages(app_factory: Callable[..., Flask]) -> None:
 
         accounts.create_user("canbo", "correct horse battery", "staff", [], actor="test")
         db.session.commit()
-        for i in range(52):
-            store(unit, FINE | {"y_kien": f"Góp ý số {i}"})
+        receipts = [store(unit, FINE | {"y_kien": f"Góp ý số {i}"}) for i in range(23)]
+        # Ties on the due day and every rank: open, answered and closed cases.
+        for i, receipt in enumerate(receipts):
+            case = case_of(receipt)
+            case.due = date(2026, 12, 1) + timedelta(days=i % 3)
+            case.opened_at = datetime(2026, 11, 20, 8, tzinfo=UTC) + timedelta(hours=i % 4)
+            if i % 5 == 1:
+                case.status, case.answered_at = "answered", datetime.now(UTC)
+            elif i % 5 == 2:
+                case.status, case.closed_at = "closed", datetime.now(UTC)
+        db.session.commit()
         staff = client_of(app, "canbo")
-        first, second = listed(staff), listed(staff, "?page=2")
-        assert (len(first), len(second)) == (50, 2)
-        assert not set(first) & set(second)
-        assert "Trang 1 / 2" in staff.get("/staff/cases").get_data(as_text=True)
+        assert sorted(listed(staff)) == sorted(receipts)
+        monkeypatch.setattr(case_list, "PAGE_SIZE", 5)
+        me = db.session.scalars(sa.select(User).where(User.username == "canbo")).one()
+        for query in ("", "?sort=new"):
+            flt = case_list.parse_filter(me, sort="new" if query else None)
+            rows, total, _ = case_list.search_cases(flt, me, page_size=100)
+            whole = [r.case.receipt for r in rows]
+            assert len(whole) == total == 23
+            pages = walk(staff, f"/staff/cases{query}")
+            assert [len(p) for p in pages] == [5, 5, 5, 5, 3]
+            assert [r for p in pages for r in p] == whole
+        assert "Trang 1 / 5" in staff.get("/staff/cases").get_data(as_text=True)
+        for bad in ("x", "0~2026-13-01~1", "~~", "1~2026-12-01~abc", "9" * 300):
+            html = staff.get(f"/staff/cases?after={bad}&page=4").get_data(as_text=True)
+            assert "Trang 1 / 5" in html
+            assert listed(staff, f"?after={bad}") == listed(staff)
 
 
 # --- bulk assignment -----------------------------------------------------------------------

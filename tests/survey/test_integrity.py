@@ -157,6 +157,57 @@ def test_flags_page_lists_the_groups_and_staff_exclude_one_with_a_reason(
     assert rollups.in_step()
 
 
+def _walk(client: FlaskClient, path: str, item: str) -> list[list[str]]:
+    """Follow a list's "Sau" links from its first page; return each page's items."""
+    pages = []
+    while path:
+        html = client.get(path).get_data(as_text=True)
+        pages.append(re.findall(item, html))
+        assert f"Trang {len(pages)} /" in html or len(pages) == 1
+        found = re.search(r'<a href="([^"]+)" rel="next">', html)
+        path = found.group(1).replace("&amp;", "&") if found else ""
+        assert len(pages) < 20
+    return pages
+
+
+def test_flags_and_excluded_lists_page_by_key(
+        app: Flask, admin_client: FlaskClient, counter: Unit,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each page starts after the last row of the page before (no OFFSET), ties on the time
+    broken by id: walking "Sau" shows every row once, newest first."""
+    from survey.staff import integrity as pages
+
+    start = datetime(2026, 3, 2, 2, tzinfo=UTC)
+    ids = [_store(counter, start + timedelta(minutes=i)) for i in range(7)]
+    for i in range(7):  # two by two at the same moment
+        db.session.add(FlagGroup(key=f"test:{i}", kind="burst", questionnaire_id=QID,
+                                 unit_id=counter.id, day="2025-01-15", first_at=start,
+                                 last_at=start + timedelta(hours=i // 2), n=1, evidence={}))
+    responses = db.session.scalars(sa.select(Response).where(Response.id.in_(ids))).all()
+    integrity.set_excluded(responses, True, "Thử phân trang.", "test")
+    for i, response in enumerate(responses):
+        response.excluded_at = start + timedelta(hours=i // 2)
+    db.session.commit()
+    monkeypatch.setattr(pages, "PAGE_SIZE", 3)
+    walked = _walk(admin_client, "/staff/flags", r'href="/staff/flags/(\d+)"')
+    groups = [g.id for g in db.session.scalars(sa.select(FlagGroup).order_by(
+        FlagGroup.last_at.desc(), FlagGroup.id.desc()))]  # with what the page's scan found
+    assert len(groups) >= 7
+    assert [len(p) for p in walked] == [3] * (len(groups) // 3) + (
+        [len(groups) % 3] if len(groups) % 3 else [])
+    assert [int(g) for p in walked for g in p] == groups
+    excluded = [r.receipt for r in sorted(responses, key=lambda r: (r.excluded_at, r.id),
+                                          reverse=True)]
+    walked = _walk(admin_client, "/staff/flags/excluded",
+                   r'name="responses" value="([A-Z2-7-]+)"')
+    assert [r for p in walked for r in p] == excluded
+    assert [len(p) for p in walked] == [3, 3, 1]
+    for bad in ("x", "2026-13-01~1", "~", "9" * 300):
+        html = admin_client.get(f"/staff/flags/excluded?after={bad}&page=3").get_data(
+            as_text=True)
+        assert re.findall(r'name="responses" value="([A-Z2-7-]+)"', html) == excluded[:3]
+
+
 def test_leaders_have_no_flags_page(client: FlaskClient, make_user: Callable[..., User],
                                     counter: Unit) -> None:
     make_user("totruong", "leader", [counter])
