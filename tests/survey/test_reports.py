@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import random
+import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +29,7 @@ from survey.reporting.filters import Filters
 from survey.services import imports, rollups, units
 from survey.services.questionnaires import get_questionnaire
 from survey.services.submissions import delete_response, save_response
-from tests.conftest import examples, summary_of
+from tests.conftest import examples, require_program, summary_of
 
 QID = "sipas-dichvu"
 
@@ -226,6 +228,60 @@ def test_an_xlsx_of_more_rows_than_a_sheet_holds_goes_on_and_imports_whole(
     second = app_factory()
     with second.app_context():
         import_into_empty("x.xlsx", target.read_bytes(), 10, filters, original, csv_text)
+
+
+def test_the_exports_open_in_libreoffice_with_every_row_and_text_intact(
+        app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Headless LibreOffice opens the XLSX (every data sheet, the continuation ones too) and
+    the CSV (UTF-8 with a BOM), and reads in them the rows of the CSV export: the same ids,
+    units, codes and texts, formulas shown as text, never computed."""
+    from survey.reporting import xlsx
+
+    soffice = require_program("soffice")
+    monkeypatch.setattr(xlsx, "SHEET_ROWS", 5)  # a header and four responses a sheet
+    seed(app, 10, 4)
+    questionnaire, counter = get_questionnaire(QID), units.get_unit("Q1")
+    assert questionnaire is not None
+    assert counter is not None
+    save_response(questionnaire, counter, "qr", uuid.uuid4(),
+                  {"q15": 5, "y_kien": "=1+1 Rất tốt, cảm ơn chị Hằng"},
+                  submitted_at=datetime(2026, 2, 1, 3, tzinfo=UTC))
+    db.session.commit()
+    for fmt in ("xlsx", "csv"):
+        result = app.test_cli_runner().invoke(args=[
+            "export", "--questionnaire", QID, "--format", fmt, "--out", str(tmp_path / f"x.{fmt}")])
+        assert result.exit_code == 0, result.output
+    ours = list(csv.reader(io.StringIO((tmp_path / "x.csv").read_text(encoding="utf-8-sig"))))
+    assert len(ours) == 12
+    assert any(cell.startswith("'=") for row in ours for cell in row)  # neutralised
+    # Every sheet to its own CSV file (the filter's last option, -1), in UTF-8 (76).
+    out = tmp_path / "lo"
+    every_sheet = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    for source, target, options in (("x.xlsx", every_sheet, []),
+                                    ("x.csv", "xlsx", ["--infilter=CSV:44,34,76,1"])):
+        subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                        "--headless", *options, "--convert-to", target,
+                        "--outdir", str(out), str(tmp_path / source)],
+                       check=True, capture_output=True, timeout=180)
+    sheets = [out / f"x-Dữ liệu{suffix}.csv" for suffix in ("", " (2)", " (3)")]
+    read = [list(csv.reader(io.StringIO(p.read_text(encoding="utf-8")))) for p in sheets]
+    assert [len(rows) for rows in read] == [5, 5, 4]
+    assert all(rows[0] == ours[0] for rows in read)
+    theirs = [row for rows in read for row in rows[1:]]
+    skip = {ours[0].index("submitted_at")}  # LibreOffice writes the date its own way
+
+    def cells(rows: list[list[str]]) -> list[list[str]]:
+        return [[c for i, c in enumerate(row) if i not in skip] for row in rows]
+
+    assert cells(theirs) == cells(ours[1:])
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "x.xlsx", read_only=True)
+    opened = [[("" if c is None else str(c)) for c in row]
+              for row in book.active.iter_rows(values_only=True)]
+    book.close()
+    assert opened[0] == ours[0]
+    assert cells(opened[1:]) == cells(ours[1:])
 
 
 def _import(app: Flask, name: str, content: bytes, unit: str | None = "Q1") -> Any:
