@@ -7,6 +7,7 @@ import functools
 import hashlib
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
@@ -72,6 +73,24 @@ def content_security_policy(ancestors: str = "'none'") -> str:
         f"style-src 'self' {style_hash}; script-src 'self'; object-src 'none'; "
         f"base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
     )
+
+
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+def local_path(target: str | None, prefix: str = "/") -> str | None:
+    """Return ``target`` if it is an address on this site under ``prefix``, else None.
+
+    For the "go back to" addresses a form or link carries (``next=``): never another site
+    ("//host", or a backslash, which browsers read as a slash; a scheme), and never a control
+    character (a CR or LF would split the Location header: a 500, or a header injected).
+    """
+    if not target or not target.startswith(prefix) or target.startswith("//"):
+        return None
+    if _UNSAFE_IN_PATH.search(target) or len(target) > 2000:
+        return None
+    parts = urlsplit(target)
+    return None if parts.netloc or parts.scheme else target
 
 
 def set_security_headers(response: Response) -> Response:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -23,6 +22,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..extensions import client_key, db, limiter, login_manager
 from ..models import User
+from ..security import local_path
 from ..services import accounts, audit
 from .forms import LoginForm
 
@@ -33,7 +33,7 @@ bp = Blueprint("auth", __name__)
 def load_user(login_id: str) -> User | None:
     """Return the logged-in account, or None when it is gone, disabled or logged out."""
     user_id, _, token = login_id.partition(":")
-    if not user_id.isdigit() or len(user_id) > 9 or not token:
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 9 or not token:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active:
@@ -60,11 +60,7 @@ def _failed(response: object) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.netloc and not parts.scheme:
-            return target
-    return url_for("staff.index")
+    return local_path(target) or url_for("staff.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -24,6 +23,7 @@ from ..errors import fail
 from ..extensions import db
 from ..labels import STATUS_LABELS
 from ..models import Case, User
+from ..security import local_path
 from ..services import case_list, cases, units
 from .forms import (
     CaseAssignForm,
@@ -62,11 +62,7 @@ def _page() -> int:
 
 def _back(target: str | None, default: str) -> str:
     """Return a relative staff address to go back to (never another site), else ``default``."""
-    if target and target.startswith("/staff/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.netloc and not parts.scheme:
-            return target
-    return default
+    return local_path(target, "/staff/") or default
 
 
 def _purge() -> None:

@@ -270,7 +270,7 @@ def export(fmt: str) -> ResponseReturnValue:
     if fmt == "csv":
         scheme = scheme_of(_report(filters).questionnaire)
         stream = stream_with_context(exports.csv_chunks(db.session, filters, scheme))
-        return _attachment(Response(stream, mimetype="text/csv; charset=utf-8"),
+        return _attachment(Response(stream, content_type="text/csv; charset=utf-8"),
                            _filename(filters, "csv"))
     report = _report(filters)
     handle, path = tempfile.mkstemp(suffix="." + fmt)
@@ -349,7 +349,7 @@ def suggestion_export() -> ResponseReturnValue:
         yield buffer.getvalue()
 
     return _attachment(Response(stream_with_context(generate()),
-                                mimetype="text/csv; charset=utf-8"),
+                                content_type="text/csv; charset=utf-8"),
                        _filename(filters, "gop-y.csv"))
 
 

@@ -170,7 +170,9 @@ def batch_forms(batch_id: int) -> ResponseReturnValue:
     batch = _batch_or_404(batch_id)
     parts = parts_of(batch)
     part = request.args.get("part", "1")
-    if not part.isdigit() or not 1 <= int(part) <= len(parts):
+    # "²" and "٣" are digits to str.isdigit, not to int().
+    if not (part.isascii() and part.isdigit() and len(part) < 6) or not (
+            1 <= int(part) <= len(parts)):
         abort(404)
     handle, path = tempfile.mkstemp(suffix=".pdf")
     os.close(handle)

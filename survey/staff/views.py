@@ -386,7 +386,7 @@ def audit_log() -> ResponseReturnValue:
     people = None if me.sees_all_units else [
         u.id for u in db.session.scalars(sa.select(User)) if accounts.manages(me, u)]
     page = request.args.get("page", "1")
-    page_no = int(page) if page.isdigit() and 0 < len(page) < 6 else 0
+    page_no = int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 6 else 0
     error = None
     entries: list[Any] = []
     total, next_after = 0, ""

@@ -108,6 +108,7 @@ def test_audit_log_pages_through_many_entries(admin_client: FlaskClient, app: Fl
     ("action=xoa.het", "Không có thao tác “xoa.het”."),
     ("page=abc", "Số trang không hợp lệ: “abc”."),
     ("page=0", "Số trang không hợp lệ"),
+    ("page=²", "Số trang không hợp lệ"),  # "²".isdigit() is true (a 500, issue 15)
     ("from=" + "9" * 5000, "Từ ngày không hợp lệ"),
 ])
 def test_audit_log_bad_filters_get_a_message_not_an_error(admin_client: FlaskClient,

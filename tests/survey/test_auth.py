@@ -98,9 +98,16 @@ def test_login_redirects_only_to_local_pages(client: FlaskClient,
                                              make_user: Callable[..., User]) -> None:
     make_user("canbo", "staff")
     data = {"username": "canbo", "password": PASSWORD}
-    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+    # A backslash reads as a slash to browsers; a CR or LF would split the Location header
+    # (a 500, issue 15) or inject one.
+    for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)",
+                   "/\\evil.example/x", "/%5Cevil.example", "/staff/%0d%0aSet-Cookie:%20x=1",
+                   "/staff/%0aX-Evil:%201", "/staff/%00"):
         response = client.post(f"/login?next={target}", data=data)
+        assert response.status_code == 302, target
         assert response.headers["Location"].endswith("/staff/"), target
+        assert not any(c.startswith("x=") for c in response.headers.getlist("Set-Cookie"))
+        assert "X-Evil" not in response.headers
         client.post("/logout")
     response = client.post("/login?next=/staff/units", data=data)
     assert response.headers["Location"].endswith("/staff/units")

@@ -643,6 +643,8 @@ def test_printed_qr_survives_a_printer_margin_and_parts(client: FlaskClient,
     content = part.data
     part.close()
     assert client.get(f"/staff/batches/{batch.id}/forms.pdf?part=3").status_code == 404
+    for odd in ("²", "٣", "0", "-1", "9" * 40, ""):  # "²".isdigit() is true (a 500, issue 15)
+        assert client.get(f"/staff/batches/{batch.id}/forms.pdf?part={odd}").status_code == 404
     pdf = tmp_path / "part2.pdf"
     pdf.write_bytes(content)
     pdftoppm, zbarimg = require_program("pdftoppm"), require_program("zbarimg")

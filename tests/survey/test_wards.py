@@ -617,6 +617,7 @@ def test_suggestions_csv_streams_for_a_ward_a_leader_and_a_unit_filter(
     for query in ("", "&unit=A-TDP"):
         with client.get(f"/staff/suggestions.csv?questionnaire={QID}{query}") as response:
             assert response.status_code == 200, (who, query)
+            assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # once
             body = response.get_data(as_text=True)
         assert "Quầy A tốt" in body
         assert (SECRET_B in body) == (who == "quantri" and not query)
