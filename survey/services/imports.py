@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +34,18 @@ from .submissions import ResponseConflict, receipt_for, save_response
 
 BASE = ("response_id", "submitted_at", "unit", "channel", "flags", "excluded")
 MAX_ERRORS = 200
+"""Checking stops at this many errors: nothing more is read or built (a file of bad rows
+costs no more than its first ones)."""
+MAX_COLUMNS = 1000
+"""A questionnaire's file has a few dozen columns; a header wider than this is refused at
+once, and an XLSX row is read no further than one column past it."""
+MAX_ROWS = 5_000_000
+"""Rows of a file (a city's whole export is about a million)."""
+MAX_BLANK_RUN = 10_000
+"""Blank rows in a row: a spreadsheet's tail has a few, a hostile file millions."""
+XLSX_RATIO = 100
+"""An XLSX may unpack to at most this many times its size (plus 10 MB); workbooks unpack to
+5 to 20 times, a "zip bomb" to thousands."""
 EXCLUDED_IN_FILE = "Đã loại trong tệp nhập vào (cột excluded)"
 """The reason kept with a response imported excluded: data, so always in Vietnamese."""
 
@@ -99,9 +113,64 @@ def read_table(path: Path | str, content: bytes | None = None) -> Iterator[list[
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _whole("not_utf8", byte=exc.start) from exc
-        yield from csv.reader(io.StringIO(text, newline=""))
+        # strict: a quote left open is an error (the rest of the file would otherwise be read
+        # into one text cell and the rows after it lost without a word).
+        yield from csv.reader(io.StringIO(text, newline=""), strict=True)
     else:
         raise _whole("bad_extension")
+
+
+class _FormulaWithoutValue:
+    """Stands for a cell holding a formula the file carries no computed value for."""
+
+    def __repr__(self) -> str:
+        return "<formula without a value>"
+
+
+FORMULA_WITHOUT_VALUE = _FormulaWithoutValue()
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _check_unpacked(data: bytes) -> None:
+    """Refuse an XLSX that unpacks to far more than a workbook does (before opening it)."""
+    from zipfile import BadZipFile, ZipFile
+
+    try:
+        with ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(max(0, info.file_size) for info in archive.infolist())
+    except (BadZipFile, OSError, ValueError) as exc:
+        raise _whole("bad_xlsx", detail=str(exc)) from exc
+    limit = XLSX_RATIO * len(data) + 10 * 1024 * 1024
+    if unpacked > limit:
+        raise _whole("xlsx_unpacked", limit=limit // (1024 * 1024))
+
+
+def _has_formulas(data: bytes, part: str | None) -> bool:
+    """Return whether a sheet's XML holds a formula (read in pieces; True if unsure)."""
+    from zipfile import ZipFile
+
+    if not part:
+        return True
+    try:
+        with ZipFile(io.BytesIO(data)) as archive, archive.open(part.lstrip("/")) as xml:
+            tail = b""
+            while piece := xml.read(1 << 20):
+                if _FORMULA_TAG.search(tail + piece):
+                    return True
+                tail = piece[-64:]
+    except (KeyError, OSError, ValueError):
+        return True
+    return False
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[Any, ...]]:
+    """Yield a sheet's rows, never trusting the size the file claims for it.
+
+    A 5 KB file claiming A1:XFD1048576 would otherwise be read as 17 billion empty cells;
+    a row is read no further than one column past the widest header allowed.
+    """
+    sheet.reset_dimensions()
+    return sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
 
 
 def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
@@ -109,47 +178,71 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
 
     from openpyxl import load_workbook
 
+    _check_unpacked(data)
     # openpyxl trusts the file's XML: a damaged or crafted part raises whatever its parser met
     # (TypeError for an unexpected attribute, AttributeError, IndexError …), while opening or
     # while reading rows. Any of them means "not a readable workbook", never a 500.
     # Its warnings ("File contains an invalid specification …") are refusals too: what it
     # would read of such a file is a guess (the same in production and under the tests).
+    errors = (BadZipFile, OSError, KeyError, ValueError, TypeError, AttributeError,
+              IndexError, SyntaxError, UserWarning)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", UserWarning)
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError, TypeError, AttributeError,
-            IndexError, SyntaxError, UserWarning) as exc:
+    except errors as exc:
         raise _whole("bad_xlsx", detail=str(exc)) from exc
+    formulas = None
     try:
         if not book.worksheets:
             raise _whole("no_sheet")
         # The data sheet, or else the first; an export of more rows than a sheet holds goes
         # on in "Dữ liệu (2)", "Dữ liệu (3)" …, each repeating the header (reporting/xlsx.py).
-        sheets = [book.worksheets[0]]
+        names = [book.sheetnames[0]]
         if "Dữ liệu" in book.sheetnames:
-            sheets = [book["Dữ liệu"]]
-            while f"Dữ liệu ({len(sheets) + 1})" in book.sheetnames:
-                sheets.append(book[f"Dữ liệu ({len(sheets) + 1})"])
-        for number, sheet in enumerate(sheets):
-            rows = sheet.iter_rows(values_only=True)
+            names = ["Dữ liệu"]
+            while f"Dữ liệu ({len(names) + 1})" in book.sheetnames:
+                names.append(f"Dữ liệu ({len(names) + 1})")
+        for number, name in enumerate(names):
+            sheet = book[name]
+            rows = _sheet_rows(sheet)
+            # The values are those the file keeps with each formula; a formula saved without
+            # one (written by a program, never opened in a spreadsheet) would read as blank:
+            # the same sheet is read beside, formulas as text, to tell such a cell.
+            written = None
+            if _has_formulas(data, getattr(sheet, "_worksheet_path", None)):
+                if formulas is None:
+                    formulas = load_workbook(io.BytesIO(data), read_only=True,
+                                             data_only=False)
+                written = _sheet_rows(formulas[name])
             first = True
             while True:
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("error", UserWarning)
                         values = next(rows)
+                        beside = next(written, ()) if written is not None else ()
                 except StopIteration:
                     break
-                except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError,
-                        SyntaxError, UserWarning) as exc:
+                except errors as exc:
                     raise _whole("bad_xlsx", detail=str(exc)) from exc
                 if number and first:  # the header again
                     first = False
                     continue
-                yield ["" if v is None else v for v in values]
+                row = ["" if v is None else v for v in values]
+                for i, formula in enumerate(beside[:len(row)]):
+                    # Only a formula reads as None with its value and as something without.
+                    if values[i] is None and formula is not None:
+                        row[i] = FORMULA_WITHOUT_VALUE
+                yield row
+    except ImportFailed:
+        raise
+    except errors as exc:
+        raise _whole("bad_xlsx", detail=str(exc)) from exc
     finally:
         book.close()
+        if formulas is not None:
+            formulas.close()
 
 
 def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
@@ -177,28 +270,56 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
     first = next(rows, [])
     if isinstance(first, _Unreadable):
         raise ImportFailed([Problem(1, None, reason("unreadable", detail=first.reason))])
-    header = [cell_text(h) for h in first]
-    while header and header[-1] == "":
-        header.pop()
-    if not header:
+    width = len(first)
+    while width and cell_text(first[width - 1]) == "":
+        width -= 1
+    if not width:
         raise ImportFailed([Problem(1, None, reason("empty"))])
+    if width > MAX_COLUMNS:
+        raise ImportFailed([Problem(1, None, reason("too_many_columns", count=width,
+                                                     limit=MAX_COLUMNS))])
+    header = [cell_text(h) for h in first[:width]]
     questions = {q.id: q for q in questionnaire.questions}
+    times = Counter(header)
     for i, name in enumerate(header):
         if name not in BASE and name not in questions:
             error(1, name or f"#{i + 1}", reason("unknown_column",
                                                  questionnaire=questionnaire.id))
-        if header.count(name) > 1:
+        if times[name] > 1:
             error(1, name, reason("duplicate_column"))
     if errors:
         raise ImportFailed(list(dict.fromkeys(errors)))  # header errors: few, listed once
 
+    def stop(row: int) -> ImportFailed:
+        return ImportFailed(errors + [Problem(None, None, reason("stopped", count=total,
+                                                                 row=row))])
+
     units: dict[str, Unit | None] = {}
     seen: dict[uuid.UUID, tuple[int, dict[str, int | str]]] = {}
     parsed: list[Parsed] = []
+    blank_run = 0
     for number, raw in enumerate(rows, start=2):
         if isinstance(raw, _Unreadable):
             error(number, "-", reason("unreadable_rest", detail=raw.reason))
             break
+        if total >= MAX_ERRORS:
+            raise stop(number)
+        if number > MAX_ROWS + 1:
+            error(number, "-", reason("too_many_rows", limit=MAX_ROWS))
+            break
+        if all(v == "" for v in raw):  # a blank line, quickly
+            blank_run += 1
+            if blank_run >= MAX_BLANK_RUN:
+                error(number, "-", reason("too_many_blank", count=blank_run))
+                break
+            continue
+        blank_run = 0
+        without = [header[i] if i < len(header) else f"#{i + 1}"
+                   for i, v in enumerate(raw) if v is FORMULA_WITHOUT_VALUE]
+        if without:
+            for column in without:
+                error(number, column, reason("formula_no_value"))
+            raw = ["" if v is FORMULA_WITHOUT_VALUE else v for v in raw]
         surplus = [v for v in raw[len(header):] if cell_text(v) != ""]
         if surplus:
             error(number, f"#{len(header) + 1}", reason("surplus"))
@@ -251,6 +372,8 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
             continue  # an identical repeat within the file is skipped
         if len(errors) == before and unit is not None and response_id is not None:
             seen[response_id] = (number, answers)
+            if total:  # the import fails: nothing more is built to store
+                continue
             parsed.append(Parsed(number, response_id, submitted_at, unit, channel, answers,
                                  flags, excluded_cell == "1"))
     if errors:

@@ -40,6 +40,24 @@ REASONS: dict[str, tuple[str, LazyString]] = {
     "empty": ("the file is empty (a header row is needed)",
               _l("tệp trống (cần một dòng tiêu đề)")),
     "more": ("... and %(count)d more error(s)", _l("… và %(count)d lỗi khác")),
+    "stopped": ("... checking stopped after %(count)d errors (row %(row)d)",
+                _l("… dừng kiểm tra sau %(count)d lỗi (ở dòng %(row)d); hãy sửa các lỗi "
+                   "trên rồi nhập lại")),
+    "too_many_columns": ("the header has %(count)d columns; a questionnaire's file has at most "
+                         "%(limit)d",
+                         _l("dòng tiêu đề có %(count)d cột, quá nhiều (tệp của một phiếu có "
+                            "tối đa %(limit)d cột)")),
+    "too_many_rows": ("more than %(limit)d rows; split the file",
+                      _l("tệp có hơn %(limit)d dòng; hãy chia thành nhiều tệp nhỏ hơn")),
+    "too_many_blank": ("%(count)d blank rows in a row: the data should have ended",
+                       _l("có %(count)d dòng trống liền nhau: tệp có vẻ không đúng, hãy xóa "
+                          "các dòng trống thừa")),
+    "xlsx_unpacked": ("the XLSX workbook unpacks to more than %(limit)d MB",
+                      _l("tệp XLSX khi giải nén lớn hơn %(limit)d MB, quá lớn để nhập")),
+    "formula_no_value": ("a formula without a computed value: open the file in a spreadsheet "
+                         "and save it again, or type the value",
+                         _l("ô có công thức nhưng không có giá trị đã tính: hãy mở tệp bằng "
+                            "Excel hoặc LibreOffice rồi lưu lại, hoặc gõ giá trị vào ô")),
     # The header.
     "unknown_column": ("unknown column for questionnaire %(questionnaire)s",
                        _l("phiếu %(questionnaire)s không có cột này")),
