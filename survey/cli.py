@@ -380,6 +380,45 @@ def users_token(username: str, name: str) -> None:
     click.echo(token)
 
 
+@users_cli.command("tokens")
+@click.argument("username")
+@friendly_errors
+def users_tokens(username: str) -> None:
+    """List an account's API tokens in use: id, name, created, last used (UTC)."""
+    user = accounts.get_user(username)
+    if user is None:
+        raise click.ClickException(f"unknown user {username!r}")
+    for token in accounts.tokens_of(user):
+        used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "-"
+        click.echo(f"{token.id}\t{token.name}\t"
+                   f"{token.created_at.isoformat(timespec='seconds')}\t{used}")
+
+
+@users_cli.command("revoke-token")
+@click.argument("username")
+@click.argument("token_id", required=False, type=click.IntRange(1, 2**31 - 1))
+@click.option("--all", "every", is_flag=True, help="Revoke every token of the account.")
+@friendly_errors
+def users_revoke_token(username: str, token_id: int | None, every: bool) -> None:
+    """Revoke one API token (its id from `users tokens`), or --all of them."""
+    user = accounts.get_user(username)
+    if user is None:
+        raise click.ClickException(f"unknown user {username!r}")
+    if every == (token_id is not None):
+        raise click.UsageError("give a token id or --all (not both)")
+    if every:
+        count = accounts.revoke_tokens(user, actor="cli", why="cli")
+        db.session.commit()
+        click.echo(f"{count} token(s) of {user.username} revoked")
+        return
+    assert token_id is not None  # noqa: S101 - checked above
+    revoked = accounts.revoke_token(user, token_id, actor="cli")
+    if revoked is None:
+        raise click.ClickException(f"{user.username} has no token {token_id} in use")
+    db.session.commit()
+    click.echo(f"token {token_id} ({revoked.name}) of {user.username} revoked")
+
+
 @users_cli.command("list")
 @friendly_errors
 def users_list() -> None:

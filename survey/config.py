@@ -39,6 +39,11 @@ class DefaultConfig:
     RATELIMIT_SUBMIT = "30 per minute;600 per hour"
     RATELIMIT_LOGIN = "10 per minute;60 per hour"
     RATELIMIT_LOGIN_USER = "5 per 5 minutes"
+    # Failed logins at one account from every address together: guesses spread over many
+    # addresses stop too; the real user waits at most this window.
+    RATELIMIT_LOGIN_ACCOUNT = "20 per 10 minutes"
+    # Wrong current passwords on the account page, per account.
+    RATELIMIT_PASSWORD_CHECK = "5 per 5 minutes"  # noqa: S105 - a rate, not a password
     PROXY_COUNT = 0
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

@@ -55,6 +55,16 @@ def _username_key() -> str:
     return hashlib.sha256(f"{client_key()}|{name}".encode()).hexdigest()[:32]
 
 
+def _account_limit() -> str:
+    return str(current_app.config["RATELIMIT_LOGIN_ACCOUNT"])
+
+
+def _account_key() -> str:
+    """Throttle guesses at one account from every address together."""
+    name = accounts.normalise_username(request.form.get("username", ""))[:64]
+    return "account:" + hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
 def _failed(response: object) -> bool:
     return getattr(response, "status_code", 200) != 302
 
@@ -66,6 +76,7 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_user_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key, deduct_when=_failed)
 def login() -> ResponseReturnValue:
     """Log a staff member in."""
     if current_user.is_authenticated:

@@ -31,10 +31,29 @@ def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords that are too short."""
+# Words a ward's password is guessed from first, beside zxcvbn's own lists (which are English).
+GUESSED_FIRST = ("matkhau", "mat khau", "mk", "anhyeuem", "emyeuanh", "yeuem", "vietnam",
+                 "hanoi", "haiphong", "saigon", "hochiminh", "phuong", "ubnd", "uyban",
+                 "khaosat", "hailong", "sipas", "papi", "quantri", "canbo", "totruong", "admin")
+MIN_SCORE = 2
+"""zxcvbn's score: 2 is "somewhat guessable" (at least a million guesses), enough behind a
+login that throttles guesses; 0 and 1 are the passwords tried first."""
+
+
+def check_password_strength(password: str, username: str = "") -> None:
+    """Refuse passwords that are too short or among those guessed first.
+
+    As NIST SP 800-63B asks, with no rules on the kinds of characters: common passwords,
+    sequences and repeats (``1234567890``, ``aaaaaaaaaa``, ten spaces), the account's name.
+    """
+    from zxcvbn import zxcvbn
+
     if len(password) < MIN_PASSWORD:
         raise AccountError(reason("password_short", min=MIN_PASSWORD), field="password")
+    # zxcvbn's time grows with the length; what lies past 100 characters changes nothing.
+    words = [w for w in (username, *GUESSED_FIRST) if w]
+    if not password.strip() or zxcvbn(password[:100], user_inputs=words)["score"] < MIN_SCORE:
+        raise AccountError(reason("password_weak"), field="password")
 
 
 def get_user(username: str) -> User | None:
@@ -93,7 +112,7 @@ def create_user(username: str, password: str, role: str, units: Sequence[Unit] =
     if not USERNAME.match(username):
         raise AccountError(reason("username"), field="username")
     ward = _check_scope(role, units, ward, actor)
-    check_password_strength(password)
+    check_password_strength(password, username)
     if get_user(username) is not None:
         raise AccountError(reason("user_exists", name=username), field="username")
     user = User(username=username, role=role, units=list(units), ward=ward)
@@ -106,10 +125,11 @@ def create_user(username: str, password: str, role: str, units: Sequence[Unit] =
 
 
 def set_password(user: User, password: str, *, actor: User | str | None) -> None:
-    """Change a password."""
-    check_password_strength(password)
+    """Change a password; the account's API tokens are revoked with the old password."""
+    check_password_strength(password, user.username)
     user.set_password(password)
     audit.record(actor, "user.password", user.username)
+    revoke_tokens(user, actor=actor, why="password")
     db.session.flush()
 
 
@@ -130,6 +150,8 @@ def update_user(user: User, *, role: str, units: Sequence[Unit], active: bool,
     old = {"role": user.role, "active": user.active, "units": [u.code for u in user.units],
            "ward": user.ward.code if user.ward else None}
     user.role, user.active, user.units, user.ward = role, active, units, ward
+    if not active:
+        revoke_tokens(user, actor=actor, why="disabled")
     new = {"role": role, "active": active, "units": [u.code for u in units],
            "ward": ward.code if ward else None}
     changed = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
@@ -162,6 +184,37 @@ def create_token(user: User, name: str, *, actor: User | str | None) -> str:
     audit.record(actor, "token.create", user.username, name=name[:100])
     db.session.flush()
     return token
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    """Return the account's API tokens in use, newest first."""
+    return list(db.session.scalars(sa.select(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_token(user: User, token_id: int, *, actor: User | str | None) -> ApiToken | None:
+    """Revoke one of the account's tokens; return it, or None if it has no such token."""
+    row = db.session.scalar(sa.select(ApiToken).where(
+        ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked.is_(False)))
+    if row is None:
+        return None
+    row.revoked = True
+    audit.record(actor, "token.revoke", user.username, name=row.name)
+    db.session.flush()
+    return row
+
+
+def revoke_tokens(user: User, *, actor: User | str | None, why: str) -> int:
+    """Revoke every token of the account (its password was set, or it was disabled)."""
+    rows = tokens_of(user)
+    for row in rows:
+        row.revoked = True
+    if rows:
+        audit.record(actor, "token.revoke", user.username, names=[r.name for r in rows],
+                     why=why)
+        db.session.flush()
+    return len(rows)
 
 
 def user_for_token(token: str) -> User | None:

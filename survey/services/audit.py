@@ -44,6 +44,7 @@ ACTIONS: dict[str, LazyString] = {
     "user.update": _l("Sửa tài khoản"),
     "user.password": _l("Đổi mật khẩu"),
     "token.create": _l("Tạo mã truy cập API"),
+    "token.revoke": _l("Thu hồi mã truy cập API"),
     "batch.create": _l("Giao đợt phiếu in"),
     "batch.print": _l("In phiếu của đợt"),
     "batch.returned": _l("Ghi số phiếu thu về"),
@@ -125,6 +126,8 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "satisfied": _l("Hài lòng với câu trả lời"),
     "count": _l("Số lượng"),
     "reasons": _l("Lý do mở hồ sơ"),
+    "names": _l("Tên các mã"),
+    "why": _l("Vì"),
 }
 """What people call the keys of an entry's details; other keys are shown as written."""
 
@@ -142,7 +145,15 @@ CHANGES: dict[str, frozenset[str] | None] = {
 Any other list is a list ("TO-01, TO-02"), even of two items.
 """
 
+TOKEN_REVOKED_WHY: dict[str, LazyString] = {
+    "password": _l("mật khẩu được đặt lại"),
+    "disabled": _l("tài khoản bị khóa"),
+    "cli": _l("thu hồi bằng dòng lệnh"),
+}
+"""Why every token of an account was revoked at once (``accounts.revoke_tokens``)."""
+
 VALUE_LABELS: dict[str, dict[str, LazyString]] = {
+    "why": TOKEN_REVOKED_WHY,
     "role": ROLE_LABELS,
     "kind": KIND_LABELS,
     "channel": CHANNEL_LABELS,

@@ -133,6 +133,11 @@ REASONS: dict[str, tuple[str, LazyString]] = {
                               _l("Không có phiếu khảo sát “%(id)s” (cần chạy lệnh init-db để "
                                  "nạp phiếu).")),
     # Accounts (AccountError).
+    "password_weak": ("the password is among those guessed first (a common one, a sequence, a "
+                      "repeat or the account's name); a short sentence is easy to remember",
+                      _l("Mật khẩu này quá dễ đoán (mật khẩu phổ biến, dãy số, ký tự lặp lại "
+                         "hoặc tên tài khoản). Hãy dùng một câu ngắn dễ nhớ, ví dụ “mùa thu lá "
+                         "vàng rơi”.")),
     "password_short": ("the password must have at least %(min)d characters",
                        _l("Mật khẩu cần ít nhất %(min)d ký tự.")),
     "username": ("a username has 2-64 characters: letters, digits, '.', '_' or '-'",

@@ -240,3 +240,10 @@ class CaseOpenForm(FlaskForm):
 
     receipt = StringField(_l("Mã phiếu"), filters=[_stripped], validators=[
         DataRequired(_l("Xin nhập mã phiếu.")), Length(max=40)])
+
+
+class TokenForm(FlaskForm):
+    """Create an API token for one's own account, named after what it is for."""
+
+    name = StringField(_l("Dùng cho (ví dụ: bảng tin của thành phố)"),
+                       filters=[_stripped], validators=[InputRequired(), Length(1, 100)])

@@ -18,6 +18,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -29,12 +30,21 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from ..errors import fail
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Response as SurveyResponse
 from ..models import SurveyLink, Unit, User
 from ..services import accounts, audit, keyset, qrcodes, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
-from .forms import EmptyForm, LinkForm, PasswordForm, UnitEditForm, UnitForm, UserEditForm, UserForm
+from .forms import (
+    EmptyForm,
+    LinkForm,
+    PasswordForm,
+    TokenForm,
+    UnitEditForm,
+    UnitForm,
+    UserEditForm,
+    UserForm,
+)
 
 bp = Blueprint("staff", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -358,23 +368,77 @@ def user_detail(user_id: int) -> ResponseReturnValue:
     return render_template("staff/user.html", user=user, form=form), status
 
 
+def _password_check_limit() -> str:
+    return str(current_app.config["RATELIMIT_PASSWORD_CHECK"])
+
+
+def _account_key() -> str:
+    return f"password-check:{current_user.get_id() or '-'}"
+
+
+def _wrong_current_password(response: object) -> bool:
+    return bool(g.get("wrong_current_password"))
+
+
 @bp.route("/account", methods=["GET", "POST"])
+@limiter.limit(_password_check_limit, methods=["POST"], key_func=_account_key,
+               deduct_when=_wrong_current_password)
 def account() -> ResponseReturnValue:
-    """Change one's own password."""
+    """Change one's own password (wrong current passwords are throttled like logins)."""
     form = PasswordForm()
     status = 200
     if form.is_submitted():
         if form.validate():
             me = _me()
             if not me.check_password(form.current.data or ""):
+                g.wrong_current_password = True
                 form.current.errors = [_("Mật khẩu hiện tại không đúng.")]
             else:
-                accounts.set_password(me, form.new.data or "", actor=me)
-                db.session.commit()
-                flash(_("Đã đổi mật khẩu."), "success")
-                return redirect(url_for("staff.index"))
+                try:
+                    accounts.set_password(me, form.new.data or "", actor=me)
+                except accounts.AccountError as exc:
+                    db.session.rollback()
+                    form.new.errors = [str(exc)]
+                else:
+                    db.session.commit()
+                    flash(_("Đã đổi mật khẩu."), "success")
+                    return redirect(url_for("staff.index"))
         status = 400
-    return render_template("staff/account.html", form=form), status
+    return _account_page(form=form), status
+
+
+def _account_page(**values: Any) -> str:
+    """Render the account page: the password form and the account's API tokens."""
+    values.setdefault("form", PasswordForm())
+    values.setdefault("token_form", TokenForm())
+    return render_template("staff/account.html", tokens=accounts.tokens_of(_me()),
+                           revoke=EmptyForm(), **values)
+
+
+@bp.post("/account/tokens")
+def token_create() -> ResponseReturnValue:
+    """Create an API token for one's own account; it is shown once, on this page only."""
+    form = TokenForm()
+    if not form.validate():
+        return _account_page(token_form=form), 400
+    token = accounts.create_token(_me(), form.name.data or "", actor=_me())
+    db.session.commit()
+    # Shown in this page's body, never in a flash message (which travels in the cookie).
+    return _account_page(new_token=token, new_token_name=form.name.data)
+
+
+@bp.post("/account/tokens/<int(max=2147483647):token_id>/revoke")
+def token_revoke(token_id: int) -> ResponseReturnValue:
+    """Revoke one of one's own API tokens (another account's: not found)."""
+    if not EmptyForm().validate():
+        abort(400)
+    revoked = accounts.revoke_token(_me(), token_id, actor=_me())
+    if revoked is None:
+        abort(404)
+    db.session.commit()
+    flash(_("Đã thu hồi mã “%(name)s”: các chương trình dùng mã này không đọc được nữa.",
+            name=revoked.name), "success")
+    return redirect(url_for("staff.account"))
 
 
 @bp.get("/audit")

@@ -154,6 +154,94 @@ def test_failed_logins_are_throttled(app_factory: Callable[..., Flask]) -> None:
                        ).status_code == 302
 
 
+def test_guesses_from_many_addresses_stop_at_the_account_wide_limit(
+        app_factory: Callable[..., Flask]) -> None:
+    """8 addresses × 6 guesses each reached 48 tries at one account with no 429 (issue 15):
+    failures at one account count together, whatever the address."""
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_ACCOUNT="20 per 10 minutes",
+                      RATELIMIT_LOGIN_USER="6 per 5 minutes", RATELIMIT_LOGIN="100 per minute")
+    with app.app_context():
+        from survey.services import accounts
+
+        accounts.create_user("quantri", PASSWORD, "admin", actor="test")
+        accounts.create_user("canbo", PASSWORD, "staff", actor="test")
+        db.session.commit()
+    client = app.test_client()
+    statuses = []
+    for address in range(8):
+        for _ in range(6):
+            statuses.append(client.post(
+                "/login", data={"username": "quantri", "password": "not the password"},
+                environ_base={"REMOTE_ADDR": f"203.0.113.{address + 1}"}).status_code)
+    assert statuses[:20] == [401] * 20
+    assert set(statuses[20:]) == {429}
+    # The real user waits too (at most the window), with the message; other accounts do not.
+    blocked = client.post("/login", data={"username": "quantri", "password": PASSWORD},
+                          environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert blocked.status_code == 429
+    assert "Đăng nhập sai quá nhiều lần. Xin đợi vài phút rồi thử lại." in blocked.get_data(
+        as_text=True)
+    assert client.post("/login", data={"username": "canbo", "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "203.0.113.1"}).status_code == 302
+
+
+def test_guesses_of_the_current_password_are_throttled(
+        app_factory: Callable[..., Flask]) -> None:
+    """The account page checked the current password without any limit (issue 15)."""
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_PASSWORD_CHECK="3 per 5 minutes")
+    with app.app_context():
+        from survey.services import accounts
+
+        accounts.create_user("canbo", PASSWORD, "staff", actor="test")
+        db.session.commit()
+    client = app.test_client()
+    assert client.post("/login", data={"username": "canbo", "password": PASSWORD}
+                       ).status_code == 302
+    new = "mùa thu lá vàng rơi"
+    # A weak new password with the right current one is not a guess: not counted.
+    weak = client.post("/staff/account", data={"current": PASSWORD, "new": "1234567890",
+                                               "confirm": "1234567890"})
+    assert weak.status_code == 400
+    assert "Mật khẩu này quá dễ đoán" in weak.get_data(as_text=True)
+    for _ in range(3):
+        wrong = client.post("/staff/account", data={"current": "a wrong guess", "new": new,
+                                                    "confirm": new})
+        assert wrong.status_code == 400
+        assert "Mật khẩu hiện tại không đúng." in wrong.get_data(as_text=True)
+    stopped = client.post("/staff/account", data={"current": PASSWORD, "new": new,
+                                                  "confirm": new})
+    assert stopped.status_code == 429
+    with app.app_context():
+        from survey.services import accounts
+
+        user = accounts.get_user("canbo")
+        assert user is not None
+        assert user.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("password", [
+    "1234567890", "aaaaaaaaaa", " " * 10, "0987654321", "qwertyuiop", "password123",
+    "matkhau123", "abcdefghij", "canbo12345", "iloveyou12"])
+def test_passwords_guessed_first_are_refused(app: Flask, password: str) -> None:
+    from survey.services import accounts
+
+    with pytest.raises(accounts.AccountError, match="dễ đoán|easy to remember") as info:
+        accounts.create_user("canbo", password, "staff", actor="test")
+    assert info.value.field == "password"
+    db.session.rollback()
+    assert accounts.get_user("canbo") is None
+
+
+@pytest.mark.parametrize("password", [
+    "mùa thu lá vàng rơi", "correct horse battery", "tranlieu-2026-quantri", "x7#kQ9!mLp"])
+def test_passwords_hard_to_guess_are_accepted_whatever_their_characters(
+        app: Flask, password: str) -> None:
+    from survey.services import accounts
+
+    assert accounts.create_user("canbo", password, "staff", actor="test").check_password(
+        password)
+
+
 def test_successful_logins_do_not_count_towards_the_limit(
         app_factory: Callable[..., Flask]) -> None:
     app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_USER="2 per 5 minutes")
