@@ -19,6 +19,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
@@ -26,7 +28,7 @@ from survey.extensions import db
 from survey.models import Answer, Response, User
 from survey.services import imports, units
 from survey.services.questionnaires import get_questionnaire
-from tests.conftest import login
+from tests.conftest import examples, login
 
 QID = "sipas-dichvu"
 WORK_SECONDS = 2.0
@@ -225,3 +227,57 @@ def test_the_command_line_names_the_row_of_an_unclosed_quote(app: Flask) -> None
     assert info.value.errors[0].startswith("row 2, column -: the file cannot be read")
     db.session.rollback()
     assert stored() == 0
+
+
+# --- all of these at once, in any mix -----------------------------------------------------
+
+
+@st.composite
+def hostile_files(draw: st.DrawFn) -> tuple[str, bytes, bool]:
+    """A file with some hostile features: (name, content, whether it must be refused)."""
+    xlsx_file = draw(st.booleans())
+    width = draw(st.sampled_from([2, 3, 1001, 5000]))  # header columns
+    bad = draw(st.sampled_from([0, 0, 1, 250]))  # rows with a wrong code
+    blanks = draw(st.sampled_from([0, 5, 10_000, 30_000]))  # blank rows in a row
+    long_rows = draw(st.sampled_from([0, 3000]))  # surplus cells on the good rows
+    header = ["unit", "q15", "q16"][:width] + ["q17"] * max(0, width - 3)
+    rows: list[list[object]] = [["Q1", 4, 5][:min(width, 3)] + [""] * long_rows]
+    rows += [["Q1", 9, 5][:min(width, 3)]] * bad
+    rows += [[]] * blanks + [["Q1", 3, 3][:min(width, 3)]]
+    must_refuse = width > 3 or bad > 0 or blanks >= 10_000
+    if xlsx_file:
+        formula = draw(st.booleans())
+        if formula:
+            rows.append(["Q1", "=2+2", 5][:min(width, 3)])
+        patch = draw(st.sampled_from([None, claim, far, lambda xml: far(claim(xml))]))
+        # A cell at the sheet's last row puts a million blank rows before it.
+        must_refuse = must_refuse or formula or (patch is not None and patch is not claim)
+        return "hostile.xlsx", xlsx([header, *rows], patch), must_refuse
+    quote = draw(st.booleans())
+    lines = [",".join(header)] + [",".join(str(c) for c in row) for row in rows]
+    if quote:
+        lines[1] += ',"khong dong ngoac'
+    return "hostile.csv", ("\n".join(lines) + "\n").encode(), must_refuse or quote
+
+
+@settings(max_examples=examples(12), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(hostile=hostile_files())
+def test_hostile_files_in_any_mix_are_refused_quickly_and_store_nothing(
+        staff: FlaskClient, hostile: tuple[str, bytes, bool]) -> None:
+    """Wide, tall, blank, sparse-claimed, mis-quoted and formula-only files, mixed: each takes
+    under 2 s of work, and is refused with its reasons and nothing stored, or stored whole."""
+    name, content, must_refuse = hostile
+    before = stored()
+    with work_limit():
+        response = upload(staff, name, content)
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        assert "Không nhập phiếu nào" in response.get_data(as_text=True)
+        assert stored() == before
+    else:
+        assert not must_refuse, name
+        db.session.execute(sa.delete(Response))  # the next example starts empty again
+        db.session.commit()
+    if must_refuse:
+        assert response.status_code == 400

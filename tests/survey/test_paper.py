@@ -452,9 +452,16 @@ def test_a_leader_walking_every_route_never_meets_another_groups_data(
     other_receipt = db.session.scalars(sa.select(Response)).one().receipt
     login(client, "totruong1")
     client.post(f"/staff/sheets/{serials(own_batch)[0]}", data=sheet_data(y_kien="Tổ 1"))
+    from survey.models import ApiToken
+    from survey.services import accounts
+
+    accounts.create_token(people["leader2"], "tổ 2", actor="test")
+    db.session.commit()
+    other_token = db.session.scalars(sa.select(ApiToken.id)).one()
     values = {"code": other_link.code, "batch_id": str(other_batch.id),
               "serial": serials(other_batch)[0], "user_id": str(people["leader2"].id),
-              "kind": "groups", "fmt": "csv", "group_id": "1", "receipt": other_receipt}
+              "kind": "groups", "fmt": "csv", "group_id": "1", "receipt": other_receipt,
+              "token_id": str(other_token)}
     unit_pages = {"/staff/units/<code>", "/staff/units/<code>/links"}
     walked = 0
     for rule in app.url_map.iter_rules():

@@ -100,7 +100,8 @@ def test_every_post_route_refuses_a_missing_csrf_token(app_factory: Callable[...
                                    actor="test")
         db.session.commit()
         values = {"code": link.code, "user_id": str(admin.id), "batch_id": str(batch.id),
-                  "serial": paper.format_serial(batch.sheets[0].serial), "group_id": "1"}
+                  "serial": paper.format_serial(batch.sheets[0].serial), "group_id": "1",
+                  "token_id": "1"}
         unit_code = unit.code
         audit_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
     client = app.test_client()

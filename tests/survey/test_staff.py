@@ -62,7 +62,17 @@ def _example_args(app: Flask) -> dict[str, str]:
             receipt = save_response(questionnaire, link.unit, "qr", uuid.uuid4(), {"q20": 1},
                                     link=link).response.receipt
             db.session.commit()
-        return {"link": link.code, "unit": link.unit.code, "user_id": str(user.id),
+        from survey.models import ApiToken
+        from survey.services import accounts
+
+        token = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == user.id,
+                                                               ApiToken.revoked.is_(False)))
+        if token is None:  # a token of the account walking the routes, for its revoke route
+            accounts.create_token(user, "thử", actor="test")
+            db.session.commit()
+            token = db.session.scalar(sa.select(sa.func.max(ApiToken.id)))
+        return {"token_id": str(token), "link": link.code, "unit": link.unit.code,
+                "user_id": str(user.id),
                 "kind": "groups", "fmt": "json", "batch_id": str(batch.id),
                 "serial": paper.format_serial(batch.sheets[0].serial),
                 "group_id": str(group.id), "receipt": receipt}

@@ -148,7 +148,12 @@ def route_values(city: City) -> dict[str, str]:
     db.session.commit()
     group = db.session.scalar(sa.select(FlagGroup.id).where(
         FlagGroup.unit_id.in_(city.ward_b.subtree_ids())).order_by(FlagGroup.id).limit(1))
-    return {"code": city.links["B-QUAY"], "batch_id": str(city.batch_b.id),
+    from survey.models import ApiToken
+
+    accounts.create_token(city.people["canbo_b"], "phường B", actor="test")
+    db.session.commit()
+    token = db.session.scalar(sa.select(sa.func.max(ApiToken.id)))
+    return {"token_id": str(token),"code": city.links["B-QUAY"], "batch_id": str(city.batch_b.id),
             "serial": paper.format_serial(city.batch_b.sheets[0].serial),
             "user_id": str(city.people["canbo_b"].id), "group_id": str(group or 1),
             "receipt": city.receipts["PHUONG-B"][0], "kind": "groups", "fmt": "csv"}
