@@ -235,7 +235,7 @@ class Problem:
         if self.row is None:
             text = self.why.text()
             return text[:1].upper() + text[1:]
-        if self.column is None:
+        if self.column in (None, "-"):  # "-": the row as a whole (contract §3's form in English)
             return _("Dòng %(row)d: %(reason)s", row=self.row, reason=self.why.text())
         if self.question:
             return _("Dòng %(row)d, cột %(column)s (câu %(number)s): %(reason)s",

@@ -424,7 +424,8 @@ def token_create() -> ResponseReturnValue:
     token = accounts.create_token(_me(), form.name.data or "", actor=_me())
     db.session.commit()
     # Shown in this page's body, never in a flash message (which travels in the cookie).
-    return _account_page(new_token=token, new_token_name=form.name.data)
+    return _account_page(new_token=token, new_token_name=form.name.data,
+                         token_form=TokenForm(formdata=None))
 
 
 @bp.post("/account/tokens/<int(max=2147483647):token_id>/revoke")
