@@ -222,8 +222,11 @@ def parse_keyset(token: str) -> tuple[datetime, int, str] | None:
         when = datetime.fromisoformat(moment)
         if when.tzinfo is None:
             return None
-        return when, int(pk), question[:64]
-    except ValueError:
+        number = int(pk)
+        if not -2**63 <= number < 2**63:
+            return None
+        return when.astimezone(UTC), number, question[:64]
+    except (ValueError, OverflowError):  # 9999-12-31T23:59-05:00 overflows in UTC
         return None
 
 

@@ -50,9 +50,10 @@ def check_password_strength(password: str, username: str = "") -> None:
 
     if len(password) < MIN_PASSWORD:
         raise AccountError(reason("password_short", min=MIN_PASSWORD), field="password")
-    # zxcvbn's time grows with the length; what lies past 100 characters changes nothing.
+    # zxcvbn refuses more than 72 characters (its time grows with the length); a password
+    # whose first 72 are hard to guess is hard to guess.
     words = [w for w in (username, *GUESSED_FIRST) if w]
-    if not password.strip() or zxcvbn(password[:100], user_inputs=words)["score"] < MIN_SCORE:
+    if not password.strip() or zxcvbn(password[:72], user_inputs=words)["score"] < MIN_SCORE:
         raise AccountError(reason("password_weak"), field="password")
 
 

@@ -55,7 +55,7 @@ def parse(text: str, kinds: Sequence[type]) -> tuple[Value, ...] | None:
                 moment = datetime.fromisoformat(part)
                 if moment.tzinfo is None:
                     return None
-                values.append(moment)
+                values.append(moment.astimezone(UTC))  # 9999-12-31T23:59-05:00 overflows
             elif kind is date:
                 values.append(date.fromisoformat(part))
             else:
@@ -63,7 +63,7 @@ def parse(text: str, kinds: Sequence[type]) -> tuple[Value, ...] | None:
                 if not -2**63 <= number < 2**63:
                     return None
                 values.append(number)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return tuple(values)
 

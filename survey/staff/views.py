@@ -373,7 +373,8 @@ def _password_check_limit() -> str:
 
 
 def _account_key() -> str:
-    return f"password-check:{current_user.get_id() or '-'}"
+    # The account's id, never get_id() (which holds the session's secret token).
+    return f"password-check:{getattr(current_user, 'id', '-')}"
 
 
 def _wrong_current_password(response: object) -> bool:

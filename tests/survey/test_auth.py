@@ -233,7 +233,8 @@ def test_passwords_guessed_first_are_refused(app: Flask, password: str) -> None:
 
 
 @pytest.mark.parametrize("password", [
-    "mùa thu lá vàng rơi", "correct horse battery", "tranlieu-2026-quantri", "x7#kQ9!mLp"])
+    "mùa thu lá vàng rơi", "correct horse battery", "tranlieu-2026-quantri", "x7#kQ9!mLp",
+    "một câu rất dài mà người cán bộ phường vẫn nhớ được vì nó kể chuyện ngày đầu đi làm"])
 def test_passwords_hard_to_guess_are_accepted_whatever_their_characters(
         app: Flask, password: str) -> None:
     from survey.services import accounts

@@ -271,10 +271,13 @@ def test_the_list_pages_by_key(app_factory: Callable[..., Flask],
             assert [len(p) for p in pages] == [5, 5, 5, 5, 3]
             assert [r for p in pages for r in p] == whole
         assert "Trang 1 / 5" in staff.get("/staff/cases").get_data(as_text=True)
-        for bad in ("x", "0~2026-13-01~1", "~~", "1~2026-12-01~abc", "9" * 300):
+        for bad in ("x", "0~2026-13-01~1", "~~", "1~2026-12-01~abc", "9" * 300,
+                    "0~9999-12-31~" + "9" * 30):
             html = staff.get(f"/staff/cases?after={bad}&page=4").get_data(as_text=True)
             assert "Trang 1 / 5" in html
             assert listed(staff, f"?after={bad}") == listed(staff)
+        for bad in ("9999-12-31T23:59:59-05:00~1", "0001-01-01T00:00:00%2B05:00~1"):
+            assert listed(staff, f"?sort=new&after={bad}") == listed(staff, "?sort=new")
 
 
 # --- bulk assignment -----------------------------------------------------------------------

@@ -202,7 +202,8 @@ def test_flags_and_excluded_lists_page_by_key(
                    r'name="responses" value="([A-Z2-7-]+)"')
     assert [r for p in walked for r in p] == excluded
     assert [len(p) for p in walked] == [3, 3, 1]
-    for bad in ("x", "2026-13-01~1", "~", "9" * 300):
+    for bad in ("x", "2026-13-01~1", "~", "9" * 300, "9999-12-31T23:59:59-05:00~1",
+                "0001-01-01T00:00:00%2B05:00~1"):
         html = admin_client.get(f"/staff/flags/excluded?after={bad}&page=3").get_data(
             as_text=True)
         assert re.findall(r'name="responses" value="([A-Z2-7-]+)"', html) == excluded[:3]

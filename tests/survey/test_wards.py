@@ -606,7 +606,8 @@ def test_lists_page_by_key_through_their_next_links(
     second = client.get(f"/staff/suggestions?questionnaire={QID}&page=2&after="
                         + quote(every[2].key))
     assert "Trang 2 /" in second.get_data(as_text=True)
-    for bad in ("x", "2026-13-01~1~a", "~~", "2026-01-01T00:00:00~abc~", "9" * 200):
+    for bad in ("x", "2026-13-01~1~a", "~~", "2026-01-01T00:00:00~abc~", "9" * 200,
+                "9999-12-31T23:59:59-05:00~1~a", "0001-01-01T00:00:00%2B05:00~1~a"):
         page = client.get(f"/staff/suggestions?questionnaire={QID}&after={bad}&page=4")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
