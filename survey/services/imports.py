@@ -46,6 +46,11 @@ MAX_BLANK_RUN = 10_000
 XLSX_RATIO = 100
 """An XLSX may unpack to at most this many times its size (plus 10 MB); workbooks unpack to
 5 to 20 times, a "zip bomb" to thousands."""
+XLSX_UNPACKED_MB = 2048
+"""And to at most this much in all (the app's own export of a million responses: about 1 GB)."""
+XLSX_STRINGS_MB = 64
+"""The shared strings, which are read into memory whole before the first row (the app's own
+exports write their texts in their rows)."""
 EXCLUDED_IN_FILE = "Đã loại trong tệp nhập vào (cột excluded)"
 """The reason kept with a response imported excluded: data, so always in Vietnamese."""
 
@@ -113,8 +118,10 @@ def read_table(path: Path | str, content: bytes | None = None) -> Iterator[list[
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _whole("not_utf8", byte=exc.start) from exc
+        # Blank lines at the end are no rows (a file of millions of them reads in no time);
         # strict: a quote left open is an error (the rest of the file would otherwise be read
         # into one text cell and the rows after it lost without a word).
+        text = text.rstrip("\r\n") + "\n"
         yield from csv.reader(io.StringIO(text, newline=""), strict=True)
     else:
         raise _whole("bad_extension")
@@ -137,40 +144,84 @@ def _check_unpacked(data: bytes) -> None:
 
     try:
         with ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(max(0, info.file_size) for info in archive.infolist())
+            members = archive.infolist()
     except (BadZipFile, OSError, ValueError) as exc:
         raise _whole("bad_xlsx", detail=str(exc)) from exc
-    limit = XLSX_RATIO * len(data) + 10 * 1024 * 1024
+    unpacked = sum(max(0, info.file_size) for info in members)
+    strings = sum(max(0, info.file_size) for info in members
+                  if info.filename.lower().endswith("sharedstrings.xml"))
+    limit = min(XLSX_RATIO * len(data) + 10 * 1024 * 1024, XLSX_UNPACKED_MB * 1024 * 1024)
     if unpacked > limit:
         raise _whole("xlsx_unpacked", limit=limit // (1024 * 1024))
+    if strings > XLSX_STRINGS_MB * 1024 * 1024:
+        raise _whole("xlsx_unpacked", limit=XLSX_STRINGS_MB)
 
 
-def _has_formulas(data: bytes, part: str | None) -> bool:
-    """Return whether a sheet's XML holds a formula (read in pieces; True if unsure)."""
+def _formulas_without_values(data: bytes, part: str | None) -> set[tuple[int, int]]:
+    """Return where a sheet holds a formula saved without its value: (row, column), 1-based.
+
+    Excel and LibreOffice save each formula with its last value (``<v>``; a computed ""
+    as an empty ``<v>`` in a text cell, ``t="str"``); a program that wrote the file without
+    computing it leaves no value (openpyxl: an empty ``<v>`` in a number cell), and the cell
+    would read as blank. The sheet's XML is read in pieces, and parsed only when it holds a
+    formula at all; no more than MAX_ERRORS + 1 places are kept (the import fails there).
+    """
+    from xml.etree.ElementTree import ParseError
     from zipfile import ZipFile
 
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    found: set[tuple[int, int]] = set()
     if not part:
-        return True
+        return found
     try:
-        with ZipFile(io.BytesIO(data)) as archive, archive.open(part.lstrip("/")) as xml:
-            tail = b""
-            while piece := xml.read(1 << 20):
-                if _FORMULA_TAG.search(tail + piece):
-                    return True
-                tail = piece[-64:]
-    except (KeyError, OSError, ValueError):
-        return True
-    return False
+        with ZipFile(io.BytesIO(data)) as archive:
+            with archive.open(part.lstrip("/")) as xml:
+                tail, any_formula = b"", False
+                while piece := xml.read(1 << 20):
+                    if _FORMULA_TAG.search(tail + piece):
+                        any_formula = True
+                        break
+                    tail = piece[-64:]
+            if not any_formula:
+                return found
+            with archive.open(part.lstrip("/")) as xml:
+                for _, element in iterparse(xml, events=("end",)):
+                    tag = element.tag.rsplit("}", 1)[-1]
+                    if tag == "c":
+                        children = {c.tag.rsplit("}", 1)[-1]: c for c in element}
+                        where = element.get("r")
+                        value = children.get("v")
+                        # An empty value is a computed "" only in a text cell (t="str").
+                        if "f" in children and where and (value is None or (
+                                not value.text and element.get("t") != "str")):
+                            found.add(coordinate_to_tuple(where))
+                            if len(found) > MAX_ERRORS:
+                                break
+                        element.clear()
+                    elif tag == "row":
+                        element.clear()
+    except (KeyError, OSError, ValueError, ParseError, DefusedXmlException):
+        pass  # openpyxl's own reading says what is wrong with the file
+    return found
 
 
 def _sheet_rows(sheet: Any) -> Iterator[tuple[Any, ...]]:
     """Yield a sheet's rows, never trusting the size the file claims for it.
 
-    A 5 KB file claiming A1:XFD1048576 would otherwise be read as 17 billion empty cells;
-    a row is read no further than one column past the widest header allowed.
+    A 5 KB file claiming A1:XFD1048576 would otherwise be read as 17 billion empty cells.
+    The header row is read as it is; the rows after it no further than one column past it.
     """
     sheet.reset_dimensions()
-    return sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
+    header = next(sheet.iter_rows(values_only=True, max_row=1), ())
+    width = len(header)
+    while width and header[width - 1] is None:
+        width -= 1
+    yield header[:width]
+    yield from sheet.iter_rows(values_only=True, min_row=2,
+                               max_col=min(width, MAX_COLUMNS) + 1)
 
 
 def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
@@ -192,7 +243,6 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except errors as exc:
         raise _whole("bad_xlsx", detail=str(exc)) from exc
-    formulas = None
     try:
         if not book.worksheets:
             raise _whole("no_sheet")
@@ -205,35 +255,26 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
                 names.append(f"Dữ liệu ({len(names) + 1})")
         for number, name in enumerate(names):
             sheet = book[name]
+            missing = _formulas_without_values(data, getattr(sheet, "_worksheet_path", None))
             rows = _sheet_rows(sheet)
-            # The values are those the file keeps with each formula; a formula saved without
-            # one (written by a program, never opened in a spreadsheet) would read as blank:
-            # the same sheet is read beside, formulas as text, to tell such a cell.
-            written = None
-            if _has_formulas(data, getattr(sheet, "_worksheet_path", None)):
-                if formulas is None:
-                    formulas = load_workbook(io.BytesIO(data), read_only=True,
-                                             data_only=False)
-                written = _sheet_rows(formulas[name])
-            first = True
+            at = 0  # the sheet's row number
             while True:
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("error", UserWarning)
                         values = next(rows)
-                        beside = next(written, ()) if written is not None else ()
                 except StopIteration:
                     break
                 except errors as exc:
                     raise _whole("bad_xlsx", detail=str(exc)) from exc
-                if number and first:  # the header again
-                    first = False
+                at += 1
+                if number and at == 1:  # the header again
                     continue
                 row = ["" if v is None else v for v in values]
-                for i, formula in enumerate(beside[:len(row)]):
-                    # Only a formula reads as None with its value and as something without.
-                    if values[i] is None and formula is not None:
-                        row[i] = FORMULA_WITHOUT_VALUE
+                if missing:
+                    for line, column in missing:
+                        if line == at and column <= len(row):
+                            row[column - 1] = FORMULA_WITHOUT_VALUE
                 yield row
     except ImportFailed:
         raise
@@ -241,8 +282,6 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
         raise _whole("bad_xlsx", detail=str(exc)) from exc
     finally:
         book.close()
-        if formulas is not None:
-            formulas.close()
 
 
 def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
@@ -278,6 +317,10 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
     if width > MAX_COLUMNS:
         raise ImportFailed([Problem(1, None, reason("too_many_columns", count=width,
                                                      limit=MAX_COLUMNS))])
+    formulas = [i for i, h in enumerate(first[:width]) if h is FORMULA_WITHOUT_VALUE]
+    if formulas:
+        raise ImportFailed([Problem(1, f"#{i + 1}", reason("formula_no_value"))
+                            for i in formulas])
     header = [cell_text(h) for h in first[:width]]
     questions = {q.id: q for q in questionnaire.questions}
     times = Counter(header)

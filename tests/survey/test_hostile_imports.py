@@ -118,8 +118,13 @@ def test_rows_of_100000_cells_are_read_in_linear_time(staff: FlaskClient) -> Non
 
 
 def test_millions_of_blank_lines_stop_after_ten_thousand(staff: FlaskClient) -> None:
-    content = b"unit,q15\nQ1,4\n" + b"\n" * 19_000_000
+    content = b"unit,q15\nQ1,4\n" + b"\n" * 19_000_000 + b"Q1,5\n"
     refused(staff, "blank.csv", content, "10000 dòng trống liền nhau")
+    # At the end they are no rows: the file imports its one row, at once.
+    with work_limit():
+        response = upload(staff, "tail.csv", b"unit,q15\nQ1,4\n" + b"\r\n" * 9_000_000)
+    assert response.status_code == 302
+    assert stored() == 1
 
 
 def test_checking_stops_at_the_error_cap_whatever_follows(staff: FlaskClient) -> None:
@@ -192,11 +197,15 @@ def test_a_formula_without_a_value_is_an_error_naming_row_and_column(
 
 def test_a_formula_with_its_computed_value_imports_the_value(app: Flask, staff: FlaskClient
                                                               ) -> None:
-    """As Excel and LibreOffice save it: the formula and its last value."""
+    """As Excel and LibreOffice save it: the formula and its last value ("" included)."""
     def computed(xml: str) -> str:
-        return re.sub(r"<f>2\+2</f>(<v\s*/>|<v></v>)?", "<f>2+2</f><v>4</v>", xml)
+        xml = re.sub(r"<f>2\+2</f>(<v\s*/>|<v></v>)?", "<f>2+2</f><v>4</v>", xml)
+        return re.sub(r'<c r="D2"[^>]*>.*?</c>',
+                      '<c r="D2" t="str"><f>IF(A2="","",A2)</f><v></v></c>', xml)
 
-    content = xlsx([["unit", "q15", "q16"], ["Q1", "=2+2", 5]], computed)
+    content = xlsx([["unit", "q15", "q16", "y_kien"], ["Q1", "=2+2", 5, "x"]], computed)
+    assert b'<f>IF(A2="","",A2)</f><v></v>' in zipfile.ZipFile(io.BytesIO(content)).read(
+        "xl/worksheets/sheet1.xml")
     assert b"<v>4</v>" in zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
     response = upload(staff, "computed.xlsx", content)
     assert response.status_code == 302
