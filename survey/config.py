@@ -40,7 +40,8 @@ class DefaultConfig:
     RATELIMIT_LOGIN = "10 per minute;60 per hour"
     RATELIMIT_LOGIN_USER = "5 per 5 minutes"
     # Failed logins at one account from every address together: guesses spread over many
-    # addresses stop too; the real user waits at most this window.
+    # addresses stop too. A browser that logged in to the account before is not held back
+    # by it (a signed cookie), so guesses from elsewhere never lock the real user out.
     RATELIMIT_LOGIN_ACCOUNT = "20 per 10 minutes"
     # Wrong current passwords on the account page, per account.
     RATELIMIT_PASSWORD_CHECK = "5 per 5 minutes"  # noqa: S105 - a rate, not a password

@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from ..extensions import client_key, db, limiter, login_manager
 from ..models import User
@@ -65,6 +66,42 @@ def _account_key() -> str:
     return "account:" + hashlib.sha256(name.encode()).hexdigest()[:32]
 
 
+KNOWN_COOKIE = "survey_known"
+"""Names (hashed) of the accounts that logged in from this browser before: the account-wide
+limit does not hold them back, so that guesses from elsewhere never lock the real user out."""
+
+
+def _name_digest(name: str) -> str:
+    return hashlib.sha256(accounts.normalise_username(name)[:64].encode()).hexdigest()[:32]
+
+
+def _known_names() -> list[str]:
+    from itsdangerous import BadSignature, URLSafeSerializer
+
+    serializer = URLSafeSerializer(current_app.secret_key or "", salt="known-browser")
+    try:
+        names = serializer.loads(request.cookies.get(KNOWN_COOKIE, "")[:2000])
+    except BadSignature:
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def _known_browser() -> bool:
+    """Whether this browser logged in to the account being tried before."""
+    return _name_digest(request.form.get("username", "")) in _known_names()
+
+
+def _remember_browser(response: Response, name: str) -> Response:
+    from itsdangerous import URLSafeSerializer
+
+    serializer = URLSafeSerializer(current_app.secret_key or "", salt="known-browser")
+    names = [_name_digest(name), *[n for n in _known_names() if n != _name_digest(name)]][:5]
+    response.set_cookie(KNOWN_COOKIE, serializer.dumps(names), max_age=400 * 24 * 3600,
+                        httponly=True, samesite="Lax",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
+
+
 def _failed(response: object) -> bool:
     return getattr(response, "status_code", 200) != 302
 
@@ -76,7 +113,8 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_user_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
-@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key, deduct_when=_failed)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key, deduct_when=_failed,
+               exempt_when=_known_browser)
 def login() -> ResponseReturnValue:
     """Log a staff member in."""
     if current_user.is_authenticated:
@@ -97,7 +135,7 @@ def login() -> ResponseReturnValue:
     login_user(user)
     audit.record(user, "auth.login", user.username)
     db.session.commit()
-    return redirect(_safe_next(request.args.get("next")))
+    return _remember_browser(redirect(_safe_next(request.args.get("next"))), user.username)
 
 
 @bp.post("/logout")

@@ -166,6 +166,11 @@ def test_guesses_from_many_addresses_stop_at_the_account_wide_limit(
         accounts.create_user("quantri", PASSWORD, "admin", actor="test")
         accounts.create_user("canbo", PASSWORD, "staff", actor="test")
         db.session.commit()
+    # The real user logged in from their own browser before.
+    own = app.test_client()
+    assert own.post("/login", data={"username": "quantri", "password": PASSWORD},
+                    environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code == 302
+    own.post("/logout")
     client = app.test_client()
     statuses = []
     for address in range(8):
@@ -175,12 +180,21 @@ def test_guesses_from_many_addresses_stop_at_the_account_wide_limit(
                 environ_base={"REMOTE_ADDR": f"203.0.113.{address + 1}"}).status_code)
     assert statuses[:20] == [401] * 20
     assert set(statuses[20:]) == {429}
-    # The real user waits too (at most the window), with the message; other accounts do not.
-    blocked = client.post("/login", data={"username": "quantri", "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    # A browser that never logged in to it waits (at most the window), with the message;
+    blocked = app.test_client().post("/login", data={"username": "quantri",
+                                                     "password": PASSWORD},
+                                     environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert blocked.status_code == 429
     assert "Đăng nhập sai quá nhiều lần. Xin đợi vài phút rồi thử lại." in blocked.get_data(
         as_text=True)
+    # the real user's own browser is not locked out by guesses from elsewhere; a forged
+    # cookie does not pass for it; other accounts are not held back.
+    assert own.post("/login", data={"username": "quantri", "password": PASSWORD},
+                    environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code == 302
+    forged = app.test_client()
+    forged.set_cookie("survey_known", own.get_cookie("survey_known").value[:-2] + "xx")
+    assert forged.post("/login", data={"username": "quantri", "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "198.51.100.8"}).status_code == 429
     assert client.post("/login", data={"username": "canbo", "password": PASSWORD},
                        environ_base={"REMOTE_ADDR": "203.0.113.1"}).status_code == 302
 
