@@ -161,7 +161,9 @@ class Response(db.Model):  # type: ignore[name-defined]
         sa.Index("ix_response_questionnaire_low", "questionnaire_id", "low", "submitted_at"),
         # The excluded responses' list, the last excluded first, read by key (migration 0017).
         sa.Index("ix_response_excluded", "excluded_at", "id",
-                 sqlite_where=sa.text("excluded"), postgresql_where=sa.text("excluded")),
+                 # The condition as SQLAlchemy writes is_(True), so that the planners use it.
+                 sqlite_where=sa.text("excluded IS 1"),
+                 postgresql_where=sa.text("excluded IS TRUE")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

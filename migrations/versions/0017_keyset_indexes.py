@@ -21,8 +21,9 @@ def upgrade():
         batch_op.create_index('ix_flag_group_last', ['last_at', 'id'], unique=False)
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.create_index('ix_response_excluded', ['excluded_at', 'id'], unique=False,
-                              sqlite_where=sa.text('excluded'),
-                              postgresql_where=sa.text('excluded'))
+                              # as SQLAlchemy writes the list's condition on SQLite
+                              sqlite_where=sa.text('excluded IS 1'),
+                              postgresql_where=sa.text('excluded IS TRUE'))
 
 
 def downgrade():
