@@ -42,7 +42,12 @@ once, and an XLSX row is read no further than one column past it."""
 MAX_ROWS = 5_000_000
 """Rows of a file (a city's whole export is about a million)."""
 MAX_BLANK_RUN = 10_000
-"""Blank rows in a row: a spreadsheet's tail has a few, a hostile file millions."""
+"""Blank rows in a row before more data: a spreadsheet has a few, a hostile file millions.
+Past this many, the rows are only looked at for being blank: at the end of the file they are
+no rows (Excel keeps formatted empty rows), with data after them the file is refused."""
+MAX_BLANK_TAIL = 200_000
+"""How many blank rows are looked through that way; more are refused all the same (a sheet
+has 1,048,576 rows: a 5 KB file can claim a million blank ones)."""
 XLSX_RATIO = 100
 """An XLSX may unpack to at most this many times its size (plus 10 MB); workbooks unpack to
 5 to 20 times, a "zip bomb" to thousands."""
@@ -256,6 +261,7 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
         for number, name in enumerate(names):
             sheet = book[name]
             missing = _formulas_without_values(data, getattr(sheet, "_worksheet_path", None))
+            missing_rows = {line for line, _ in missing}
             rows = _sheet_rows(sheet)
             at = 0  # the sheet's row number
             while True:
@@ -269,6 +275,9 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
                     raise _whole("bad_xlsx", detail=str(exc)) from exc
                 at += 1
                 if number and at == 1:  # the header again
+                    continue
+                if values.count(None) == len(values) and at not in missing_rows:
+                    yield []  # a blank row, quickly (a sheet may have a million)
                     continue
                 row = ["" if v is None else v for v in values]
                 if missing:
@@ -350,12 +359,15 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
         if number > MAX_ROWS + 1:
             error(number, "-", reason("too_many_rows", limit=MAX_ROWS))
             break
-        if all(v == "" for v in raw):  # a blank line, quickly
+        if not raw or all(v == "" for v in raw):  # a blank line, quickly
             blank_run += 1
-            if blank_run >= MAX_BLANK_RUN:
+            if blank_run >= MAX_BLANK_TAIL:
                 error(number, "-", reason("too_many_blank", count=blank_run))
                 break
             continue
+        if blank_run >= MAX_BLANK_RUN:  # data again after a long run of blank rows
+            error(number, "-", reason("too_many_blank", count=blank_run))
+            break
         blank_run = 0
         without = [header[i] if i < len(header) else f"#{i + 1}"
                    for i, v in enumerate(raw) if v is FORMULA_WITHOUT_VALUE]

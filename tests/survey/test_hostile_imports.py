@@ -119,7 +119,9 @@ def test_rows_of_100000_cells_are_read_in_linear_time(staff: FlaskClient) -> Non
 
 def test_millions_of_blank_lines_stop_after_ten_thousand(staff: FlaskClient) -> None:
     content = b"unit,q15\nQ1,4\n" + b"\n" * 19_000_000 + b"Q1,5\n"
-    refused(staff, "blank.csv", content, "10000 dòng trống liền nhau")
+    refused(staff, "blank.csv", content, "200000 dòng trống liền nhau")
+    content = b"unit,q15\nQ1,4\n" + b"\n" * 10_000 + b"Q1,5\n"
+    refused(staff, "blank.csv", content, "Dòng 10003", "10000 dòng trống liền nhau")
     # At the end they are no rows: the file imports its one row, at once.
     with work_limit():
         response = upload(staff, "tail.csv", b"unit,q15\nQ1,4\n" + b"\r\n" * 9_000_000)
@@ -158,7 +160,7 @@ def test_an_xlsx_claiming_the_whole_sheet_is_read_as_it_is(staff: FlaskClient) -
     assert len(content) < 10_000
     assert b"XFD1048576" in zipfile.ZipFile(io.BytesIO(content)).read(
         "xl/worksheets/sheet1.xml")
-    refused(staff, "claim.xlsx", content, "10000 dòng trống liền nhau")
+    refused(staff, "claim.xlsx", content, "200000 dòng trống liền nhau")
     content = xlsx([["unit", "q15", "q16"], ["Q1", 4, 9]], claim)
     refused(staff, "claim.xlsx", content, "Dòng 2", "mã “9” không có trong câu này")
     # The same claim on a good file imports its one row.
@@ -172,7 +174,19 @@ def test_an_xlsx_claiming_the_whole_sheet_is_read_as_it_is(staff: FlaskClient) -
 def test_an_xlsx_with_a_row_at_the_bottom_of_the_sheet_is_refused(staff: FlaskClient) -> None:
     """A cell at row 1,048,576: a million blank rows before it, which stop after 10,000."""
     refused(staff, "far.xlsx", xlsx([["unit", "q15"], ["Q1", 4]], far),
-            "10000 dòng trống liền nhau")
+            "200000 dòng trống liền nhau")
+
+
+def test_blank_rows_at_the_end_of_a_sheet_are_no_rows(staff: FlaskClient) -> None:
+    """Excel keeps formatted empty rows: 30,000 of them after the data import the data."""
+    def formatted(xml: str) -> str:
+        empty = "".join(f'<row r="{r}" s="1" customFormat="1"/>' for r in range(3, 30_003))
+        return xml.replace("</sheetData>", empty + "</sheetData>")
+
+    with work_limit():
+        response = upload(staff, "tail.xlsx", xlsx([["unit", "q15"], ["Q1", 4]], formatted))
+    assert response.status_code == 302
+    assert stored() == 1
 
 
 def test_an_xlsx_that_unpacks_to_far_more_than_its_size_is_refused(staff: FlaskClient) -> None:
