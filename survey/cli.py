@@ -353,14 +353,20 @@ def users_create(username: str, role: str, unit_codes: tuple[str, ...],
     click.echo(f"user {user.username} created ({user.role}{limited})")
 
 
+def _user(username: str) -> User:
+    """Return the account named, or stop with "unknown user"."""
+    user = accounts.get_user(username)
+    if user is None:
+        raise click.ClickException(f"unknown user {username!r}")
+    return user
+
+
 @users_cli.command("set-password")
 @click.argument("username")
 @friendly_errors
 def users_set_password(username: str) -> None:
     """Set a new password; it comes from standard input."""
-    user = accounts.get_user(username)
-    if user is None:
-        raise click.ClickException(f"unknown user {username!r}")
+    user = _user(username)
     accounts.set_password(user, _read_password(), actor="cli")
     db.session.commit()
     click.echo(f"password of {user.username} changed")
@@ -372,9 +378,7 @@ def users_set_password(username: str) -> None:
 @friendly_errors
 def users_token(username: str, name: str) -> None:
     """Create an API token for /api/v1/ and print it (shown only this once)."""
-    user = accounts.get_user(username)
-    if user is None:
-        raise click.ClickException(f"unknown user {username!r}")
+    user = _user(username)
     token = accounts.create_token(user, name, actor="cli")
     db.session.commit()
     click.echo(token)
@@ -385,9 +389,7 @@ def users_token(username: str, name: str) -> None:
 @friendly_errors
 def users_tokens(username: str) -> None:
     """List an account's API tokens in use: id, name, created, last used (UTC)."""
-    user = accounts.get_user(username)
-    if user is None:
-        raise click.ClickException(f"unknown user {username!r}")
+    user = _user(username)
     for token in accounts.tokens_of(user):
         used = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "-"
         click.echo(f"{token.id}\t{token.name}\t"
@@ -401,9 +403,7 @@ def users_tokens(username: str) -> None:
 @friendly_errors
 def users_revoke_token(username: str, token_id: int | None, every: bool) -> None:
     """Revoke one API token (its id from `users tokens`), or --all of them."""
-    user = accounts.get_user(username)
-    if user is None:
-        raise click.ClickException(f"unknown user {username!r}")
+    user = _user(username)
     if every == (token_id is not None):
         raise click.UsageError("give a token id or --all (not both)")
     if every:

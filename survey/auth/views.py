@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 from ..extensions import client_key, db, limiter, login_manager
@@ -60,10 +61,14 @@ def _account_limit() -> str:
     return str(current_app.config["RATELIMIT_LOGIN_ACCOUNT"])
 
 
+def _name_digest(name: str) -> str:
+    """Return an account name as the limits and the cookie below keep it (never in clear)."""
+    return hashlib.sha256(accounts.normalise_username(name)[:64].encode()).hexdigest()[:32]
+
+
 def _account_key() -> str:
     """Throttle guesses at one account from every address together."""
-    name = accounts.normalise_username(request.form.get("username", ""))[:64]
-    return "account:" + hashlib.sha256(name.encode()).hexdigest()[:32]
+    return "account:" + _name_digest(request.form.get("username", ""))
 
 
 KNOWN_COOKIE = "survey_known"
@@ -71,16 +76,13 @@ KNOWN_COOKIE = "survey_known"
 limit does not hold them back, so that guesses from elsewhere never lock the real user out."""
 
 
-def _name_digest(name: str) -> str:
-    return hashlib.sha256(accounts.normalise_username(name)[:64].encode()).hexdigest()[:32]
+def _known_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key or "", salt="known-browser")
 
 
 def _known_names() -> list[str]:
-    from itsdangerous import BadSignature, URLSafeSerializer
-
-    serializer = URLSafeSerializer(current_app.secret_key or "", salt="known-browser")
     try:
-        names = serializer.loads(request.cookies.get(KNOWN_COOKIE, "")[:2000])
+        names = _known_serializer().loads(request.cookies.get(KNOWN_COOKIE, "")[:2000])
     except BadSignature:
         return []
     return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
@@ -92,11 +94,9 @@ def _known_browser() -> bool:
 
 
 def _remember_browser(response: Response, name: str) -> Response:
-    from itsdangerous import URLSafeSerializer
-
-    serializer = URLSafeSerializer(current_app.secret_key or "", salt="known-browser")
-    names = [_name_digest(name), *[n for n in _known_names() if n != _name_digest(name)]][:5]
-    response.set_cookie(KNOWN_COOKIE, serializer.dumps(names), max_age=400 * 24 * 3600,
+    digest = _name_digest(name)
+    names = [digest, *[n for n in _known_names() if n != digest]][:5]
+    response.set_cookie(KNOWN_COOKIE, _known_serializer().dumps(names), max_age=400 * 24 * 3600,
                         httponly=True, samesite="Lax",
                         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     return response

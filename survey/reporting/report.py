@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -25,6 +25,7 @@ from ..models import Answer, Response, Unit
 from ..services.questionnaires import get_questionnaire
 from ..services.rollups import scheme_of
 from ..services.text import clean_text, fold_text, receipt_query
+from . import keyset
 from .cases import CaseFigures
 from .cases import figures as case_figures
 from .db import Db
@@ -209,37 +210,27 @@ class Suggestion:
     """Where a list continues after this answer (``after=`` of the next page)."""
 
 
+NEWEST_ORDER: keyset.Order = [(Response.submitted_at, True), (Response.id, True),
+                              (Answer.question_id, False)]
+"""Suggestions: newest first, a response's answers by question; low ratings: the first two."""
+KEY_KINDS = [datetime, int, str]
+
+
 def keyset_token(moment: datetime, pk: int, question: str = "") -> str:
     """Return the place of a row in a newest-first list: its time, id and question."""
-    return f"{moment.astimezone(UTC).isoformat()}~{pk}~{question}"
+    return keyset.token(moment, pk, question)
 
 
 def parse_keyset(token: str) -> tuple[datetime, int, str] | None:
     """Read a ``keyset_token``; None when it is not one (a list then starts at the top)."""
-    try:
-        # A "+" typed into an address bar arrives as a space.
-        moment, pk, question = token[:120].replace(" ", "+").split("~")
-        when = datetime.fromisoformat(moment)
-        if when.tzinfo is None:
-            return None
-        number = int(pk)
-        if not -2**63 <= number < 2**63:
-            return None
-        return when.astimezone(UTC), number, question[:64]
-    except (ValueError, OverflowError):  # 9999-12-31T23:59-05:00 overflows in UTC
-        return None
+    return cast("tuple[datetime, int, str] | None", keyset.parse(token, KEY_KINDS))
 
 
 def _older_than(after: tuple[datetime, int, str], *, by_question: bool = True
                 ) -> sa.ColumnElement[bool]:
     """Return "after this row" in the order (submitted_at, id) descending, then question."""
-    moment, pk, question = after
-    conditions = [Response.submitted_at < moment,
-                  sa.and_(Response.submitted_at == moment, Response.id < pk)]
-    if by_question:
-        conditions.append(sa.and_(Response.submitted_at == moment, Response.id == pk,
-                                  Answer.question_id > question))
-    return sa.or_(*conditions)
+    width = 3 if by_question else 2
+    return keyset.after(NEWEST_ORDER[:width], after[:width])
 
 
 def receipt_condition(search: str) -> sa.ColumnElement[bool] | None:
@@ -284,7 +275,7 @@ def _suggestion_query(session: Db, filters: Filters, search: str, only_low: bool
                                                           ).where(*conditions)
 
 
-NEWEST_FIRST = (Response.submitted_at.desc(), Response.id.desc(), Answer.question_id)
+NEWEST_FIRST = keyset.order_by(NEWEST_ORDER)
 
 
 def _suggestion_rows(session: Db, rows: Sequence[Any]) -> list[Suggestion]:
@@ -378,7 +369,7 @@ def low_ratings(session: Db, filters: Filters, *, receipt: str = "", limit: int 
     page = session.execute(
         sa.select(Response, Unit.code).join(Unit, Unit.id == Response.unit_id)
         .where(*conditions).options(selectinload(Response.answers))
-        .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit)
+        .order_by(*keyset.order_by(NEWEST_ORDER[:2])).limit(limit)
     ).all()
     low = low_pairs(scheme)
     result = []

@@ -28,7 +28,7 @@ from ..labels import (
     STATUS_LABELS,
 )
 from ..models import INDICATOR_FIGURES, AuditLog, Batch, Response, Sheet, User
-from . import keyset
+from ..reporting import keyset
 
 PAGE_SIZE = 100
 

@@ -24,7 +24,8 @@ from questionnaires import Questionnaire
 from ..extensions import db
 from ..labels import REASON_LABELS, STATUS_LABELS
 from ..models import Answer, AuditLog, Case, CaseContact, Response, Unit, User, subtree_ids, utcnow
-from . import audit, cases, keyset
+from ..reporting import keyset
+from . import audit, cases
 from .questionnaires import get_questionnaire, question_name
 from .text import clean_text, fold_text, receipt_query
 

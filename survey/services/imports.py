@@ -162,8 +162,8 @@ def _check_unpacked(data: bytes) -> None:
         raise _whole("xlsx_unpacked", limit=XLSX_STRINGS_MB)
 
 
-def _formulas_without_values(data: bytes, part: str | None) -> set[tuple[int, int]]:
-    """Return where a sheet holds a formula saved without its value: (row, column), 1-based.
+def _formulas_without_values(data: bytes, part: str | None) -> dict[int, list[int]]:
+    """Return where a sheet holds a formula saved without its value: {row: [column]}, 1-based.
 
     Excel and LibreOffice save each formula with its last value (``<v>``; a computed ""
     as an empty ``<v>`` in a text cell, ``t="str"``); a program that wrote the file without
@@ -178,7 +178,7 @@ def _formulas_without_values(data: bytes, part: str | None) -> set[tuple[int, in
     from defusedxml.ElementTree import iterparse
     from openpyxl.utils.cell import coordinate_to_tuple
 
-    found: set[tuple[int, int]] = set()
+    found: dict[int, list[int]] = {}
     if not part:
         return found
     try:
@@ -192,6 +192,7 @@ def _formulas_without_values(data: bytes, part: str | None) -> set[tuple[int, in
                     tail = piece[-64:]
             if not any_formula:
                 return found
+            kept = 0
             with archive.open(part.lstrip("/")) as xml:
                 for _, element in iterparse(xml, events=("end",)):
                     tag = element.tag.rsplit("}", 1)[-1]
@@ -202,8 +203,10 @@ def _formulas_without_values(data: bytes, part: str | None) -> set[tuple[int, in
                         # An empty value is a computed "" only in a text cell (t="str").
                         if "f" in children and where and (value is None or (
                                 not value.text and element.get("t") != "str")):
-                            found.add(coordinate_to_tuple(where))
-                            if len(found) > MAX_ERRORS:
+                            line, column = coordinate_to_tuple(where)
+                            found.setdefault(line, []).append(column)
+                            kept += 1
+                            if kept > MAX_ERRORS:
                                 break
                         element.clear()
                     elif tag == "row":
@@ -261,7 +264,6 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
         for number, name in enumerate(names):
             sheet = book[name]
             missing = _formulas_without_values(data, getattr(sheet, "_worksheet_path", None))
-            missing_rows = {line for line, _ in missing}
             rows = _sheet_rows(sheet)
             at = 0  # the sheet's row number
             while True:
@@ -276,14 +278,13 @@ def _read_xlsx(data: bytes) -> Iterator[list[Any]]:
                 at += 1
                 if number and at == 1:  # the header again
                     continue
-                if values.count(None) == len(values) and at not in missing_rows:
+                if values.count(None) == len(values) and at not in missing:
                     yield []  # a blank row, quickly (a sheet may have a million)
                     continue
                 row = ["" if v is None else v for v in values]
-                if missing:
-                    for line, column in missing:
-                        if line == at and column <= len(row):
-                            row[column - 1] = FORMULA_WITHOUT_VALUE
+                for column in missing.get(at, ()):
+                    if column <= len(row):
+                        row[column - 1] = FORMULA_WITHOUT_VALUE
                 yield row
     except ImportFailed:
         raise
@@ -369,11 +370,11 @@ def parse_rows(rows: Iterator[list[Any]], questionnaire: Questionnaire, *,
             error(number, "-", reason("too_many_blank", count=blank_run))
             break
         blank_run = 0
-        without = [header[i] if i < len(header) else f"#{i + 1}"
-                   for i, v in enumerate(raw) if v is FORMULA_WITHOUT_VALUE]
-        if without:
-            for column in without:
-                error(number, column, reason("formula_no_value"))
+        if FORMULA_WITHOUT_VALUE in raw:  # only an XLSX row can hold one
+            for i, v in enumerate(raw):
+                if v is FORMULA_WITHOUT_VALUE:
+                    error(number, header[i] if i < len(header) else f"#{i + 1}",
+                          reason("formula_no_value"))
             raw = ["" if v is FORMULA_WITHOUT_VALUE else v for v in raw]
         surplus = [v for v in raw[len(header):] if cell_text(v) != ""]
         if surplus:

@@ -54,7 +54,8 @@ from ..models import (
     stat_response,
     utcnow,
 )
-from . import audit, bulk, keyset, rollups
+from ..reporting import keyset
+from . import audit, bulk, rollups
 from .questionnaires import get_questionnaire
 
 LINK_CHANNELS = ("qr", "kiosk")

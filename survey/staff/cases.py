@@ -23,6 +23,7 @@ from ..errors import fail
 from ..extensions import db
 from ..labels import STATUS_LABELS
 from ..models import Case, User
+from ..reporting import keyset
 from ..security import local_path
 from ..services import case_list, cases, units
 from .forms import (
@@ -116,7 +117,7 @@ def case_list_page() -> ResponseReturnValue:
     opened, overdue = cases.header_counts(me)
     return render_template(
         "staff/cases.html", rows=rows, total=total, page=page, next_after=next_after,
-        pages=max(page + (1 if next_after else 0), -(-total // case_list.PAGE_SIZE)), flt=flt,
+        pages=keyset.pages_shown(page, bool(next_after), total, case_list.PAGE_SIZE), flt=flt,
         query=query, error=error,
         statuses=STATUS_LABELS, accounts=accounts, bulk=bulk,
         all_units=units.visible_units(me), open_count=opened, overdue_count=overdue,

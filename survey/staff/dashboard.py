@@ -43,7 +43,7 @@ from ..errors import fail
 from ..extensions import db
 from ..i18n import translated
 from ..models import CHANNELS
-from ..reporting import exports, pdf, summaries, xlsx
+from ..reporting import exports, keyset, pdf, summaries, xlsx
 from ..reporting import filters as report_filters
 from ..reporting import report as report_data
 from ..reporting.filters import Filters
@@ -304,7 +304,7 @@ def _keyset_page(rows: list[Any], total: int) -> dict[str, Any]:
     page = _page() if report_data.parse_keyset(request.args.get("after", "")) else 1
     more = len(rows) > PAGE_SIZE
     return {"rows": rows[:PAGE_SIZE], "page": page,
-            "pages": max(page + (1 if more else 0), -(-total // PAGE_SIZE)),
+            "pages": keyset.pages_shown(page, more, total, PAGE_SIZE),
             "next_after": rows[PAGE_SIZE - 1].key if more else ""}
 
 

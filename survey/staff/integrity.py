@@ -17,8 +17,9 @@ from analysis.flags import FLAG_CODES
 
 from ..extensions import db
 from ..models import FlagGroup, Response, Unit
+from ..reporting import keyset
 from ..reporting.report import receipt_condition
-from ..services import integrity, keyset
+from ..services import integrity
 from ..services.questionnaires import latest_questionnaires
 from ..services.text import receipt_query
 from ..services.transactions import committed
@@ -33,11 +34,6 @@ def _page() -> int:
         return max(1, min(int(request.args.get("page", "1")), 100_000))
     except ValueError:
         return 1
-
-
-def _pages(page: int, next_after: str, total: int) -> int:
-    """Return the number of pages shown beside a page read by key."""
-    return max(page + (1 if next_after else 0), -(-total // PAGE_SIZE))
 
 
 # Excluded responses, the last excluded first (read by key, ``keyset``).
@@ -74,7 +70,8 @@ def flag_list() -> ResponseReturnValue:
         return {k: v for k, v in args.items() if v}
 
     return render_template("staff/flags.html", groups=groups, total=total, page=page,
-                           next_after=next_after, pages=_pages(page, next_after, total),
+                           next_after=next_after,
+                           pages=keyset.pages_shown(page, bool(next_after), total, PAGE_SIZE),
                            units=units, kinds=kinds,
                            questionnaire=questionnaire, questionnaires=latest_questionnaires(),
                            search=search,
@@ -171,7 +168,8 @@ def excluded_list() -> ResponseReturnValue:
 
     return render_template("staff/excluded.html", rows=rows, total=total, page=page,
                            search=search, next_after=next_after,
-                           pages=_pages(page, next_after, total), query=query,
+                           pages=keyset.pages_shown(page, bool(next_after), total, PAGE_SIZE),
+                           query=query,
                            form=ExclusionForm(), labels=integrity.KIND_LABELS)
 
 

@@ -33,7 +33,8 @@ from ..errors import fail
 from ..extensions import db, limiter
 from ..models import Response as SurveyResponse
 from ..models import SurveyLink, Unit, User
-from ..services import accounts, audit, keyset, qrcodes, units
+from ..reporting import keyset
+from ..services import accounts, audit, qrcodes, units
 from ..services.questionnaires import get_questionnaire, latest_questionnaires
 from .forms import (
     EmptyForm,
@@ -475,7 +476,7 @@ def audit_log() -> ResponseReturnValue:
     actions = sorted({*audit.ACTIONS, *audit.actions_used()}, key=audit.action_label)
     return render_template(
         "staff/audit.html", entries=entries, total=total, page=page_no, next_after=next_after,
-        pages=max(page_no + (1 if next_after else 0), -(-total // audit.PAGE_SIZE)),
+        pages=keyset.pages_shown(page_no, bool(next_after), total, audit.PAGE_SIZE),
         query=query, args=args, error=error,
         actors=audit.actors_used(people), actions=[(a, audit.action_label(a)) for a in actions],
         action_label=audit.action_label, target_label=audit.target_label,

@@ -6,8 +6,9 @@ the whole list.
 
 A list's order is a sequence of (expression, descending) ending with a unique column; a
 row's place in it (``token``) is written into the "next page" link as text, and ``after``
-turns it back into the condition "comes after this row". The pages of the suggestions and
-low ratings (``survey.reporting.report``) work the same way over their own key.
+turns it back into the condition "comes after this row". Every list that pages uses it: the
+suggestions and low ratings (``report``), cases, the audit log, flag groups, excluded
+responses.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
 
-Value = datetime | date | int
+Value = datetime | date | int | str
 Order = Sequence[tuple[sa.ColumnElement[Any] | QueryableAttribute[Any], bool]]
 """A list's order: (expression, descending), the last one unique."""
 
@@ -34,13 +35,15 @@ def token(*values: Value) -> str:
             parts.append(value.astimezone(UTC).isoformat())
         elif isinstance(value, date):
             parts.append(value.isoformat())
+        elif isinstance(value, str):  # an id: letters, digits and "_", never the separator
+            parts.append(value)
         else:
             parts.append(str(int(value)))
     return SEPARATOR.join(parts)
 
 
 def parse(text: str, kinds: Sequence[type]) -> tuple[Value, ...] | None:
-    """Read a ``token`` of values of these kinds (datetime, date, int); None if it is not one.
+    """Read a ``token`` of values of these kinds (datetime, date, int, str); None if not one.
 
     Whatever a link or an address bar brings that is not a token starts the list at its top.
     """
@@ -58,6 +61,8 @@ def parse(text: str, kinds: Sequence[type]) -> tuple[Value, ...] | None:
                 values.append(moment.astimezone(UTC))  # 9999-12-31T23:59-05:00 overflows
             elif kind is date:
                 values.append(date.fromisoformat(part))
+            elif kind is str:
+                values.append(part[:64])
             else:
                 number = int(part)
                 if not -2**63 <= number < 2**63:
@@ -87,4 +92,12 @@ def order_by(order: Order) -> list[sa.ColumnElement[Any]]:
     return [e.desc() if descending else e.asc() for e, descending in order]
 
 
-__all__ = ["Order", "after", "order_by", "parse", "token"]
+def pages_shown(page: int, more: bool, total: int, size: int) -> int:
+    """Return how many pages to show beside page ``page`` ("Trang 3 / 9") of ``total`` rows.
+
+    ``page`` is only the number the links carry along; ``more``: a next page was found.
+    """
+    return max(page + (1 if more else 0), -(-total // size))
+
+
+__all__ = ["Order", "after", "order_by", "pages_shown", "parse", "token"]
